@@ -1,0 +1,32 @@
+using Runbooks.Engine;
+
+namespace Runbooks.Harness.Lifecycle;
+
+/// <summary>Creates disposable hosts (a microVM, a set of network namespaces) and hands back transports.</summary>
+public interface IBackend
+{
+    /// <summary>"microvm" or "netns".</summary>
+    string Name { get; }
+
+    /// <summary>Creates the hosts. Every wait inside has a timeout and fails with what to do next.</summary>
+    Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken);
+}
+
+/// <summary>Live disposable hosts. Destroying removes everything created and reports any leak.</summary>
+public interface IHarnessEnvironment : IAsyncDisposable
+{
+    /// <summary>Host names (e.g. <c>local</c> for the VM, <c>server</c>/<c>client</c> for netns) mapped to transports.</summary>
+    Inventory Inventory { get; }
+
+    /// <summary>How a person reaches the hosts when the run is kept (<c>--keep</c>): ssh line, nsenter line.</summary>
+    string HowToReach { get; }
+
+    /// <summary>Facts worth a line in the report: accelerator (KVM/TCG), kernel, boot-to-SSH time.</summary>
+    IReadOnlyDictionary<string, string> Facts { get; }
+
+    /// <summary>Tears everything down; returns what leaked (namespaces, links, processes, loop devices), empty when clean.</summary>
+    Task<IReadOnlyList<string>> DestroyAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Options every backend understands.</summary>
+public sealed record HarnessOptions(string RunId, string WorkDirectory, double Scale = 0.1, bool Verbose = false);

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Runbooks.Commands;
+using Runbooks.Transport;
+
+namespace Runbooks.Engine;
+
+/// <summary>
+/// A host as steps see it: read-only facts (cached for one probe round, so <c>pvs</c> asked by five
+/// questions runs once) and applied commands (journaled; they end the round). Other hosts of the
+/// inventory are reachable by name so a fact read on one can feed a step on another.
+/// </summary>
+public sealed class HostContext
+{
+    private readonly ConcurrentDictionary<Command, Task<CommandResult>> _facts = new();
+    private readonly Inventory _inventory;
+    private readonly IRunObserver _observer;
+
+    internal HostContext(string name, ITransport transport, Inventory inventory, IRunObserver observer, bool planOnly)
+    {
+        Name = name;
+        Transport = transport;
+        _inventory = inventory;
+        _observer = observer;
+        PlanOnly = planOnly;
+    }
+
+    /// <summary>The inventory name of the host, e.g. <c>local</c> or <c>server</c>.</summary>
+    public string Name { get; }
+
+    public ITransport Transport { get; }
+
+    /// <summary>True while planning: applying anything is refused.</summary>
+    public bool PlanOnly { get; }
+
+    /// <summary>Another host of the same run, by inventory name.</summary>
+    public HostContext Host(string name) => _inventory.Context(name);
+
+    /// <summary>Runs a read-only command, at most once per probe round; throws when it fails.</summary>
+    public async Task<CommandResult> ReadAsync(Command command, CancellationToken cancellationToken)
+    {
+        var result = await TryReadAsync(command, cancellationToken).ConfigureAwait(false);
+        if (!command.SuccessExitCodes.Contains(result.ExitCode))
+        {
+            throw new CommandFailedException(Transport.Name, command, result);
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs a read-only command, at most once per probe round; the exit code is the caller's to judge.</summary>
+    public Task<CommandResult> TryReadAsync(Command command, CancellationToken cancellationToken)
+    {
+        command = command.AsReadOnly();
+        return _facts.GetOrAdd(command, c => ReadUncachedAsync(c, cancellationToken));
+    }
+
+    /// <summary>Runs a changing command; fails on a non-success exit code. Ends the probe round.</summary>
+    public async Task<CommandResult> ApplyAsync(Command command, CancellationToken cancellationToken)
+    {
+        if (PlanOnly && !command.ReadOnly)
+        {
+            throw new InvalidOperationException($"plan is read-only but a step tried to run `{command.Render()}`");
+        }
+
+        InvalidateFacts();
+        try
+        {
+            var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
+            _observer.CommandRan(Name, command, result);
+            if (!command.SuccessExitCodes.Contains(result.ExitCode))
+            {
+                throw new CommandFailedException(Transport.Name, command, result);
+            }
+
+            return result;
+        }
+        finally
+        {
+            InvalidateFacts();
+        }
+    }
+
+    /// <summary>Forgets cached facts: called after every applied command and at each step boundary.</summary>
+    public void InvalidateFacts() => _facts.Clear();
+
+    private async Task<CommandResult> ReadUncachedAsync(Command command, CancellationToken cancellationToken)
+    {
+        var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        _observer.CommandRan(Name, command, result);
+        return result;
+    }
+}

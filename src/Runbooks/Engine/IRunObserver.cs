@@ -1,0 +1,105 @@
+using Runbooks.Commands;
+
+namespace Runbooks.Engine;
+
+/// <summary>Everything the engine does, as events: the journal and the console progress both listen.</summary>
+public interface IRunObserver
+{
+    void RunStarted(RunMode mode, IReadOnlyList<Target> order);
+
+    void TargetStarted(Target target);
+
+    void StepStarted(Target target, int index, Step step);
+
+    void StepProbed(Target target, int index, Step step, StepProbe probe, bool verifying);
+
+    void CommandRan(string host, Command command, CommandResult result);
+
+    void CheckEvaluated(Target target, CheckOutcome outcome);
+
+    void StepEnded(Target target, StepResult result);
+
+    void TargetEnded(TargetResult result);
+
+    void RunEnded(RunSummary summary);
+}
+
+/// <summary>An observer that ignores everything; override what you need.</summary>
+public class RunObserver : IRunObserver
+{
+    public virtual void RunStarted(RunMode mode, IReadOnlyList<Target> order)
+    {
+    }
+
+    public virtual void TargetStarted(Target target)
+    {
+    }
+
+    public virtual void StepStarted(Target target, int index, Step step)
+    {
+    }
+
+    public virtual void StepProbed(Target target, int index, Step step, StepProbe probe, bool verifying)
+    {
+    }
+
+    public virtual void CommandRan(string host, Command command, CommandResult result)
+    {
+    }
+
+    public virtual void CheckEvaluated(Target target, CheckOutcome outcome)
+    {
+    }
+
+    public virtual void StepEnded(Target target, StepResult result)
+    {
+    }
+
+    public virtual void TargetEnded(TargetResult result)
+    {
+    }
+
+    public virtual void RunEnded(RunSummary summary)
+    {
+    }
+}
+
+internal sealed class NullObserver : RunObserver
+{
+    public static readonly NullObserver Instance = new();
+}
+
+/// <summary>Sends every event to several observers, in order; one observer is serialised by a lock.</summary>
+public sealed class CompositeObserver(params IRunObserver[] observers) : IRunObserver
+{
+    private readonly Lock _gate = new();
+
+    public void RunStarted(RunMode mode, IReadOnlyList<Target> order) => Each(o => o.RunStarted(mode, order));
+
+    public void TargetStarted(Target target) => Each(o => o.TargetStarted(target));
+
+    public void StepStarted(Target target, int index, Step step) => Each(o => o.StepStarted(target, index, step));
+
+    public void StepProbed(Target target, int index, Step step, StepProbe probe, bool verifying) => Each(o => o.StepProbed(target, index, step, probe, verifying));
+
+    public void CommandRan(string host, Command command, CommandResult result) => Each(o => o.CommandRan(host, command, result));
+
+    public void CheckEvaluated(Target target, CheckOutcome outcome) => Each(o => o.CheckEvaluated(target, outcome));
+
+    public void StepEnded(Target target, StepResult result) => Each(o => o.StepEnded(target, result));
+
+    public void TargetEnded(TargetResult result) => Each(o => o.TargetEnded(result));
+
+    public void RunEnded(RunSummary summary) => Each(o => o.RunEnded(summary));
+
+    private void Each(Action<IRunObserver> action)
+    {
+        lock (_gate)
+        {
+            foreach (var observer in observers)
+            {
+                action(observer);
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+namespace Runbooks.Engine;
+
+public enum RunMode
+{
+    /// <summary>Probe only: nothing changes on any host.</summary>
+    Plan,
+
+    /// <summary>Probe, apply, verify.</summary>
+    Run,
+}
+
+/// <summary>What to run: the mode, target names (empty = <c>default</c> or all), and Bullseye's switches.</summary>
+public sealed record RunRequest(RunMode Mode, IReadOnlyList<string> Targets, bool SkipDependencies = false, bool Parallel = false);
+
+public enum TargetStatus
+{
+    /// <summary>Steps ran and every postcondition was verified.</summary>
+    Succeeded,
+
+    /// <summary>Everything already held; no command changed anything.</summary>
+    Satisfied,
+
+    Failed,
+
+    /// <summary>Not started: a dependency failed, or the run was cancelled.</summary>
+    NotRun,
+
+    /// <summary>Plan mode: probed only.</summary>
+    Planned,
+}
+
+public enum StepOutcome
+{
+    Satisfied,
+    Changed,
+    Blocked,
+    DidNotLand,
+    Failed,
+    WillChange,
+}
+
+public sealed record StepResult(
+    int Index,
+    string Description,
+    string? Destroys,
+    StepOutcome Outcome,
+    string Observed,
+    IReadOnlyList<string> Unmet,
+    IReadOnlyList<string> Commands,
+    IReadOnlyList<string> Notes,
+    TimeSpan Duration,
+    string? ObservedAfter = null,
+    string? Error = null);
+
+public sealed record CheckOutcome(string Kind, string Description, bool Holds, string Observed);
+
+public sealed record TargetResult(
+    string Name,
+    string Host,
+    TargetStatus Status,
+    TimeSpan Duration,
+    IReadOnlyList<StepResult> Steps,
+    IReadOnlyList<CheckOutcome> Checks,
+    string? Error = null)
+{
+    public bool Ok => Status is TargetStatus.Succeeded or TargetStatus.Satisfied or TargetStatus.Planned;
+}
+
+public sealed record RunSummary(RunMode Mode, IReadOnlyList<TargetResult> Targets, TimeSpan Duration)
+{
+    public bool Succeeded => Targets.All(t => t.Ok);
+
+    /// <summary>Plan mode: the steps that would change something.</summary>
+    public int PendingChanges => Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.WillChange));
+}

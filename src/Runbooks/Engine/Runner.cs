@@ -1,0 +1,79 @@
+using System.Diagnostics;
+
+namespace Runbooks.Engine;
+
+/// <summary>
+/// Runs a checked target graph: each target once, dependencies first (or concurrently when independent
+/// and <see cref="RunRequest.Parallel"/>), each step probe → decide → apply → verify.
+/// A failed target stops everything that depends on it; the rest go on.
+/// </summary>
+public sealed class Runner
+{
+    private readonly TargetGraph _graph;
+    private readonly Inventory _inventory;
+    private readonly IRunObserver _observer;
+
+    public Runner(TargetGraph graph, Inventory inventory, IRunObserver observer)
+    {
+        _graph = graph;
+        _inventory = inventory;
+        _observer = observer;
+    }
+
+    public async Task<RunSummary> RunAsync(RunRequest request, CancellationToken cancellationToken)
+    {
+        var order = _graph.Order(request.Targets, request.SkipDependencies);
+        var missingHosts = order.Where(t => !_inventory.Contains(t.Host))
+            .Select(t => $"target '{t.Name}' runs on host '{t.Host}', which is not in the inventory (known: {string.Join(", ", _inventory.Names)}); add --host {t.Host}=URI")
+            .ToList();
+        if (missingHosts.Count > 0)
+        {
+            throw new InvalidRunbookException(missingHosts);
+        }
+
+        _inventory.Bind(_observer, request.Mode == RunMode.Plan);
+        var clock = Stopwatch.StartNew();
+        _observer.RunStarted(request.Mode, order);
+        var inRun = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var results = new Dictionary<string, Task<TargetResult>>(StringComparer.Ordinal);
+        foreach (var target in order)
+        {
+            // Dependencies outside this run (--skip-dependencies) are not waited for.
+            var dependencies = target.Dependencies.Where(inRun.Contains).Select(d => results[d]).ToList();
+            var task = StartTargetAsync(request.Mode, target, dependencies, cancellationToken);
+            results[target.Name] = task;
+            if (!request.Parallel)
+            {
+                await task.ConfigureAwait(false);
+            }
+        }
+
+        var all = await Task.WhenAll(order.Select(t => results[t.Name])).ConfigureAwait(false);
+        var summary = new RunSummary(request.Mode, all, clock.Elapsed);
+        _observer.RunEnded(summary);
+        return summary;
+    }
+
+    private async Task<TargetResult> StartTargetAsync(RunMode mode, Target target, List<Task<TargetResult>> dependencies, CancellationToken cancellationToken)
+    {
+        var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
+        var failed = finished.FirstOrDefault(d => !d.Ok);
+        TargetResult result;
+        if (failed is not null)
+        {
+            result = new TargetResult(target.Name, target.Host, TargetStatus.NotRun, TimeSpan.Zero, [], [], $"dependency '{failed.Name}' {(failed.Status == TargetStatus.NotRun ? "did not run" : "failed")}");
+        }
+        else if (cancellationToken.IsCancellationRequested)
+        {
+            result = new TargetResult(target.Name, target.Host, TargetStatus.NotRun, TimeSpan.Zero, [], [], "the run was cancelled");
+        }
+        else
+        {
+            _observer.TargetStarted(target);
+            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, mode).RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _observer.TargetEnded(result);
+        return result;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+
+namespace Runbooks.Engine;
+
+/// <summary>One target on one host: requires → steps → ensures, with every decision reported.</summary>
+internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode)
+{
+    private readonly List<StepResult> _steps = [];
+    private readonly List<CheckOutcome> _checks = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public async Task<TargetResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var unmet = await EvaluateAsync("requires", target.Requirements, cancellationToken).ConfigureAwait(false);
+        if (unmet.Count > 0 && mode == RunMode.Run)
+        {
+            return Finish(TargetStatus.Failed, $"requirement not met, nothing was changed: {string.Join("; ", unmet)}");
+        }
+
+        var changed = false;
+        for (var index = 0; index < target.Steps.Count; index++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var result = await RunStepAsync(index, target.Steps[index], cancellationToken).ConfigureAwait(false);
+            _steps.Add(result);
+            observer.StepEnded(target, result);
+            changed |= result.Outcome == StepOutcome.Changed;
+            if (mode == RunMode.Run && result.Outcome is StepOutcome.Blocked or StepOutcome.DidNotLand or StepOutcome.Failed)
+            {
+                return Finish(TargetStatus.Failed, $"step {index + 1} '{result.Description}': {Explain(result)}");
+            }
+        }
+
+        var broken = await EvaluateAsync("ensures", target.Guarantees, cancellationToken).ConfigureAwait(false);
+        if (mode == RunMode.Plan)
+        {
+            return Finish(TargetStatus.Planned, unmet.Count > 0 ? $"requirement not met now: {string.Join("; ", unmet)}" : null);
+        }
+
+        if (broken.Count > 0)
+        {
+            return Finish(TargetStatus.Failed, $"did not land: {string.Join("; ", broken)}");
+        }
+
+        return Finish(changed ? TargetStatus.Succeeded : TargetStatus.Satisfied, null);
+    }
+
+    private async Task<StepResult> RunStepAsync(int index, Step step, CancellationToken cancellationToken)
+    {
+        observer.StepStarted(target, index, step);
+        var clock = Stopwatch.StartNew();
+        host.InvalidateFacts();
+        StepProbe? before = null;
+        try
+        {
+            before = await step.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
+            observer.StepProbed(target, index, step, before, verifying: false);
+            var planned = before.Commands.Select(c => c.Render()).ToList();
+            StepResult Result(StepOutcome outcome, string? after = null, string? error = null) =>
+                new(index, step.Description, step.Destroys, outcome, before.Observed, before.Unmet, planned, before.Notes, clock.Elapsed, after, error);
+
+            switch (before.Decision)
+            {
+                case StepDecision.Satisfied:
+                    return Result(StepOutcome.Satisfied);
+                case StepDecision.Blocked:
+                    return Result(StepOutcome.Blocked);
+                case StepDecision.WillChange when mode == RunMode.Plan:
+                    return Result(StepOutcome.WillChange);
+            }
+
+            await step.ApplyAsync(host, before, cancellationToken).ConfigureAwait(false);
+            host.InvalidateFacts();
+            var after = await step.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
+            observer.StepProbed(target, index, step, after, verifying: true);
+            return after.Decision == StepDecision.Satisfied
+                ? Result(StepOutcome.Changed, after.Observed)
+                : Result(StepOutcome.DidNotLand, after.Observed);
+        }
+        catch (RunbookException ex)
+        {
+            return new StepResult(index, step.Description, step.Destroys, StepOutcome.Failed, before?.Observed ?? "", before?.Unmet ?? [],
+                before?.Commands.Select(c => c.Render()).ToList() ?? [], before?.Notes ?? [], clock.Elapsed, null, ex.Message);
+        }
+    }
+
+    private async Task<List<string>> EvaluateAsync(string kind, IReadOnlyList<Check> checks, CancellationToken cancellationToken)
+    {
+        var failing = new List<string>();
+        foreach (var check in checks)
+        {
+            host.InvalidateFacts();
+            var result = await check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
+            var outcome = new CheckOutcome(kind, check.Description, result.Holds, result.Observed);
+            _checks.Add(outcome);
+            observer.CheckEvaluated(target, outcome);
+            if (!result.Holds)
+            {
+                failing.Add($"{check.Description} (observed: {result.Observed})");
+            }
+        }
+
+        return failing;
+    }
+
+    private TargetResult Finish(TargetStatus status, string? error) =>
+        new(target.Name, target.Host, status, _clock.Elapsed, _steps, _checks, error);
+
+    internal static string Explain(StepResult result) => result.Outcome switch
+    {
+        StepOutcome.Blocked => $"precondition not met, nothing was changed: {string.Join("; ", result.Unmet)}",
+        StepOutcome.DidNotLand => $"commands ran but the postcondition does not hold (before: {result.Observed}; after: {result.ObservedAfter})",
+        StepOutcome.Failed => result.Error ?? "failed",
+        _ => result.Outcome.ToString(),
+    };
+}

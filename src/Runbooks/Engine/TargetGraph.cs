@@ -1,0 +1,146 @@
+namespace Runbooks.Engine;
+
+/// <summary>
+/// The whole target graph, checked before anything runs: duplicate names, missing dependencies, cycles
+/// (named <c>a -> b -> a</c>), unknown requested targets, hosts missing from the inventory — all reported at once.
+/// </summary>
+public sealed class TargetGraph
+{
+    private readonly Dictionary<string, Target> _byName;
+
+    public TargetGraph(IReadOnlyList<Target> targets)
+    {
+        Targets = targets;
+        _byName = new Dictionary<string, Target>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var target in targets)
+        {
+            if (!_byName.TryAdd(target.Name, target))
+            {
+                problems.Add($"target '{target.Name}' is defined more than once");
+            }
+        }
+
+        foreach (var target in targets)
+        {
+            problems.AddRange(target.Dependencies
+                .Where(d => !_byName.ContainsKey(d))
+                .Select(d => $"target '{target.Name}' depends on '{d}', which is not defined{Suggest(d)}"));
+        }
+
+        problems.AddRange(FindCycles().Select(c => $"dependency cycle: {string.Join(" -> ", c)}"));
+        if (problems.Count > 0)
+        {
+            throw new InvalidRunbookException(problems);
+        }
+    }
+
+    public IReadOnlyList<Target> Targets { get; }
+
+    public Target this[string name] => _byName[name];
+
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    /// <summary>
+    /// The targets to run, dependencies first, each once. With no names: the target named <c>default</c>
+    /// if there is one, else every target in definition order.
+    /// </summary>
+    public IReadOnlyList<Target> Order(IReadOnlyList<string> requested, bool skipDependencies)
+    {
+        var unknown = requested.Where(n => !_byName.ContainsKey(n)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidRunbookException(unknown.Select(n => $"no target named '{n}'{Suggest(n)}; `runbook list` shows them"));
+        }
+
+        var roots = requested.Count > 0 ? requested.Select(n => _byName[n]).ToList()
+            : _byName.TryGetValue("default", out var fallback) ? [fallback]
+            : [.. Targets];
+        if (skipDependencies)
+        {
+            return roots.Distinct().ToList();
+        }
+
+        var ordered = new List<Target>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var root in roots)
+        {
+            Visit(root, ordered, seen);
+        }
+
+        return ordered;
+    }
+
+    private void Visit(Target target, List<Target> ordered, HashSet<string> seen)
+    {
+        if (!seen.Add(target.Name))
+        {
+            return;
+        }
+
+        foreach (var dependency in target.Dependencies)
+        {
+            Visit(_byName[dependency], ordered, seen);
+        }
+
+        ordered.Add(target);
+    }
+
+    private List<List<string>> FindCycles()
+    {
+        var cycles = new List<List<string>>();
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done
+        var path = new List<string>();
+
+        void Walk(string name)
+        {
+            state[name] = 1;
+            path.Add(name);
+            foreach (var dependency in _byName[name].Dependencies.Where(_byName.ContainsKey))
+            {
+                if (state.GetValueOrDefault(dependency) == 1)
+                {
+                    cycles.Add([.. path.Skip(path.IndexOf(dependency)), dependency]);
+                }
+                else if (state.GetValueOrDefault(dependency) == 0)
+                {
+                    Walk(dependency);
+                }
+            }
+
+            path.RemoveAt(path.Count - 1);
+            state[name] = 2;
+        }
+
+        foreach (var target in Targets.Where(t => state.GetValueOrDefault(t.Name) == 0))
+        {
+            Walk(target.Name);
+        }
+
+        return cycles;
+    }
+
+    private string Suggest(string name)
+    {
+        var close = _byName.Keys.FirstOrDefault(k => Distance(k, name) <= 2);
+        return close is null ? "" : $" (did you mean '{close}'?)";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+
+        return row[b.Length];
+    }
+}

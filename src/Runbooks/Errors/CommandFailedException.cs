@@ -1,0 +1,37 @@
+using Runbooks.Commands;
+
+namespace Runbooks;
+
+/// <summary>A command exited with a code its tool does not call success.</summary>
+public sealed class CommandFailedException : RunbookException
+{
+    public CommandFailedException(string host, Command command, CommandResult result)
+        : base($"on {host}: `{command.Render()}` exited {result.ExitCode}" +
+               (string.IsNullOrWhiteSpace(result.StandardError) ? "" : $"\n  stderr: {result.StderrTail(5).Replace("\n", "\n          ", StringComparison.Ordinal)}"))
+    {
+        Host = host;
+        Command = command;
+        Result = result;
+    }
+
+    public string Host { get; }
+
+    public Command Command { get; }
+
+    public CommandResult Result { get; }
+}
+
+/// <summary>The way to a host broke (process could not start, SSH dropped, timeout): not the command's own verdict.</summary>
+public sealed class TransportException : RunbookException
+{
+    public TransportException(string host, Command command, string problem, Exception? inner = null)
+        : base($"on {host}: `{command.Render()}`: {problem}", inner ?? new InvalidOperationException(problem))
+    {
+        Host = host;
+        Command = command;
+    }
+
+    public string Host { get; }
+
+    public Command Command { get; }
+}

@@ -1,0 +1,60 @@
+using Runbooks.Engine;
+
+namespace Runbooks.Scripting;
+
+/// <summary>
+/// What a runbook script sees as its globals. A script reads like a Bullseye build script: define targets,
+/// then <c>await RunAsync(Args);</c>. Defining a target runs nothing; the tool decides what
+/// <c>RunAsync</c> does (check, list, plan or run) from its own command line.
+/// </summary>
+public class RunbookGlobals
+{
+    private readonly List<Target> _targets = [];
+    private readonly Func<RunbookGlobals, IReadOnlyList<string>, Task>? _run;
+
+    public RunbookGlobals(IReadOnlyList<string> args, Func<RunbookGlobals, IReadOnlyList<string>, Task>? run = null)
+    {
+        Args = [.. args];
+        _run = run;
+    }
+
+    /// <summary>The target names given on the command line.</summary>
+    public IList<string> Args { get; }
+
+    /// <summary>The targets defined so far, in definition order.</summary>
+    public IReadOnlyList<Target> Targets => _targets;
+
+    /// <summary>True once the script has called <see cref="RunAsync"/>.</summary>
+    public bool RanTargets { get; private set; }
+
+    /// <summary>Defines a target.</summary>
+    /// <example><c>Target("motd", "banner present", File.Line("/etc/motd", "maintenance at 02:00"));</c></example>
+    public Target Target(string name, params Step[] steps) => Add(new Target(name, "", [], steps));
+
+    public Target Target(string name, string description, params Step[] steps) => Add(new Target(name, description, [], steps));
+
+    public Target Target(string name, IEnumerable<string> dependsOn, params Step[] steps) => Add(new Target(name, "", dependsOn, steps));
+
+    public Target Target(string name, string description, IEnumerable<string> dependsOn, params Step[] steps) =>
+        Add(new Target(name, description, dependsOn, steps));
+
+    /// <summary>Names the targets a target depends on.</summary>
+    /// <example><c>Target("grow", DependsOn("writable", "disk3"), …)</c></example>
+    public static string[] DependsOn(params string[] names) => names;
+
+    /// <summary>Hands the defined targets to the tool, which checks, lists, plans or runs them.</summary>
+    public async Task RunAsync(IEnumerable<string>? args = null)
+    {
+        RanTargets = true;
+        if (_run is not null)
+        {
+            await _run(this, [.. args ?? Args]).ConfigureAwait(false);
+        }
+    }
+
+    private Target Add(Target target)
+    {
+        _targets.Add(target);
+        return target;
+    }
+}
