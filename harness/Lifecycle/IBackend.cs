@@ -10,6 +10,12 @@ public interface IBackend
 
     /// <summary>Creates the hosts. Every wait inside has a timeout and fails with what to do next.</summary>
     Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Re-attaches to hosts created by an earlier process (<c>harness up</c>, then <c>exec</c>/<c>down</c>),
+    /// from the state the backend saved under <see cref="HarnessOptions.WorkDirectory"/>.
+    /// </summary>
+    Task<IHarnessEnvironment> AttachAsync(HarnessOptions options, CancellationToken cancellationToken);
 }
 
 /// <summary>Live disposable hosts. Destroying removes everything created and reports any leak.</summary>
