@@ -1,0 +1,70 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Runbooks.Compiler.Analyzers;
+
+/// <summary>
+/// RB002 (error): a shell script built from values — <c>Shell.Script($"…{x}…")</c>, or <c>new Command("sh",
+/// ["-c", $"…"])</c>. A device name like <c>loop1; rm -rf /</c> would run. Pass values as arguments
+/// (<c>Shell.Script("… \"$1\"", x)</c>) or use an argv command.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
+{
+    private static readonly ImmutableHashSet<string> Shells = ["sh", "bash", "dash", "zsh", "ash", "/bin/sh", "/bin/bash", "/usr/bin/bash"];
+
+    public static readonly DiagnosticDescriptor Rule = new(
+        "RB002",
+        "Shell command built from values",
+        "The shell script passed to {0} is built from values at run time (injection risk); keep the script a constant and pass values as arguments: Shell.Script(\"cmd \\\"$1\\\"\", value)",
+        RunbookAnalyzers.Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterOperationAction(AnalyzeInvocation, OperationKind.Invocation);
+        context.RegisterOperationAction(AnalyzeCreation, OperationKind.ObjectCreation);
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (invocation.TargetMethod is { Name: "Script", ContainingType.Name: "Shell" } && invocation.Arguments.Length > 0)
+        {
+            var script = invocation.Arguments[0].Value;
+            if (RunbookAnalyzers.ConstantString(script) is null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Rule, script.Syntax.GetLocation(), "Shell.Script"));
+            }
+        }
+    }
+
+    private static void AnalyzeCreation(OperationAnalysisContext context)
+    {
+        var creation = (IObjectCreationOperation)context.Operation;
+        if (creation.Type?.Name != "Command" || creation.Arguments.Length < 2)
+        {
+            return;
+        }
+
+        var program = RunbookAnalyzers.ConstantString(creation.Arguments[0].Value);
+        if (program is null || !Shells.Contains(program))
+        {
+            return;
+        }
+
+        var built = creation.Arguments[1].Value.Descendants()
+            .FirstOrDefault(o => o is IInterpolatedStringOperation || (o is IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } b && b.Type?.SpecialType == SpecialType.System_String && !b.ConstantValue.HasValue));
+        if (built is not null)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Rule, built.Syntax.GetLocation(), $"new Command(\"{program}\", …)"));
+        }
+    }
+}
