@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -29,26 +30,24 @@ public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterOperationAction(AnalyzeInvocation, OperationKind.Invocation);
-        context.RegisterOperationAction(AnalyzeCreation, OperationKind.ObjectCreation);
+        RunbookAnalyzers.RegisterOperation<IInvocationOperation>(context, AnalyzeInvocation, SyntaxKind.InvocationExpression);
+        RunbookAnalyzers.RegisterOperation<IObjectCreationOperation>(context, AnalyzeCreation, SyntaxKind.ObjectCreationExpression, SyntaxKind.ImplicitObjectCreationExpression);
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context)
+    private static void AnalyzeInvocation(IInvocationOperation invocation, Action<Diagnostic> report)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         if (invocation.TargetMethod is { Name: "Script", ContainingType.Name: "Shell" } && invocation.Arguments.Length > 0)
         {
             var script = invocation.Arguments[0].Value;
             if (RunbookAnalyzers.ConstantString(script) is null)
             {
-                context.ReportDiagnostic(Diagnostic.Create(Rule, script.Syntax.GetLocation(), "Shell.Script"));
+                report(Diagnostic.Create(Rule, script.Syntax.GetLocation(), "Shell.Script"));
             }
         }
     }
 
-    private static void AnalyzeCreation(OperationAnalysisContext context)
+    private static void AnalyzeCreation(IObjectCreationOperation creation, Action<Diagnostic> report)
     {
-        var creation = (IObjectCreationOperation)context.Operation;
         if (creation.Type?.Name != "Command" || creation.Arguments.Length < 2)
         {
             return;
@@ -64,7 +63,7 @@ public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
             .FirstOrDefault(o => o is IInterpolatedStringOperation || (o is IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } b && b.Type?.SpecialType == SpecialType.System_String && !b.ConstantValue.HasValue));
         if (built is not null)
         {
-            context.ReportDiagnostic(Diagnostic.Create(Rule, built.Syntax.GetLocation(), $"new Command(\"{program}\", …)"));
+            report(Diagnostic.Create(Rule, built.Syntax.GetLocation(), $"new Command(\"{program}\", …)"));
         }
     }
 }

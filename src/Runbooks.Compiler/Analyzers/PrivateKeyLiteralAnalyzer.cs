@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -29,7 +30,7 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterOperationAction(Analyze, OperationKind.Literal);
+        RunbookAnalyzers.RegisterOperation<ILiteralOperation>(context, Analyze, SyntaxKind.StringLiteralExpression);
     }
 
     internal static bool IsWireGuardKey(string text)
@@ -43,9 +44,8 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
         return Convert.TryFromBase64String(text, bytes, out var written) && written == 32;
     }
 
-    private static void Analyze(OperationAnalysisContext context)
+    private static void Analyze(ILiteralOperation literal, Action<Diagnostic> report)
     {
-        var literal = (ILiteralOperation)context.Operation;
         if (RunbookAnalyzers.ConstantString(literal) is not { } text)
         {
             return;
@@ -57,7 +57,7 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
             : null;
         if (kind is not null)
         {
-            context.ReportDiagnostic(Diagnostic.Create(Rule, literal.Syntax.GetLocation(), kind));
+            report(Diagnostic.Create(Rule, literal.Syntax.GetLocation(), kind));
         }
     }
 
@@ -69,6 +69,7 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
             {
                 IArgumentOperation argument => argument.Parameter?.Name,
                 IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol.Name,
+                IFieldInitializerOperation field => string.Join(",", field.InitializedFields.Select(f => f.Name)),
                 ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } => local.Local.Name,
                 ISimpleAssignmentOperation { Target: IPropertyReferenceOperation property } => property.Property.Name,
                 IInvocationOperation { TargetMethod: { Name: "Of", ContainingType.Name: "Secret" } } => "secret",
@@ -79,7 +80,7 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
                 return true;
             }
 
-            if (current is IArgumentOperation or IVariableDeclaratorOperation or IBlockOperation)
+            if (current is IArgumentOperation or IVariableDeclaratorOperation or IFieldInitializerOperation or IBlockOperation)
             {
                 // Look through one argument hop (Secret.Of(x)) but not beyond the statement.
                 if (current is not IArgumentOperation)

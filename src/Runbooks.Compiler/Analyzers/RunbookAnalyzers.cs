@@ -18,6 +18,34 @@ public static class RunbookAnalyzers
 
     internal const string Category = "Runbooks";
 
+    /// <summary>
+    /// Registers an operation callback through syntax: operation actions are not raised for a script's
+    /// top-level statements, but every syntax node there still maps to its operation.
+    /// </summary>
+    internal static void RegisterOperation<TOperation>(AnalysisContext context, Action<TOperation, Action<Diagnostic>> analyze, params Microsoft.CodeAnalysis.CSharp.SyntaxKind[] kinds)
+        where TOperation : class, IOperation =>
+        context.RegisterSyntaxNodeAction(
+            node =>
+            {
+                if (node.SemanticModel.GetOperation(node.Node, node.CancellationToken) is TOperation operation)
+                {
+                    analyze(operation, node.ReportDiagnostic);
+                }
+            },
+            kinds);
+
+    internal static void RegisterOperation<TOperation>(CompilationStartAnalysisContext context, Action<TOperation> analyze, params Microsoft.CodeAnalysis.CSharp.SyntaxKind[] kinds)
+        where TOperation : class, IOperation =>
+        context.RegisterSyntaxNodeAction(
+            node =>
+            {
+                if (node.SemanticModel.GetOperation(node.Node, node.CancellationToken) is TOperation operation)
+                {
+                    analyze(operation);
+                }
+            },
+            kinds);
+
     internal static bool IsGlobalsMethod(IMethodSymbol method, string name) =>
         method.Name == name && method.ContainingType?.Name == "RunbookGlobals";
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -26,12 +27,11 @@ public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterOperationAction(Analyze, OperationKind.Invocation);
+        RunbookAnalyzers.RegisterOperation<IInvocationOperation>(context, Analyze, SyntaxKind.InvocationExpression);
     }
 
-    private static void Analyze(OperationAnalysisContext context)
+    private static void Analyze(IInvocationOperation invocation, Action<Diagnostic> report)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         if (!RunbookAnalyzers.IsGlobalsMethod(invocation.TargetMethod, "Target") || HasEnsuresInChain(invocation))
         {
             return;
@@ -53,7 +53,7 @@ public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
 
         if (problem is not null)
         {
-            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, problem));
+            report(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, problem));
         }
     }
 

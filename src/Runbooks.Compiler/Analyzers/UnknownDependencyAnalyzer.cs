@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -33,10 +34,10 @@ public sealed class UnknownDependencyAnalyzer : DiagnosticAnalyzer
             var defined = new ConcurrentBag<string>();
             var referenced = new ConcurrentBag<(string Name, Location Location)>();
             var computedNames = 0;
-            start.RegisterOperationAction(
-                operation =>
+            RunbookAnalyzers.RegisterOperation<IInvocationOperation>(
+                start,
+                invocation =>
                 {
-                    var invocation = (IInvocationOperation)operation.Operation;
                     if (RunbookAnalyzers.IsGlobalsMethod(invocation.TargetMethod, "Target"))
                     {
                         var name = RunbookAnalyzers.ConstantString(invocation.Arguments.FirstOrDefault()?.Value);
@@ -60,7 +61,7 @@ public sealed class UnknownDependencyAnalyzer : DiagnosticAnalyzer
                         }
                     }
                 },
-                OperationKind.Invocation);
+                SyntaxKind.InvocationExpression);
             start.RegisterCompilationEndAction(end =>
             {
                 if (Volatile.Read(ref computedNames) > 0)
