@@ -15,6 +15,7 @@ internal static class CommandLine
             PlanVerb.Create(),
             RunVerb.Create(),
             JournalVerb.Create(),
+            HarnessVerb.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

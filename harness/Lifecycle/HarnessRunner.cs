@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Globalization;
+using Runbooks.Commands;
+using Runbooks.Engine;
+using Runbooks.Journal;
+using Runbooks.Scripting;
+
+namespace Runbooks.Harness.Lifecycle;
+
+/// <summary>Options for a whole harness run.</summary>
+/// <param name="OutputDirectory">Where report.md, junit.xml and the journals go.</param>
+/// <param name="Keep">Leave the hosts up when the run fails, and say how to reach them.</param>
+public sealed record HarnessRunOptions(string OutputDirectory, double Scale = 0.1, bool Keep = false, bool Verbose = false, CompileCache? Cache = null);
+
+/// <summary>
+/// create → break → verify-broken → converge → verify → idempotence → destroy. A phase that fails ends the
+/// run (destroy still happens unless <c>--keep</c>); every phase is timed and reported.
+/// </summary>
+public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, TextWriter log)
+{
+    /// <summary>The environment variable a scenario-aware runbook reads its size factor from.</summary>
+    public const string ScaleVariable = "RUNBOOK_SCALE";
+
+    public async Task<HarnessReport> RunAsync(Scenario scenario, IBackend backend, string runbookPath, HarnessRunOptions options, CancellationToken cancellationToken)
+    {
+        var runId = $"rb{DateTime.UtcNow:HHmmss}{Environment.ProcessId % 1000:000}";
+        Directory.CreateDirectory(options.OutputDirectory);
+        var harnessOptions = new HarnessOptions(runId, Path.Combine(options.OutputDirectory, "work"), options.Scale, options.Verbose);
+        var report = new HarnessReport { Scenario = scenario.Name, Runbook = runbookPath, Backend = backend.Name, RunId = runId, Scale = options.Scale };
+        Environment.SetEnvironmentVariable(ScaleVariable, options.Scale.ToString(CultureInfo.InvariantCulture));
+
+        // Compile before creating anything: a runbook that does not compile must not cost a VM boot.
+        var runbook = await Phase(report, "compile", () =>
+        {
+            var loaded = LoadedRunbook.Load(runbookPath, compile, options.Cache);
+            return Task.FromResult((loaded, $"{(loaded.Compiled.FromCache ? "from the compile cache" : "compiled")}, {loaded.Compiled.Warnings.Count} warning(s)"));
+        }).ConfigureAwait(false);
+        if (runbook is null)
+        {
+            return Finish(report, options);
+        }
+
+        var environment = await Phase(report, "create", async () =>
+        {
+            var created = await backend.CreateAsync(harnessOptions, cancellationToken).ConfigureAwait(false);
+            return (created, string.Join(", ", created.Facts.Select(f => $"{f.Key} {f.Value}")));
+        }).ConfigureAwait(false);
+        if (environment is null)
+        {
+            return Finish(report, options);
+        }
+
+        foreach (var (key, value) in environment.Facts)
+        {
+            report.Facts[key] = value;
+        }
+
+        try
+        {
+            var ok = await Phase(report, "break", async () =>
+            {
+                await scenario.BreakAsync(environment.Inventory, harnessOptions, cancellationToken).ConfigureAwait(false);
+                return (true, "broken as the incident was");
+            }).ConfigureAwait(false)
+                && await VerifyBrokenAsync(scenario, environment, harnessOptions, report, cancellationToken).ConfigureAwait(false)
+                && await ConvergeAsync(scenario, environment, harnessOptions, runbook, options, report, cancellationToken).ConfigureAwait(false)
+                && await VerifyAsync(scenario, environment, harnessOptions, report, cancellationToken).ConfigureAwait(false)
+                && await IdempotenceAsync(environment, runbook, options, report, cancellationToken).ConfigureAwait(false);
+            if (!ok && options.Keep)
+            {
+                report.HowToReach = environment.HowToReach;
+                return Finish(report, options);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            report.Phases.Add(new PhaseResult("cancelled", false, TimeSpan.Zero, "the run was cancelled"));
+        }
+
+        await Phase(report, "destroy", async () =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var leaks = await environment.DestroyAsync(timeout.Token).ConfigureAwait(false);
+            report.Leaks.AddRange(leaks);
+            await environment.DisposeAsync().ConfigureAwait(false);
+            return (leaks.Count == 0, leaks.Count == 0 ? "nothing left behind" : $"leaked: {string.Join(", ", leaks)}");
+        }).ConfigureAwait(false);
+        return Finish(report, options);
+    }
+
+    private async Task<bool> VerifyBrokenAsync(Scenario scenario, IHarnessEnvironment environment, HarnessOptions options, HarnessReport report, CancellationToken cancellationToken) =>
+        await Phase(report, "verify-broken", async () =>
+        {
+            foreach (var spec in scenario.Specs(options))
+            {
+                var result = await EvaluateAsync(environment, spec, cancellationToken).ConfigureAwait(false);
+                report.Specs.Add(new SpecResult(spec.Name, spec.Host, spec.BrokenByIncident, result.Holds, result.Observed, null, ""));
+            }
+
+            var proveNothing = report.Specs.Where(s => !s.BrokenPhaseOk).Select(s => s.Name).ToList();
+            return (proveNothing.Count == 0, proveNothing.Count == 0
+                ? $"{report.Specs.Count(s => s.BrokenByIncident)} spec(s) fail on the broken hosts, as they must"
+                : $"pass on the broken hosts, so they prove nothing: {string.Join(", ", proveNothing)}");
+        }).ConfigureAwait(false);
+
+    private async Task<bool> ConvergeAsync(Scenario scenario, IHarnessEnvironment environment, HarnessOptions options, LoadedRunbook runbook, HarnessRunOptions runOptions, HarnessReport report, CancellationToken cancellationToken) =>
+        await Phase(report, "converge", async () =>
+        {
+            await using var monitor = scenario.Monitor(environment.Inventory, options);
+            if (monitor is not null)
+            {
+                await monitor.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var journal = Path.Combine(runOptions.OutputDirectory, "converge.jsonl");
+            report.ConvergeJournal = journal;
+            var (summary, _) = await RunRunbookAsync(environment, runbook, journal, cancellationToken).ConfigureAwait(false);
+            if (monitor is not null)
+            {
+                foreach (var (key, value) in await monitor.StopAsync().ConfigureAwait(false))
+                {
+                    report.Monitor[key] = value;
+                }
+            }
+
+            report.ConvergeTargets.AddRange(summary.Targets.Select(t =>
+                $"{t.Name} ({t.Host}): {t.Status}, {t.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s{(t.Error is null ? "" : $" — {t.Error}")}"));
+            return (summary.Succeeded, summary.Succeeded
+                ? $"{summary.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Changed))} step(s) changed"
+                : $"failed: {string.Join("; ", summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}"))}");
+        }).ConfigureAwait(false);
+
+    private async Task<bool> VerifyAsync(Scenario scenario, IHarnessEnvironment environment, HarnessOptions options, HarnessReport report, CancellationToken cancellationToken) =>
+        await Phase(report, "verify", async () =>
+        {
+            foreach (var spec in scenario.Specs(options))
+            {
+                var result = await EvaluateAsync(environment, spec, cancellationToken).ConfigureAwait(false);
+                var index = report.Specs.FindIndex(s => s.Name == spec.Name);
+                report.Specs[index] = report.Specs[index] with { HeldAfter = result.Holds, ObservedAfter = result.Observed };
+            }
+
+            var failing = report.Specs.Where(s => !s.AfterOk).Select(s => $"{s.Name} ({s.ObservedAfter})").ToList();
+            return (failing.Count == 0, failing.Count == 0 ? $"all {report.Specs.Count} spec(s) hold" : $"failing: {string.Join("; ", failing)}");
+        }).ConfigureAwait(false);
+
+    private async Task<bool> IdempotenceAsync(IHarnessEnvironment environment, LoadedRunbook runbook, HarnessRunOptions options, HarnessReport report, CancellationToken cancellationToken) =>
+        await Phase(report, "idempotence", async () =>
+        {
+            var (summary, mutations) = await RunRunbookAsync(environment, runbook, Path.Combine(options.OutputDirectory, "idempotence.jsonl"), cancellationToken).ConfigureAwait(false);
+            var unsatisfied = summary.Targets.SelectMany(t => t.Steps.Where(s => s.Outcome != StepOutcome.Satisfied).Select(s => $"{t.Name}: {s.Description} ({s.Outcome})")).ToList();
+            var ok = summary.Succeeded && unsatisfied.Count == 0 && mutations.Count == 0;
+            return (ok, ok
+                ? $"every step satisfied, no mutating command ({summary.Targets.Sum(t => t.Steps.Count)} steps)"
+                : $"not idempotent: {string.Join("; ", unsatisfied.Concat(mutations.Select(m => $"ran `{m}`")).Concat(summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}")))}");
+        }).ConfigureAwait(false);
+
+    private static async Task<(RunSummary Summary, List<string> Mutations)> RunRunbookAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string journalPath, CancellationToken cancellationToken)
+    {
+        RunSummary? summary = null;
+        var mutations = new MutationRecorder();
+        await runbook.ExecuteAsync([], async (graph, names) =>
+        {
+            using var journal = new JournalWriter(journalPath, new RunMetadata(
+                runbook.Source.Path,
+                runbook.Source.TextHash,
+                environment.Inventory.Names.ToDictionary(n => n, n => environment.Inventory.Context(n).Transport.Name),
+                names,
+                Environment.UserName,
+                "harness"));
+            var runner = new Runner(graph, environment.Inventory, new CompositeObserver(journal, mutations));
+            summary = await runner.RunAsync(new RunRequest(RunMode.Run, names), cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return (summary!, mutations.Commands);
+    }
+
+    private static async Task<CheckResult> EvaluateAsync(IHarnessEnvironment environment, Spec spec, CancellationToken cancellationToken)
+    {
+        var host = environment.Inventory.Context(spec.Host);
+        host.InvalidateFacts();
+        return await spec.Check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T?> Phase<T>(HarnessReport report, string name, Func<Task<(T Value, string Detail)>> body)
+    {
+        log.WriteLine($"[{name}] …");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var (value, detail) = await body().ConfigureAwait(false);
+            var passed = value is not bool b || b;
+            report.Phases.Add(new PhaseResult(name, passed, clock.Elapsed, detail));
+            log.WriteLine($"[{name}] {(passed ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:0.0} s — {detail}");
+            return passed ? value : default;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A phase that throws still ends in a report and a destroy; an unexpected exception keeps its type.
+            var message = ex is RunbookException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+            report.Phases.Add(new PhaseResult(name, false, clock.Elapsed, message));
+            log.WriteLine($"[{name}] FAILED in {clock.Elapsed.TotalSeconds:0.0} s — {message}");
+            return default;
+        }
+    }
+
+    private static HarnessReport Finish(HarnessReport report, HarnessRunOptions options)
+    {
+        File.WriteAllText(Path.Combine(options.OutputDirectory, "report.md"), SecretRedactor.Redact(ReportWriter.Markdown(report)));
+        File.WriteAllText(Path.Combine(options.OutputDirectory, "junit.xml"), SecretRedactor.Redact(ReportWriter.JUnit(report).ToString()));
+        return report;
+    }
+
+    private sealed class MutationRecorder : RunObserver
+    {
+        public List<string> Commands { get; } = [];
+
+        public override void CommandRan(string host, Command command, CommandResult result)
+        {
+            if (!command.ReadOnly)
+            {
+                lock (Commands)
+                {
+                    Commands.Add($"{host}: {command.Render()}");
+                }
+            }
+        }
+    }
+}
