@@ -50,7 +50,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         var observed = $"{device} in {(pv.VolumeGroup.Length == 0 ? "no VG" : pv.VolumeGroup)}, data offset {Bytes.Show(pv.PeStart)}, {pv.AllocatedExtents} extents allocated";
         if (pv.VolumeGroup.Length == 0)
         {
-            return StepProbe.Change(observed, pvremove, pvcreate, vgextend);
+            return pv.PeStart <= maxPeStart ? StepProbe.Change(observed, vgextend) : StepProbe.Change(observed, pvremove, pvcreate, vgextend);
         }
 
         if (pv.VolumeGroup != volumeGroup)
