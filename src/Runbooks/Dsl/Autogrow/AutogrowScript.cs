@@ -6,20 +6,23 @@ namespace Runbooks.Dsl.Nouns.Autogrow;
 /// <summary>What an autogrow daemon is told, and where its files live on the host.</summary>
 public sealed record AutogrowSettings(string Name, string Mount, string VolumeGroup, string LogicalVolume, int ThresholdPercent, long StepBytes, TimeSpan Interval)
 {
-    public string ScriptPath => $"/usr/local/sbin/runbooks-autogrow-{Name}";
+    /// <summary>A directory prefixed to every path below; empty on a real host, a scratch root in tests.</summary>
+    public string Root { get; init; } = "";
 
-    public string SupervisorPath => $"/usr/local/sbin/runbooks-autogrow-{Name}-supervise";
+    public string ScriptPath => $"{Root}/usr/local/sbin/runbooks-autogrow-{Name}";
+
+    public string SupervisorPath => $"{Root}/usr/local/sbin/runbooks-autogrow-{Name}-supervise";
 
     public string UnitName => $"runbooks-autogrow-{Name}.service";
 
-    public string UnitPath => $"/etc/systemd/system/{UnitName}";
+    public string UnitPath => $"{Root}/etc/systemd/system/{UnitName}";
 
-    public string PidFile => $"/run/runbooks-autogrow-{Name}.pid";
+    public string PidFile => $"{Root}/run/runbooks-autogrow-{Name}.pid";
 
     /// <summary>Written when the daemon stops on purpose (VG full), so a later run can tell "stopped" from "crashed".</summary>
-    public string StoppedFile => $"/run/runbooks-autogrow-{Name}.stopped";
+    public string StoppedFile => $"{Root}/run/runbooks-autogrow-{Name}.stopped";
 
-    public string LogPath => $"/var/log/runbooks-autogrow-{Name}.log";
+    public string LogPath => $"{Root}/var/log/runbooks-autogrow-{Name}.log";
 }
 
 /// <summary>Generates the daemon, its respawn wrapper and its systemd unit. Every value is single-quoted when baked in.</summary>
