@@ -20,7 +20,7 @@ public static class LvmParser
             Number(r, "pv_pe_count"),
             Number(r, "pv_pe_alloc_count"),
             Text(r, "pv_allocatable") == "allocatable",
-            Number(r, "vg_extent_size"))).ToList();
+            ExtentSize(r))).ToList();
 
     public static IReadOnlyList<VolumeGroupFacts> ParseVgs(string json) =>
         Rows(json, "vg").Select(r => new VolumeGroupFacts(
@@ -83,8 +83,16 @@ public static class LvmParser
         return rows;
     }
 
+    // A report recorded with another -o list may lack a field: absent reads as LVM's own "not set".
     private static string Text(JsonElement row, string field) =>
-        row.TryGetProperty(field, out var value) ? value.GetString() ?? "" : throw new FormatException($"LVM report lacks field '{field}'");
+        row.TryGetProperty(field, out var value) ? value.GetString() ?? "" : "";
+
+    private static long ExtentSize(JsonElement row)
+    {
+        var size = Number(row, "vg_extent_size");
+        var count = Number(row, "pv_pe_count");
+        return size > 0 || count == 0 ? size : Number(row, "pv_size") / count;
+    }
 
     private static long Number(JsonElement row, string field)
     {
