@@ -1,0 +1,336 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Runbooks.Commands;
+using Runbooks.Engine;
+using Runbooks.Harness.Lifecycle;
+using Runbooks.Transport;
+
+namespace Runbooks.Harness.Backends.MicroVm;
+
+/// <summary>
+/// A disposable Debian microVM under qemu: the host root read-only over 9p with a tmpfs overlay, sshd
+/// with ephemeral keys, real loop devices and device-mapper. qemu outlives the process that started it
+/// (<c>harness up</c>, then <c>exec</c>/<c>down</c>); its state is saved in the work directory.
+/// </summary>
+public sealed class MicroVmBackend : IBackend
+{
+    /// <summary>Guest ports reachable from the host; 8000 is the storage scenario's object service.</summary>
+    public static readonly IReadOnlyList<int> GuestPorts = [8000];
+
+    private static readonly TimeSpan SshReadyTimeout = TimeSpan.FromSeconds(180);
+    private static readonly TimeSpan KvmProbeTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly ITransport _local;
+
+    public MicroVmBackend(ITransport? local = null) => _local = local ?? new LocalTransport();
+
+    public string Name => "microvm";
+
+    /// <summary>
+    /// Guest RAM: 1 GiB for the system plus room for the scenario's tmpfs of disk images
+    /// (5.5 × 1800 MiB at scale 1, see the storage scenario), since nothing else backs them.
+    /// </summary>
+    public static int MemoryFor(double scale) => 1024 + (int)Math.Ceiling(5.5 * 1800 * scale) + 256;
+
+    public async Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken)
+    {
+        var work = Path.GetFullPath(options.WorkDirectory);
+        Directory.CreateDirectory(work);
+        if (System.IO.File.Exists(MicroVmState.PathIn(work)))
+        {
+            throw new RunbookException($"{work} already holds a microVM ({MicroVmState.FileName}); destroy it first (`runbook harness down`) or use another work directory");
+        }
+
+        RequireTools();
+        var kernel = await KernelLocator.LocateAsync(_local, cancellationToken).ConfigureAwait(false);
+        var initrd = Path.Combine(work, "initrd.gz");
+        await System.IO.File.WriteAllBytesAsync(initrd, await Initramfs.BuildAsync(kernel, _local, work, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+        var userKey = Path.Combine(work, "id");
+        var hostKey = Path.Combine(work, "hostkey");
+        foreach (var key in new[] { userKey, hostKey })
+        {
+            await _local.RunCheckedAsync(new Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", $"runbooks-{options.RunId}", "-f", key]), cancellationToken).ConfigureAwait(false);
+        }
+
+        var stage2 = Path.Combine(work, "stage2.sh");
+        await System.IO.File.WriteAllTextAsync(stage2, GuestScripts.Stage2(kernel, userKey + ".pub", hostKey), cancellationToken).ConfigureAwait(false);
+
+        var accelerator = await ChooseAcceleratorAsync(kernel, initrd, cancellationToken).ConfigureAwait(false);
+        var sshPort = FreePort();
+        var forwarded = GuestPorts.ToDictionary(p => p, _ => FreePort());
+        var knownHosts = Path.Combine(work, "known_hosts");
+        var hostPub = (await System.IO.File.ReadAllTextAsync(hostKey + ".pub", cancellationToken).ConfigureAwait(false)).Split(' ');
+        await System.IO.File.WriteAllTextAsync(knownHosts, $"[127.0.0.1]:{sshPort} {hostPub[0]} {hostPub[1]}\n", cancellationToken).ConfigureAwait(false);
+
+        var console = Path.Combine(work, "console.log");
+        var pidFile = Path.Combine(work, "qemu.pid");
+        var memory = MemoryFor(options.Scale);
+        var hostfwd = string.Concat(forwarded.Select(f => $",hostfwd=tcp:127.0.0.1:{f.Value}-:{f.Key}"));
+        var qemu = new Command("qemu-system-x86_64",
+        [
+            .. AcceleratorArguments(accelerator),
+            "-m", memory.ToString(CultureInfo.InvariantCulture), "-smp", "2",
+            "-display", "none", "-monitor", "none", "-no-reboot", "-daemonize", "-pidfile", pidFile,
+            "-chardev", $"file,id=console,path={console}", "-serial", "chardev:console",
+            "-kernel", kernel.Vmlinuz, "-initrd", initrd,
+            "-append", $"console=ttyS0 panic=-1 quiet runbooks.stage2={stage2}",
+            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+            "-netdev", $"user,id=n0,hostfwd=tcp:127.0.0.1:{sshPort}-:22{hostfwd}", "-device", "virtio-net-pci,netdev=n0",
+        ]) { Timeout = TimeSpan.FromSeconds(60) };
+
+        var clock = Stopwatch.StartNew();
+        var started = await _local.RunAsync(qemu, cancellationToken).ConfigureAwait(false);
+        if (started.ExitCode != 0)
+        {
+            throw new RunbookException($"qemu did not start (exit {started.ExitCode}): {started.StderrTail(5)}\n  command: {qemu.Render()}");
+        }
+
+        var pid = int.Parse((await System.IO.File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim(), CultureInfo.InvariantCulture);
+        var ssh = new SshTransport(new SshEndpoint("root", "127.0.0.1", sshPort), userKey, knownHosts);
+        try
+        {
+            await WaitForSshAsync(ssh, pid, console, work, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await ssh.DisposeAsync().ConfigureAwait(false);
+            if (!options.Verbose)
+            {
+                KillQemu(pid);
+            }
+
+            throw;
+        }
+
+        var state = new MicroVmState(pid, sshPort, forwarded, userKey, knownHosts, console, accelerator, kernel.Release, kernel.Source, memory, Math.Round(clock.Elapsed.TotalSeconds, 2));
+        state.Save(work);
+        return new MicroVmEnvironment(work, state, ssh);
+    }
+
+    public Task<IHarnessEnvironment> AttachAsync(HarnessOptions options, CancellationToken cancellationToken)
+    {
+        var work = Path.GetFullPath(options.WorkDirectory);
+        var state = MicroVmState.Load(work);
+        if (!IsQemu(state.QemuPid))
+        {
+            throw new RunbookException($"the microVM of {work} is gone (qemu pid {state.QemuPid} is not running); see {state.ConsoleLogPath}, then `runbook harness down` to clean up and `up` again");
+        }
+
+        var ssh = new SshTransport(new SshEndpoint("root", "127.0.0.1", state.SshPort), state.PrivateKeyPath, state.KnownHostsPath);
+        return Task.FromResult<IHarnessEnvironment>(new MicroVmEnvironment(work, state, ssh));
+    }
+
+    private static void RequireTools()
+    {
+        var missing = new (string Path, string Package)[]
+            {
+                ("/usr/bin/qemu-system-x86_64", "qemu-system-x86"), ("/usr/sbin/sshd", "openssh-server"),
+                ("/usr/bin/ssh-keygen", "openssh-client"), ("/bin/busybox", "busybox-static"), ("/usr/sbin/lvm", "lvm2"),
+            }
+            .Where(t => !System.IO.File.Exists(t.Path))
+            .ToList();
+        if (missing.Count > 0)
+        {
+            throw new RunbookException($"the microVM backend needs {string.Join(", ", missing.Select(m => m.Path))}; install: apt-get install -y {string.Join(' ', missing.Select(m => m.Package).Distinct())}");
+        }
+    }
+
+    private static IEnumerable<Arg> AcceleratorArguments(string accelerator) =>
+        accelerator == "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg,thread=multi"];
+
+    /// <summary>
+    /// KVM only when a short boot proves it works on this machine (a KVM guest hung on machines of this
+    /// kind): the probe boots the initramfs to its first line and powers off. The verdict is cached per
+    /// kernel. <c>RUNBOOKS_ACCEL=tcg|kvm</c> overrides.
+    /// </summary>
+    private async Task<string> ChooseAcceleratorAsync(GuestKernel kernel, string initrd, CancellationToken cancellationToken)
+    {
+        var forced = Environment.GetEnvironmentVariable("RUNBOOKS_ACCEL");
+        if (forced is "tcg" or "kvm")
+        {
+            return forced;
+        }
+
+        if (!System.IO.File.Exists("/dev/kvm"))
+        {
+            return "tcg";
+        }
+
+        var cache = Path.Combine(KernelLocator.CacheDirectory, $"accel-{kernel.Release}");
+        if (System.IO.File.Exists(cache))
+        {
+            return (await System.IO.File.ReadAllTextAsync(cache, cancellationToken).ConfigureAwait(false)).Trim() == "kvm" ? "kvm" : "tcg";
+        }
+
+        var probe = new Command("qemu-system-x86_64",
+        [
+            "-accel", "kvm", "-cpu", "host", "-m", "256", "-display", "none", "-monitor", "none", "-no-reboot",
+            "-serial", "stdio", "-kernel", kernel.Vmlinuz, "-initrd", initrd,
+            "-append", "console=ttyS0 panic=-1 quiet runbooks.probe=1",
+        ]) { Timeout = KvmProbeTimeout };
+        string verdict;
+        try
+        {
+            var result = await _local.RunAsync(probe, cancellationToken).ConfigureAwait(false);
+            verdict = result.StandardOutput.Contains(GuestScripts.ProbeMarker, StringComparison.Ordinal) ? "kvm" : "tcg";
+        }
+        catch (TransportException)
+        {
+            verdict = "tcg";
+        }
+
+        Directory.CreateDirectory(KernelLocator.CacheDirectory);
+        await System.IO.File.WriteAllTextAsync(cache, verdict + "\n", cancellationToken).ConfigureAwait(false);
+        return verdict;
+    }
+
+    private static async Task WaitForSshAsync(SshTransport ssh, int pid, string console, string work, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        var probe = new Command("true", []).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
+        TransportException? last = null;
+        while (deadline.Elapsed < SshReadyTimeout)
+        {
+            if (!IsQemu(pid))
+            {
+                throw new RunbookException($"qemu exited before SSH came up.\n{ConsoleTail(console)}\n  what to do: read {console}; a kernel panic or 'mount failed' there names the missing module or package");
+            }
+
+            try
+            {
+                await ssh.RunAsync(probe, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (TransportException ex)
+            {
+                last = ex;
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        throw new RunbookException($"SSH into the microVM did not answer within {SshReadyTimeout.TotalSeconds:0} s (last error: {last?.Message}).\n{ConsoleTail(console)}\n  what to do: read {console}; if it stops at 'starting sshd' the guest is just slow (TCG on a busy machine), otherwise it names the failing stage. The VM is left running only with --verbose; work dir {work}");
+    }
+
+    internal static string ConsoleTail(string console, int lines = 15)
+    {
+        if (!System.IO.File.Exists(console))
+        {
+            return "  (no console output)";
+        }
+
+        var all = System.IO.File.ReadAllLines(console);
+        return "  console tail:\n    " + string.Join("\n    ", all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    internal static bool IsQemu(int pid)
+    {
+        try
+        {
+            return System.IO.File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("qemu-system", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Kills qemu by PID — only after checking the PID is still a qemu (PIDs are reused).</summary>
+    internal static bool KillQemu(int pid)
+    {
+        if (!IsQemu(pid))
+        {
+            return true;
+        }
+
+        using var process = Process.GetProcessById(pid);
+        process.Kill();
+        return process.WaitForExit(10_000) || !IsQemu(pid);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A running microVM: one host, <c>local</c>, reached over SSH.</summary>
+public sealed class MicroVmEnvironment : IHarnessEnvironment
+{
+    private readonly string _work;
+
+    internal MicroVmEnvironment(string work, MicroVmState state, SshTransport ssh)
+    {
+        _work = work;
+        State = state;
+        Inventory = new Inventory().Add(Inventory.DefaultHost, ssh);
+    }
+
+    public MicroVmState State { get; }
+
+    public Inventory Inventory { get; }
+
+    public string HowToReach =>
+        $"ssh -i {State.PrivateKeyPath} -o UserKnownHostsFile={State.KnownHostsPath} -p {State.SshPort} root@127.0.0.1" +
+        $"   (console: {State.ConsoleLogPath}; guest port 8000 at 127.0.0.1:{State.ForwardedPorts.GetValueOrDefault(8000)})";
+
+    public IReadOnlyDictionary<string, string> Facts => new Dictionary<string, string>
+    {
+        ["accelerator"] = State.Accelerator.ToUpperInvariant(),
+        ["kernel"] = $"{State.KernelRelease} ({State.KernelSource})",
+        ["boot to SSH"] = $"{State.BootToSshSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
+        ["memory"] = $"{State.MemoryMiB} MiB",
+    };
+
+    public async Task<IReadOnlyList<string>> DestroyAsync(CancellationToken cancellationToken)
+    {
+        await Inventory.DisposeAsync().ConfigureAwait(false);
+        var leaks = new List<string>();
+        if (!MicroVmBackend.KillQemu(State.QemuPid))
+        {
+            leaks.Add($"qemu pid {State.QemuPid} still running after kill");
+        }
+
+        foreach (var port in State.ForwardedPorts.Values.Append(State.SshPort))
+        {
+            if (IsListening(port))
+            {
+                leaks.Add($"127.0.0.1:{port} still listening");
+            }
+        }
+
+        try
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+        catch (IOException ex)
+        {
+            leaks.Add($"work directory {_work} not removed: {ex.Message}");
+        }
+
+        return leaks;
+    }
+
+    private static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            return client.ConnectAsync(IPAddress.Loopback, port).Wait(200);
+        }
+        catch (AggregateException)
+        {
+            return false;
+        }
+    }
+
+    public ValueTask DisposeAsync() => Inventory.DisposeAsync();
+}

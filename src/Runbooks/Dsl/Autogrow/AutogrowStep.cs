@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Runbooks.Commands;
+using Runbooks.Dsl.Nouns.Lvm;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Autogrow;
+
+/// <summary>
+/// Installs and starts the autogrow daemon: under systemd where it runs, otherwise under a respawn wrapper
+/// started in its own session so it outlives the runbook (and the SSH connection) that started it.
+/// Satisfied when the installed files match and the daemon runs — or stopped on purpose because the VG is
+/// still full, which a rerun cannot change.
+/// </summary>
+public sealed class AutogrowStep(AutogrowSettings settings) : Step
+{
+    // rename(2) keeps the old inode for a shell that is still reading the old script line by line.
+    private const string AtomicWrite =
+        "set -e\ntmp=$(mktemp \"$1.XXXXXX\")\ncat > \"$tmp\"\nchmod \"$2\" \"$tmp\"\nmv -f -- \"$tmp\" \"$1\"\n";
+
+    private const string StopGroup =
+        "pid=$(cat -- \"$1\" 2>/dev/null) && [ -n \"$pid\" ] && kill -TERM -- \"-$pid\" 2>/dev/null\nrm -f -- \"$1\"\nexit 0\n";
+
+    private const string StartDetached = "setsid -f \"$1\" </dev/null >/dev/null 2>&1\n";
+
+    private const string SystemdState = "command -v systemctl >/dev/null 2>&1 && systemctl is-system-running 2>/dev/null; exit 0\n";
+
+    public override string Description => $"autogrow '{settings.Name}' keeps {settings.Mount} below {settings.ThresholdPercent}% (step {Bytes.Show(settings.StepBytes)})";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var systemd = await UsesSystemdAsync(host, cancellationToken).ConfigureAwait(false);
+        var files = new List<(string Path, string Content, string Mode)> { (settings.ScriptPath, AutogrowScript.Daemon(settings), "0755") };
+        files.Add(systemd ? (settings.UnitPath, AutogrowScript.Unit(settings), "0644") : (settings.SupervisorPath, AutogrowScript.Supervisor(settings), "0755"));
+        var stale = new List<(string Path, string Content, string Mode)>();
+        foreach (var file in files)
+        {
+            var current = await host.TryReadAsync(new Command("cat", ["--", file.Path]), cancellationToken).ConfigureAwait(false);
+            if (current.ExitCode != 0 || current.StandardOutput != file.Content)
+            {
+                stale.Add(file);
+            }
+        }
+
+        var running = await IsRunningAsync(host, systemd, cancellationToken).ConfigureAwait(false);
+        var stoppedFull = !running && await StoppedBecauseFullAsync(host, cancellationToken).ConfigureAwait(false);
+        var observed = $"{(systemd ? "systemd" : "respawn wrapper")}; {(stale.Count == 0 ? "files current" : $"{stale.Count} file(s) to write")}; " +
+                       (running ? "running" : stoppedFull ? $"stopped: {settings.VolumeGroup} is full" : "not running");
+        if (stale.Count == 0 && (running || stoppedFull))
+        {
+            return StepProbe.Satisfied(observed);
+        }
+
+        var commands = stale.Select(f => Shell.Script(AtomicWrite, f.Path, f.Mode).WithStdin(f.Content)).ToList();
+        if (systemd)
+        {
+            commands.Add(new Command("systemctl", ["daemon-reload"]));
+            commands.Add(new Command("systemctl", ["enable", settings.UnitName]));
+            commands.Add(new Command("systemctl", ["restart", settings.UnitName]));
+        }
+        else
+        {
+            commands.Add(Shell.Script(StopGroup, settings.PidFile));
+            commands.Add(Shell.Script(StartDetached, settings.SupervisorPath));
+        }
+
+        return StepProbe.Change(observed, commands) with { Notes = [$"logs to {settings.LogPath}"] };
+    }
+
+    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
+    {
+        await base.ApplyAsync(host, probe, cancellationToken).ConfigureAwait(false);
+        // The wrapper writes its pid file a moment after setsid returns; give it that moment before verifying.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            host.InvalidateFacts();
+            if ((await ProbeAsync(host, cancellationToken).ConfigureAwait(false)).Decision == StepDecision.Satisfied)
+            {
+                return;
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> UsesSystemdAsync(HostContext host, CancellationToken ct)
+    {
+        var state = (await host.ReadAsync(Shell.Script(SystemdState), ct).ConfigureAwait(false)).StandardOutput.Trim();
+        return state is "running" or "degraded" or "starting";
+    }
+
+    private async Task<bool> IsRunningAsync(HostContext host, bool systemd, CancellationToken ct)
+    {
+        if (systemd)
+        {
+            var active = await host.TryReadAsync(new Command("systemctl", ["is-active", settings.UnitName]), ct).ConfigureAwait(false);
+            return active.StandardOutput.Trim() == "active";
+        }
+
+        var pidText = await host.TryReadAsync(new Command("cat", ["--", settings.PidFile]), ct).ConfigureAwait(false);
+        if (pidText.ExitCode != 0 || !int.TryParse(pidText.StandardOutput.Trim(), out var pid) || pid <= 1)
+        {
+            return false;
+        }
+
+        var cmdline = await host.TryReadAsync(new Command("cat", ["--", $"/proc/{pid}/cmdline"]), ct).ConfigureAwait(false);
+        return cmdline.ExitCode == 0 && cmdline.StandardOutput.Contains(settings.SupervisorPath, StringComparison.Ordinal);
+    }
+
+    private async Task<bool> StoppedBecauseFullAsync(HostContext host, CancellationToken ct)
+    {
+        var stopped = await host.TryReadAsync(new Command("cat", ["--", settings.StoppedFile]), ct).ConfigureAwait(false);
+        if (stopped.ExitCode != 0)
+        {
+            return false;
+        }
+
+        var vg = (await LvmReads.VgsAsync(host, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Name == settings.VolumeGroup);
+        return vg is { FreeExtents: 0 };
+    }
+}

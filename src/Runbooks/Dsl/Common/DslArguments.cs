@@ -1,0 +1,82 @@
+using System.Text.RegularExpressions;
+
+namespace Runbooks.Dsl;
+
+/// <summary>
+/// Argument checks run when the runbook calls the DSL, long before a host is touched, so a typo in a
+/// device name is a compile-time-ish error instead of a command run against the wrong disk.
+/// </summary>
+internal static partial class DslArguments
+{
+    [GeneratedRegex(@"^/dev/[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9][A-Za-z0-9._+-]*)*$")]
+    private static partial Regex DevicePattern();
+
+    // LVM's own rule for VG and LV names, minus the leading '-' that would read as an option.
+    [GeneratedRegex(@"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}$")]
+    private static partial Regex LvmNamePattern();
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,39}$")]
+    private static partial Regex UnitNamePattern();
+
+    public static string Device(string device, string parameter)
+    {
+        if (device is null || !DevicePattern().IsMatch(device) || device.Contains("..", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{device}' is not a device path like /dev/loop1 or /dev/vg0/data0", parameter);
+        }
+
+        return device;
+    }
+
+    public static string AbsolutePath(string path, string parameter)
+    {
+        if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.Split('/').Contains("..") ||
+            path.Any(c => char.IsControl(c)))
+        {
+            throw new ArgumentException($"'{path}' must be an absolute path without '..' or control characters", parameter);
+        }
+
+        return path.Length > 1 ? path.TrimEnd('/') : path;
+    }
+
+    public static string LvmName(string name, string parameter)
+    {
+        if (name is null || !LvmNamePattern().IsMatch(name) || name is "." or "..")
+        {
+            throw new ArgumentException($"'{name}' is not a valid LVM name (letters, digits, + _ . -; not starting with -)", parameter);
+        }
+
+        return name;
+    }
+
+    public static string UnitName(string name, string parameter)
+    {
+        if (name is null || !UnitNamePattern().IsMatch(name))
+        {
+            throw new ArgumentException($"'{name}' must be lower-case letters, digits, - or _ (at most 40)", parameter);
+        }
+
+        return name;
+    }
+
+    public static long PositiveSize(long bytes, string parameter)
+    {
+        // 1 PiB: far beyond any disk this tool repairs; a bigger number is a unit mistake.
+        if (bytes <= 0 || bytes > (1L << 50))
+        {
+            throw new ArgumentException($"size {bytes} bytes must be > 0 and at most 1 PiB", parameter);
+        }
+
+        return bytes;
+    }
+
+    public static TimeSpan PositiveTime(TimeSpan time, string parameter)
+    {
+        if (time <= TimeSpan.Zero || time > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"duration {time} must be > 0 and at most a day", parameter);
+        }
+
+        return time;
+    }
+}

@@ -1,0 +1,99 @@
+using Runbooks.Commands;
+using Runbooks.Dsl.Nouns.Fs;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl;
+
+/// <summary>Mounted filesystems and fstab entries.</summary>
+public static class Fs
+{
+    /// <summary>The filesystem mounted at a directory.</summary>
+    /// <example><c>Fs.Mount("/data").Writable()</c></example>
+    public static MountPoint Mount(string target) => new(DslArguments.AbsolutePath(target, nameof(target)));
+
+    /// <summary>The fstab line of a mount point (default file <c>/etc/fstab</c>).</summary>
+    /// <example><c>Fs.Fstab("/data").Writable()</c></example>
+    public static FstabLine Fstab(string target, string fstabPath = "/etc/fstab") =>
+        new(DslArguments.AbsolutePath(target, nameof(target)), DslArguments.AbsolutePath(fstabPath, nameof(fstabPath)));
+}
+
+/// <summary>A mount point; its members are steps and checks.</summary>
+public sealed class MountPoint
+{
+    internal MountPoint(string target) => Target = target;
+
+    public string Target { get; }
+
+    /// <summary>Remounts read-write in place (<c>mount -o remount,rw</c>); satisfied when the options already say rw.</summary>
+    /// <example><c>Fs.Mount("/data").Writable()</c></example>
+    public Step Writable() => new RemountStep(Target, writable: true);
+
+    /// <summary>Remounts read-only in place; satisfied when the options already say ro.</summary>
+    /// <example><c>Fs.Mount("/data").ReadOnly()</c></example>
+    public Step ReadOnly() => new RemountStep(Target, writable: false);
+
+    /// <summary>Grows the ext filesystem to fill its device (<c>resize2fs</c>, online).</summary>
+    /// <example><c>Fs.Mount("/data").GrowToDevice()</c></example>
+    public Step GrowToDevice() => new GrowFilesystemStep(Target);
+
+    /// <summary>
+    /// Holds when a file can be created in the directory. This check WRITES: it creates and removes an empty
+    /// hidden file (<c>.runbooks-probe.*</c>), because mount options alone do not prove writability.
+    /// </summary>
+    /// <example><c>.Ensures(Fs.Mount("/data").CanWrite())</c></example>
+    public Check CanWrite() => new($"a file can be created in {Target}", async (host, ct) =>
+    {
+        var probe = Shell.Script("f=$(mktemp -p \"$1\" .runbooks-probe.XXXXXX) && rm -f -- \"$f\"", Target);
+        var result = await host.TryReadAsync(probe, ct).ConfigureAwait(false);
+        return new CheckResult(result.ExitCode == 0, result.ExitCode == 0 ? "created and removed a file" : result.StderrTail(2));
+    });
+
+    /// <summary>Holds when usage (as <c>df</c> shows it) is below the percentage.</summary>
+    /// <example><c>.Ensures(Fs.Mount("/data").UsageBelow(90))</c></example>
+    public Check UsageBelow(int percent)
+    {
+        if (percent is <= 0 or > 100)
+        {
+            throw new ArgumentException($"percent {percent} must be 1..100", nameof(percent));
+        }
+
+        return new Check($"{Target} is less than {percent}% full", async (host, ct) =>
+        {
+            var mount = await FsReads.MountAsync(host, Target, ct).ConfigureAwait(false);
+            return mount is null
+                ? new CheckResult(false, "not mounted")
+                : new CheckResult(mount.UsedPercent < percent, $"{mount.UsedPercent}% of {Bytes.Show(mount.Size)}");
+        });
+    }
+}
+
+/// <summary>An fstab line by mount point.</summary>
+public sealed class FstabLine
+{
+    internal FstabLine(string target, string fstabPath)
+    {
+        Target = target;
+        FstabPath = fstabPath;
+    }
+
+    public string Target { get; }
+
+    public string FstabPath { get; }
+
+    /// <summary>Drops <c>ro</c> from the line's options (adding <c>rw</c> unless <c>defaults</c> is there); rewrites only that line.</summary>
+    /// <example><c>Fs.Fstab("/data").Writable()</c></example>
+    public Step Writable() => new FstabOptionsStep(FstabPath, Target, FsParser.Writable, "read-write");
+
+    /// <summary>Sets the line's options exactly; rewrites only that line.</summary>
+    /// <example><c>Fs.Fstab("/data").Options("defaults,noatime")</c></example>
+    public Step Options(string options)
+    {
+        var wanted = FsParser.SplitOptions(options ?? "");
+        if (wanted.Count == 0 || wanted.Any(o => o.Any(char.IsWhiteSpace)))
+        {
+            throw new ArgumentException($"fstab options '{options}' must be a non-empty comma list without spaces", nameof(options));
+        }
+
+        return new FstabOptionsStep(FstabPath, Target, _ => wanted, $"with options {options}");
+    }
+}

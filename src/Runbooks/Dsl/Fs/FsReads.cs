@@ -1,0 +1,43 @@
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Fs;
+
+/// <summary>Read-only filesystem facts, one run per probe round.</summary>
+public static class FsReads
+{
+    public static Command Mount(string target) =>
+        new Command("findmnt", ["-J", "-b", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED,AVAIL", "--mountpoint", target]).AsReadOnly();
+
+    public static Command Fstab(string fstabPath) =>
+        new Command("findmnt", ["--fstab", "--tab-file", fstabPath, "-J", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS"]).AsReadOnly();
+
+    /// <summary>The filesystem mounted exactly at <paramref name="target"/>, or null when nothing is (findmnt exits 1).</summary>
+    public static async Task<MountFacts?> MountAsync(HostContext host, string target, CancellationToken ct)
+    {
+        var result = await host.TryReadAsync(Mount(target), ct).ConfigureAwait(false);
+        if (result.ExitCode == 1 && string.IsNullOrWhiteSpace(result.StandardOutput))
+        {
+            return null;
+        }
+
+        if (result.ExitCode != 0)
+        {
+            throw new CommandFailedException(host.Name, Mount(target), result);
+        }
+
+        // Several filesystems stacked on one mount point: the last mounted is the one in use.
+        return FsParser.ParseMounts(result.StandardOutput).LastOrDefault(m => m.Target == target);
+    }
+
+    public static async Task<FstabEntry?> FstabEntryAsync(HostContext host, string fstabPath, string target, CancellationToken ct)
+    {
+        var result = await host.TryReadAsync(Fstab(fstabPath), ct).ConfigureAwait(false);
+        if (result.ExitCode != 0 && string.IsNullOrWhiteSpace(result.StandardOutput))
+        {
+            return null;
+        }
+
+        return FsParser.ParseFstab(result.StandardOutput).LastOrDefault(e => e.Target == target);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Fs;
+
+/// <summary><c>mount -o remount,rw|ro</c>: changes the live mount only, without unmounting (no downtime).</summary>
+public sealed class RemountStep(string target, bool writable) : Step
+{
+    public override string Description => $"{target} is mounted {(writable ? "read-write" : "read-only")}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
+        if (mount is null)
+        {
+            return StepProbe.Blocked("not mounted", $"on host {host.Name}: nothing is mounted at {target}");
+        }
+
+        var observed = $"{mount.Source} on {target} ({string.Join(',', mount.Options)})";
+        return mount.IsReadOnly != writable
+            ? StepProbe.Satisfied(observed)
+            : StepProbe.Change(observed, new Command("mount", ["-o", writable ? "remount,rw" : "remount,ro", "--", target]));
+    }
+}
+
+/// <summary>Replaces the options of one fstab line, atomically (temp file + rename), refusing if the file changed since it was read.</summary>
+public sealed class FstabOptionsStep(string fstabPath, string target, Func<IReadOnlyList<string>, IReadOnlyList<string>> fix, string wanted) : Step
+{
+    // Written as a constant so no value is ever parsed by the shell; the checksum makes the rewrite a
+    // compare-and-swap against the content the plan was made from.
+    private const string AtomicRewrite =
+        "set -e\n" +
+        "[ \"$(sha256sum < \"$1\" | cut -d' ' -f1)\" = \"$2\" ] || { echo \"$1 changed since it was read; run again\" >&2; exit 3; }\n" +
+        "tmp=$(mktemp \"$1.runbooks.XXXXXX\")\n" +
+        "cat > \"$tmp\"\n" +
+        "chmod --reference=\"$1\" \"$tmp\"\n" +
+        "chown --reference=\"$1\" \"$tmp\"\n" +
+        "mv -f -- \"$tmp\" \"$1\"\n";
+
+    public override string Description => $"{fstabPath} mounts {target} {wanted}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var entry = await FsReads.FstabEntryAsync(host, fstabPath, target, cancellationToken).ConfigureAwait(false);
+        if (entry is null)
+        {
+            return StepProbe.Blocked("no entry", $"on host {host.Name}: {fstabPath} has no line for {target}");
+        }
+
+        var options = fix(entry.Options);
+        var observed = $"{target} options {string.Join(',', entry.Options)}";
+        if (options.SequenceEqual(entry.Options))
+        {
+            return StepProbe.Satisfied(observed);
+        }
+
+        var content = (await host.ReadAsync(new Command("cat", ["--", fstabPath]), cancellationToken).ConfigureAwait(false)).StandardOutput;
+        var rewritten = FsParser.ReplaceOptions(content, target, string.Join(',', options))
+            ?? throw new RunbookException($"on host {host.Name}: findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
+        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
+        return StepProbe.Change(observed + $" → {string.Join(',', options)}", Shell.Script(AtomicRewrite, fstabPath, checksum).WithStdin(rewritten));
+    }
+}
+
+/// <summary><c>resize2fs</c> online: the ext filesystem fills its device.</summary>
+public sealed class GrowFilesystemStep(string target) : Step
+{
+    public override string Description => $"the filesystem at {target} fills its device";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
+        if (mount is null || !mount.FsType.StartsWith("ext", StringComparison.Ordinal))
+        {
+            return StepProbe.Blocked(mount is null ? "not mounted" : mount.FsType, $"on host {host.Name}: {target} is {(mount is null ? "not mounted" : $"{mount.FsType}, not ext2/3/4")}; only ext filesystems are grown here");
+        }
+
+        var device = await host.ReadAsync(new Command("blockdev", ["--getsize64", mount.Source]), cancellationToken).ConfigureAwait(false);
+        var tune = await host.ReadAsync(new Command("tune2fs", ["-l", "--", mount.Source]), cancellationToken).ConfigureAwait(false);
+        var deviceSize = long.Parse(device.StandardOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var fsSize = FsParser.ParseTune2fsSize(tune.StandardOutput) ?? 0;
+        var observed = $"filesystem {Bytes.Show(fsSize)} on a {Bytes.Show(deviceSize)} device {mount.Source}";
+        // resize2fs rounds down to whole blocks; anything within 64 KiB is already full size.
+        return deviceSize - fsSize < 64 * 1024
+            ? StepProbe.Satisfied(observed)
+            : StepProbe.Change(observed, new Command("resize2fs", ["--", mount.Source]).WithTimeout(TimeSpan.FromMinutes(30)));
+    }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json;
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Loop;
+
+/// <summary>An attached loop device from <c>losetup -J -l</c>: which file backs it.</summary>
+public sealed record LoopDeviceFacts(string Name, string BackingFile, long Offset, long SizeLimit, bool ReadOnly)
+{
+    /// <summary>The kernel appends " (deleted)" when the backing file was removed while attached.</summary>
+    public bool BackingFileDeleted => BackingFile.EndsWith(" (deleted)", StringComparison.Ordinal);
+}
+
+public static class LoopParser
+{
+    /// <summary>Parses <c>losetup -J -l</c>; empty output (no devices, older util-linux) is an empty list.</summary>
+    public static IReadOnlyList<LoopDeviceFacts> ParseList(string json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return [];
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("loopdevices").EnumerateArray().Select(d => new LoopDeviceFacts(
+            d.GetProperty("name").GetString() ?? "",
+            d.TryGetProperty("back-file", out var file) ? file.GetString() ?? "" : "",
+            Number(d, "offset"),
+            Number(d, "sizelimit"),
+            Flag(d, "ro"))).ToList();
+    }
+
+    // util-linux before 2.37 printed numbers and flags as strings ("0", "1").
+    private static long Number(JsonElement d, string field) =>
+        !d.TryGetProperty(field, out var v) ? 0
+        : v.ValueKind == JsonValueKind.Number ? v.GetInt64()
+        : long.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private static bool Flag(JsonElement d, string field) =>
+        d.TryGetProperty(field, out var v) && (v.ValueKind == JsonValueKind.True || (v.ValueKind == JsonValueKind.String && v.GetString() == "1"));
+}
+
+public static class LoopReads
+{
+    public static readonly Command List = new Command("losetup", ["-J", "-l"]).AsReadOnly();
+
+    public static async Task<IReadOnlyList<LoopDeviceFacts>> ListAsync(HostContext host, CancellationToken ct) =>
+        LoopParser.ParseList((await host.ReadAsync(List, ct).ConfigureAwait(false)).StandardOutput);
+
+    /// <summary>The file's size in bytes, or null when it does not exist.</summary>
+    public static async Task<long?> FileSizeAsync(HostContext host, string path, CancellationToken ct)
+    {
+        var result = await host.TryReadAsync(new Command("stat", ["-c", "%s", "--", path]), ct).ConfigureAwait(false);
+        return result.ExitCode == 0 && long.TryParse(result.StandardOutput.Trim(), CultureInfo.InvariantCulture, out var size) ? size : null;
+    }
+
+    /// <summary>Bytes available to root in the directory's filesystem (<c>df --output=avail</c>, one column).</summary>
+    public static async Task<long?> AvailableAsync(HostContext host, string directory, CancellationToken ct)
+    {
+        var result = await host.TryReadAsync(new Command("df", ["-B1", "--output=avail", "--", directory]), ct).ConfigureAwait(false);
+        var last = result.StandardOutput.Trim().Split('\n').LastOrDefault()?.Trim();
+        return result.ExitCode == 0 && long.TryParse(last, CultureInfo.InvariantCulture, out var bytes) ? bytes : null;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Lvm;
+
+/// <summary>
+/// <c>lvextend --resizefs</c> to at least a size. "At least", not "exactly": the autogrow daemon grows the
+/// LV later and a converging runbook must not shrink it back (lvreduce would destroy data). Also finishes
+/// the filesystem when an earlier <c>lvextend</c> forgot <c>--resizefs</c> (the incident did).
+/// </summary>
+public sealed class GrowLvStep : Step
+{
+    private readonly string _volumeGroup;
+    private readonly string _name;
+    private readonly long? _size;
+    private readonly long? _delta;
+    private long? _baseline;
+
+    internal GrowLvStep(string volumeGroup, string name, long? size, long? delta)
+    {
+        _volumeGroup = volumeGroup;
+        _name = name;
+        _size = size;
+        _delta = delta;
+    }
+
+    public override string Description => _size is { } size
+        ? $"LV {_volumeGroup}/{_name} and its filesystem are at least {Bytes.Show(size)}"
+        : $"LV {_volumeGroup}/{_name} and its filesystem grew by {Bytes.Show(_delta!.Value)} in this run";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var lvs = await LvmReads.LvsAsync(host, cancellationToken).ConfigureAwait(false);
+        var lv = lvs.FirstOrDefault(l => l.VolumeGroup == _volumeGroup && l.Name == _name);
+        if (lv is null)
+        {
+            return StepProbe.Blocked("LV missing", $"on host {host.Name}: logical volume {_volumeGroup}/{_name} does not exist (lvs lists {string.Join(", ", lvs.Select(l => $"{l.VolumeGroup}/{l.Name}"))})");
+        }
+
+        // A delta is taken once, against the size first seen in this run: probing again after the change
+        // (or resuming) must not grow it a second time.
+        _baseline ??= lv.Size;
+        var wanted = _size ?? _baseline.Value + _delta!.Value;
+        var vg = (await LvmReads.VgsAsync(host, cancellationToken).ConfigureAwait(false)).First(v => v.Name == _volumeGroup);
+        var wantedRounded = RoundUp(wanted, vg.ExtentSize);
+        var filesystem = await ExtFilesystemSizeAsync(host, lv.Path, cancellationToken).ConfigureAwait(false);
+        var observed = $"LV {Bytes.Show(lv.Size)}" + (filesystem is { } f ? $", ext filesystem {Bytes.Show(f)}" : "");
+        if (lv.Size >= wantedRounded)
+        {
+            return filesystem is { } fs && fs < lv.Size
+                ? StepProbe.Change(observed + " (filesystem not grown)", new Command("resize2fs", ["--", lv.Path]).WithTimeout(TimeSpan.FromMinutes(30)))
+                : StepProbe.Satisfied(observed);
+        }
+
+        var missing = (wantedRounded - lv.Size) / vg.ExtentSize;
+        if (vg.FreeExtents < missing)
+        {
+            return StepProbe.Blocked(observed, $"on host {host.Name}: growing {_volumeGroup}/{_name} to {Bytes.Show(wantedRounded)} needs {missing} free extents, {_volumeGroup} has {vg.FreeExtents}; add or resize PVs first");
+        }
+
+        var bytes = wantedRounded.ToString(CultureInfo.InvariantCulture) + "b";
+        return StepProbe.Change(observed, LvmReads.Change("lvextend", "--resizefs", "-L", bytes, "--", $"{_volumeGroup}/{_name}").WithTimeout(TimeSpan.FromMinutes(30)));
+    }
+
+    /// <summary>Block count × block size from <c>tune2fs -l</c>; null when the LV holds no ext filesystem.</summary>
+    internal static async Task<long?> ExtFilesystemSizeAsync(HostContext host, string device, CancellationToken ct)
+    {
+        var result = await host.TryReadAsync(new Command("tune2fs", ["-l", "--", device]), ct).ConfigureAwait(false);
+        return result.ExitCode == 0 ? Fs.FsParser.ParseTune2fsSize(result.StandardOutput) : null;
+    }
+
+    private static long RoundUp(long bytes, long extent) => extent <= 0 ? bytes : (bytes + extent - 1) / extent * extent;
+}

@@ -1,0 +1,55 @@
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Lvm;
+
+/// <summary>The read-only LVM reports every LVM step shares; one run of each per probe round.</summary>
+public static class LvmReads
+{
+    public static readonly Command Pvs = Report("pvs", "pv_name,vg_name,pv_size,dev_size,pv_free,pe_start,pv_pe_count,pv_pe_alloc_count,pv_allocatable,pv_attr,vg_extent_size");
+
+    public static readonly Command Vgs = Report("vgs", "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,pv_count,lv_count");
+
+    public static readonly Command Lvs = Report("lvs", "lv_name,vg_name,lv_size,lv_path,lv_dm_path,lv_attr,seg_count");
+
+    public static readonly Command Segments = Report("lvs", "lv_name,vg_name,seg_start_pe,seg_size_pe,seg_pe_ranges", "--segments");
+
+    public static async Task<IReadOnlyList<PhysicalVolumeFacts>> PvsAsync(HostContext host, CancellationToken ct) =>
+        LvmParser.ParsePvs((await host.ReadAsync(Pvs, ct).ConfigureAwait(false)).StandardOutput);
+
+    public static async Task<IReadOnlyList<VolumeGroupFacts>> VgsAsync(HostContext host, CancellationToken ct) =>
+        LvmParser.ParseVgs((await host.ReadAsync(Vgs, ct).ConfigureAwait(false)).StandardOutput);
+
+    public static async Task<IReadOnlyList<LogicalVolumeFacts>> LvsAsync(HostContext host, CancellationToken ct) =>
+        LvmParser.ParseLvs((await host.ReadAsync(Lvs, ct).ConfigureAwait(false)).StandardOutput);
+
+    public static async Task<IReadOnlyList<LogicalVolumeSegment>> SegmentsAsync(HostContext host, CancellationToken ct) =>
+        LvmParser.ParseSegments((await host.ReadAsync(Segments, ct).ConfigureAwait(false)).StandardOutput);
+
+    /// <summary>The device's size in bytes from the kernel, or null when the device does not exist.</summary>
+    public static async Task<long?> DeviceSizeAsync(HostContext host, string device, CancellationToken ct)
+    {
+        var result = await host.TryReadAsync(new Command("blockdev", ["--getsize64", device]), ct).ConfigureAwait(false);
+        return result.ExitCode == 0 && long.TryParse(result.StandardOutput.Trim(), out var size) ? size : null;
+    }
+
+    /// <summary>The signature <c>blkid -p</c> finds on a device (<c>ext4</c>, <c>LVM2_member</c>), or null when it is blank.</summary>
+    public static async Task<string?> SignatureAsync(HostContext host, string device, CancellationToken ct)
+    {
+        // blkid exits 2 when it finds nothing: that is the answer "blank", not a failure.
+        var result = await host.TryReadAsync(new Command("blkid", ["-p", "-o", "export", "--", device]).WithSuccessExitCodes(0, 2), ct).ConfigureAwait(false);
+        return result.ExitCode != 0 ? null : result.StandardOutput.Split('\n')
+            .Where(l => l.StartsWith("TYPE=", StringComparison.Ordinal)).Select(l => l[5..].Trim()).FirstOrDefault();
+    }
+
+    /// <summary>Builds a changing LVM command; quiet about inherited descriptors (a CLI host leaks some).</summary>
+    internal static Command Change(string program, params Arg[] arguments) =>
+        new Command(program, arguments).WithEnvironment("LVM_SUPPRESS_FD_WARNINGS", "1");
+
+    internal static string NotAPv(HostContext host, string device, IReadOnlyList<PhysicalVolumeFacts> pvs) =>
+        $"on host {host.Name}: {device} is not a physical volume (pvs lists {(pvs.Count == 0 ? "none" : string.Join(", ", pvs.Select(p => p.Name)))}); check the device name";
+
+    private static Command Report(string tool, string fields, params string[] extra) =>
+        new Command(tool, [.. extra, "--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields])
+            .WithEnvironment("LVM_SUPPRESS_FD_WARNINGS", "1").AsReadOnly();
+}

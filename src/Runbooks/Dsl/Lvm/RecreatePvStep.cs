@@ -1,0 +1,95 @@
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Lvm;
+
+/// <summary>
+/// Rebuilds a PV whose data offset (pe_start) is wrong — the incident's loop1 started its data 1 GiB into
+/// the disk — as one guarded sequence: evacuate → vgreduce → pvremove → pvcreate → vgextend. Every stage is
+/// re-checked against fresh facts before the next runs, and a run that stopped half way resumes from where
+/// the device is (outside the VG, or no longer a PV).
+/// </summary>
+public sealed class RecreatePvStep(string volumeGroup, string device, long maxPeStart, TimeSpan moveTimeout) : Step
+{
+    public override string Description => $"{device} is a PV of {volumeGroup} with its data offset at most {Bytes.Show(maxPeStart)}";
+
+    public override string? Destroys => $"the LVM label and metadata of {device}, after every extent has been moved off it";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
+        var pv = pvs.FirstOrDefault(p => p.Name == device);
+        if (pv is not null && pv.VolumeGroup == volumeGroup && pv.PeStart <= maxPeStart)
+        {
+            return StepProbe.Satisfied($"{device} in {volumeGroup}, data offset {Bytes.Show(pv.PeStart)}");
+        }
+
+        var vgs = await LvmReads.VgsAsync(host, cancellationToken).ConfigureAwait(false);
+        if (vgs.All(v => v.Name != volumeGroup))
+        {
+            return StepProbe.Blocked("VG missing", $"on host {host.Name}: volume group {volumeGroup} does not exist");
+        }
+
+        var vgextend = LvmReads.Change("vgextend", "--", volumeGroup, device);
+        var pvcreate = LvmReads.Change("pvcreate", "--", device);
+        var pvremove = LvmReads.Change("pvremove", "--", device);
+        if (pv is null)
+        {
+            // Resuming after pvremove: the device must be blank, or it holds something we did not put there.
+            if (await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return StepProbe.Blocked($"{device} missing", LvmReads.NotAPv(host, device, pvs));
+            }
+
+            var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
+            return signature is null
+                ? StepProbe.Change($"{device} is blank (not a PV)", pvcreate, vgextend)
+                : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} is not a PV and holds a {signature} signature; refusing to overwrite it");
+        }
+
+        var observed = $"{device} in {(pv.VolumeGroup.Length == 0 ? "no VG" : pv.VolumeGroup)}, data offset {Bytes.Show(pv.PeStart)}, {pv.AllocatedExtents} extents allocated";
+        if (pv.VolumeGroup.Length == 0)
+        {
+            return pv.PeStart <= maxPeStart ? StepProbe.Change(observed, vgextend) : StepProbe.Change(observed, pvremove, pvcreate, vgextend);
+        }
+
+        if (pv.VolumeGroup != volumeGroup)
+        {
+            return StepProbe.Blocked(observed, $"on host {host.Name}: {device} belongs to VG {pv.VolumeGroup}, not {volumeGroup}");
+        }
+
+        var commands = new List<Command>();
+        if (pv.AllocatedExtents > 0)
+        {
+            var plan = EvacuateStep.Plan(host, pv, pvs);
+            if (plan.Reason is { } reason)
+            {
+                return StepProbe.Blocked(plan.Observed, reason);
+            }
+
+            commands.Add(EvacuateStep.Move(device, plan.Destinations, moveTimeout));
+        }
+
+        commands.AddRange([LvmReads.Change("vgreduce", "--", volumeGroup, device), pvremove, pvcreate, vgextend]);
+        return StepProbe.Change(observed, commands);
+    }
+
+    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
+    {
+        foreach (var command in probe.Commands)
+        {
+            if (command.Program is "vgreduce" or "pvremove")
+            {
+                // The destructive stages run only on fresh proof that nothing lives on the PV any more.
+                host.InvalidateFacts();
+                var pv = (await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false)).FirstOrDefault(p => p.Name == device);
+                if (pv is not null && pv.AllocatedExtents > 0)
+                {
+                    throw new RunbookException($"on host {host.Name}: {device} still holds {pv.AllocatedExtents} allocated extents before `{command.Render()}`; stopped, nothing removed");
+                }
+            }
+
+            await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+using System.Net.Sockets;
+using System.Text;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using Runbooks.Commands;
+
+namespace Runbooks.Transport;
+
+/// <summary>
+/// Runs commands on a remote host over SSH: key authentication, the host key checked against a
+/// known_hosts file (an unknown or changed key is refused, never trusted on first use), one kept
+/// connection per host and a channel per command.
+/// </summary>
+/// <example><c>await using var ssh = new SshTransport(SshEndpoint.Parse("ssh://root@10.0.0.5"), "/root/.ssh/id_ed25519", "/root/.ssh/known_hosts");</c></example>
+public sealed class SshTransport : ITransport
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly SshEndpoint _endpoint;
+    private readonly string _privateKeyPath;
+    private readonly string _knownHostsPath;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private SshClient? _client;
+
+    public SshTransport(SshEndpoint endpoint, string privateKeyPath, string knownHostsPath)
+    {
+        _endpoint = endpoint;
+        _privateKeyPath = privateKeyPath;
+        _knownHostsPath = knownHostsPath;
+    }
+
+    /// <summary>From <c>ssh://user@host:port</c>, with the key and known_hosts of the user running the tool unless given.</summary>
+    public static SshTransport FromUri(string uri, string? privateKeyPath = null, string? knownHostsPath = null)
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        privateKeyPath ??= new[] { "id_ed25519", "id_ecdsa", "id_rsa" }
+            .Select(k => Path.Combine(home, ".ssh", k))
+            .FirstOrDefault(System.IO.File.Exists) ?? Path.Combine(home, ".ssh", "id_ed25519");
+        return new SshTransport(SshEndpoint.Parse(uri), privateKeyPath, knownHostsPath ?? Path.Combine(home, ".ssh", "known_hosts"));
+    }
+
+    public string Name => _endpoint.ToString();
+
+    /// <summary>The text the remote shell runs: values quoted one by one, environment through <c>env</c>.</summary>
+    public static string RemoteCommandText(Command command)
+    {
+        var text = new StringBuilder();
+        if (!command.Environment.IsEmpty)
+        {
+            text.Append("env");
+            foreach (var (name, value) in command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                text.Append(' ').Append(ShellQuote.Quote($"{name}={value}"));
+            }
+
+            text.Append(' ');
+        }
+
+        text.Append(ShellQuote.Quote(command.Program));
+        foreach (var arg in command.Arguments)
+        {
+            text.Append(' ').Append(ShellQuote.Quote(arg.Reveal()));
+        }
+
+        return text.ToString();
+    }
+
+    public async Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken)
+    {
+        var client = await ConnectedClientAsync(command, cancellationToken).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(command.Timeout);
+        var started = DateTimeOffset.UtcNow;
+        try
+        {
+            using var ssh = client.CreateCommand(RemoteCommandText(command), Encoding.UTF8);
+            var execution = ssh.ExecuteAsync(timeout.Token);
+            // Always close stdin: a remote tool that reads it would otherwise wait forever.
+            await using (var input = ssh.CreateInputStream())
+            {
+                if (command.Stdin is { } stdin)
+                {
+                    var bytes = Encoding.UTF8.GetBytes(stdin.Reveal());
+                    await input.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
+                }
+            }
+
+            await execution.ConfigureAwait(false);
+            if (ssh.ExitStatus is not { } exit)
+            {
+                throw new TransportException(Name, command, $"the remote command ended without an exit status (signal {ssh.ExitSignal ?? "unknown"})");
+            }
+
+            return new CommandResult(exit, ssh.Result, ssh.Error, started, DateTimeOffset.UtcNow);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TransportException(Name, command, $"timed out after {command.Timeout.TotalSeconds:0.#} s; the remote process was sent SIGTERM (sshd may ignore signal requests: check it is gone); raise the step's timeout if the tool is just slow");
+        }
+        catch (Exception ex) when (ex is SshConnectionException or SocketException or ObjectDisposedException ||
+                                   (ex is SshException && !client.IsConnected))
+        {
+            DropClient();
+            throw new TransportException(Name, command, $"the SSH connection dropped while the command ran ({ex.Message}); the command may or may not have taken effect: probe the host before retrying", ex);
+        }
+    }
+
+    private async Task<SshClient> ConnectedClientAsync(Command command, CancellationToken cancellationToken)
+    {
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_client is { IsConnected: true } connected)
+            {
+                return connected;
+            }
+
+            DropClient();
+            if (!System.IO.File.Exists(_privateKeyPath))
+            {
+                throw new TransportException(Name, command, $"private key {_privateKeyPath} does not exist; pass the key for {_endpoint.User} (ssh-keygen -t ed25519 creates one)");
+            }
+
+            var knownHosts = KnownHosts.Load(_knownHostsPath);
+            PrivateKeyFile key;
+            try
+            {
+                key = new PrivateKeyFile(_privateKeyPath);
+            }
+            catch (Exception ex) when (ex is SshException or InvalidOperationException or IOException)
+            {
+                throw new TransportException(Name, command, $"cannot read private key {_privateKeyPath}: {ex.Message} (encrypted keys are not supported; use an agent-free unencrypted deploy key)", ex);
+            }
+
+            var info = new ConnectionInfo(_endpoint.Host, _endpoint.Port, _endpoint.User, new PrivateKeyAuthenticationMethod(_endpoint.User, key))
+            {
+                Timeout = ConnectTimeout,
+            };
+            OfferOnlyKnownKeyTypes(info, knownHosts.KeyTypesFor(_endpoint.KnownHostsName));
+
+            var client = new SshClient(info);
+            string? refusal = null;
+            client.HostKeyReceived += (_, e) =>
+            {
+                var verdict = knownHosts.Verify(_endpoint.KnownHostsName, e.HostKeyName, e.HostKey, e.FingerPrintSHA256);
+                e.CanTrust = verdict.Accepted;
+                refusal = verdict.Accepted ? null : verdict.Problem;
+            };
+
+            try
+            {
+                await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SshException or SocketException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                client.Dispose();
+                var problem = refusal ?? ex switch
+                {
+                    SshAuthenticationException => $"key authentication as {_endpoint.User} with {_privateKeyPath} was refused: {ex.Message}; add the public key to the host's authorized_keys",
+                    SocketException => $"cannot connect to {_endpoint.Host}:{_endpoint.Port}: {ex.Message}; is sshd running and the port open?",
+                    _ => $"cannot connect: {ex.Message}",
+                };
+                throw new TransportException(Name, command, problem, ex);
+            }
+
+            _client = client;
+            return client;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    // Offering only the key types recorded for the host makes the server present the key we can check,
+    // as OpenSSH's client does; otherwise a host with both RSA and Ed25519 keys might present the other one.
+    private static void OfferOnlyKnownKeyTypes(ConnectionInfo info, IReadOnlySet<string> knownTypes)
+    {
+        if (knownTypes.Count == 0)
+        {
+            return;
+        }
+
+        static string KeyTypeOf(string algorithm) => algorithm.StartsWith("rsa-sha2-", StringComparison.Ordinal) ? "ssh-rsa" : algorithm;
+        foreach (var algorithm in info.HostKeyAlgorithms.Keys.ToList())
+        {
+            if (!knownTypes.Contains(KeyTypeOf(algorithm)))
+            {
+                info.HostKeyAlgorithms.Remove(algorithm);
+            }
+        }
+    }
+
+    private void DropClient()
+    {
+        var client = _client;
+        _client = null;
+        if (client is null)
+        {
+            return;
+        }
+
+        try
+        {
+            client.Disconnect();
+        }
+        catch (Exception ex) when (ex is SshException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Already gone; nothing to close.
+        }
+
+        client.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        DropClient();
+        _connectLock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,75 @@
+using Runbooks.Dsl.Nouns.Fs;
+using Runbooks.Engine;
+using Runbooks.Tests.Support;
+
+namespace Runbooks.Tests.Dsl.Fs;
+
+public class FsTests
+{
+    private const string Data = "/tmp/rb-storage-dsl/data";
+
+    [Test]
+    public void Findmnt_gives_options_and_usage_as_df_counts_it()
+    {
+        var rw = FsParser.ParseMounts(Fixture.Read("fs/findmnt-data-rw.json")).Single();
+
+        // df -B1 on the same mount printed 34%.
+        Assert.That((rw.IsReadOnly, rw.Source, rw.UsedPercent), Is.EqualTo((false, "/dev/loop3", 34)));
+    }
+
+    [Test]
+    public void Tune2fs_size_is_block_count_times_block_size() =>
+        Assert.That(FsParser.ParseTune2fsSize(Fixture.Read("fs/tune2fs-l-loop3.txt")), Is.EqualTo(184320L * 1024));
+
+    [Test]
+    public async Task Remount_rw_is_planned_for_a_read_only_mount_and_satisfied_once_rw()
+    {
+        var command = FsReads.Mount(Data);
+        var host = new FakeTransport().On(command, Fixture.Read("fs/findmnt-data-ro.json"));
+        var after = new FakeTransport().On(command, Fixture.Read("fs/findmnt-data-rw.json"));
+        var step = Runbooks.Dsl.Fs.Mount(Data).Writable();
+
+        var before = await step.ProbeAsync(host.Context(), CancellationToken.None);
+        var done = await step.ProbeAsync(after.Context(), CancellationToken.None);
+
+        Assert.That(before.Commands.Select(FakeTransport.Key), Is.EqualTo(new[] { $"mount -o remount,rw -- {Data}" }));
+        Assert.That(done.Decision, Is.EqualTo(StepDecision.Satisfied));
+    }
+
+    [Test]
+    public async Task Fstab_fix_rewrites_only_the_data_line_atomically_against_the_content_it_read()
+    {
+        var fstab = Fixture.Read("fs/fstab-incident");
+        var host = new FakeTransport()
+            .On(FsReads.Fstab("/etc/fstab"), Fixture.Read("fs/findmnt-fstab-incident.json"))
+            .On("cat -- /etc/fstab", fstab);
+
+        var probe = await Runbooks.Dsl.Fs.Fstab("/data").Writable().ProbeAsync(host.Context(), CancellationToken.None);
+
+        var write = probe.Commands.Single();
+        var written = write.Stdin!.Value.Reveal();
+        var changed = fstab.Split('\n').Zip(written.Split('\n')).Where(p => p.First != p.Second).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(probe.Decision, Is.EqualTo(StepDecision.WillChange));
+            Assert.That(changed, Has.Count.EqualTo(1));
+            Assert.That(changed[0].Second, Is.EqualTo("/dev/mapper/vg0-data0\t/data\text4\trw,relatime\t0\t2"));
+            Assert.That(write.Arguments[1].Reveal(), Does.Contain("mv -f --"));
+            Assert.That(write.Arguments[4].Reveal(), Has.Length.EqualTo(64), "sha256 of the content the plan was made from");
+        });
+    }
+
+    [TestCase("ro,relatime", "rw,relatime")]
+    [TestCase("ro", "rw")]
+    [TestCase("defaults,ro", "defaults")]
+    [TestCase("rw,noatime", "rw,noatime")]
+    public void Writable_options_drop_ro(string options, string expected) =>
+        Assert.That(string.Join(',', FsParser.Writable(options.Split(','))), Is.EqualTo(expected));
+
+    [Test]
+    public void Relative_or_dotted_paths_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => Runbooks.Dsl.Fs.Mount("data"));
+        Assert.Throws<ArgumentException>(() => Runbooks.Dsl.Fs.Mount("/data/../etc"));
+    }
+}

@@ -1,0 +1,67 @@
+using Runbooks.Dsl;
+using Runbooks.Dsl.Nouns.Proc;
+using Runbooks.Engine;
+using Runbooks.Tests.Support;
+
+namespace Runbooks.Tests.Dsl.Proc;
+
+public class ProcTests
+{
+    [Test]
+    public void Deleted_files_skip_memfd_and_keep_real_files_with_sizes()
+    {
+        var files = ProcParser.ParseDeletedFiles(Fixture.Read("proc/deleted-files.tsv"));
+
+        Assert.That(files.Select(f => (f.Pid, f.Fd, f.Size, f.Path)), Is.EqualTo(new[]
+        {
+            (6017, 3, 10485760L, "/tmp/rb-storage-dsl/tempfile"),
+            (6019, 3, 10485760L, "/tmp/rb-storage-dsl/tempfile"),
+        }));
+    }
+
+    [Test]
+    public void Stat_gives_parent_and_start_time()
+    {
+        var stat = ProcParser.ParseStat(Fixture.Read("proc/stat-holder.txt"));
+
+        Assert.That((stat.Pid, stat.Comm, stat.ParentPid, stat.StartTime), Is.EqualTo((6019, "sleep", 6017, 45323L)));
+    }
+
+    [TestCase("python3\0/usr/local/bin/server\0", "server", true)]
+    [TestCase("/bin/bash\0/usr/local/bin/run.sh\0", "server", false)]
+    [TestCase("sh\0-c\0while :; do sleep 600; done\0", "sleep", false)]
+    [TestCase("sleep\0600\0", "sleep", true)]
+    public void A_program_is_matched_by_its_name_or_its_script(string cmdline, string program, bool matches) =>
+        Assert.That(ProcParser.IsProgram(ProcParser.ParseCmdline(cmdline), program), Is.EqualTo(matches));
+
+    [Test]
+    public async Task Release_kills_only_the_supervised_holder_not_its_wrapper()
+    {
+        var probe = await Release().ProbeAsync(Host("proc/stat-holder.txt").Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.WillChange), string.Join("; ", probe.Unmet));
+        Assert.That(probe.Commands.Select(FakeTransport.Key), Is.EqualTo(new[] { "kill -TERM 6019" }));
+        Assert.That(probe.Notes.Single(), Does.Contain("GET http://127.0.0.1:8000/ returns 200"));
+    }
+
+    [Test]
+    public async Task Release_refuses_a_holder_whose_parent_is_pid_1()
+    {
+        var orphan = Fixture.Read("proc/stat-holder.txt").Replace(" S 6017 ", " S 1 ", StringComparison.Ordinal);
+        var host = Host("proc/stat-holder.txt").On("cat -- /proc/6019/stat", orphan).On("cat -- /proc/1/cmdline", "/sbin/init\0");
+
+        var probe = await Release().ProbeAsync(host.Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.Blocked));
+        Assert.That(probe.Unmet.Single(), Does.Contain("pid 6019 ('sleep') has no supervisor").And.Contain("allowWithoutSupervisor"));
+    }
+
+    private static Step Release() => Runbooks.Dsl.Proc.ReleaseDeletedFiles("sleep", Runbooks.Dsl.Http.Get("http://127.0.0.1:8000/").Returns(200));
+
+    private static FakeTransport Host(string holderStat) => new FakeTransport()
+        .On(ProcReads.DeletedFiles, Fixture.Read("proc/deleted-files.tsv"))
+        .On("cat -- /proc/6019/cmdline", Fixture.Read("proc/cmdline-holder.bin"))
+        .On("cat -- /proc/6017/cmdline", Fixture.Read("proc/cmdline-wrapper.bin"))
+        .On("cat -- /proc/6019/stat", Fixture.Read(holderStat))
+        .On("cat -- /proc/6017/stat", Fixture.Read("proc/stat-wrapper.txt"));
+}

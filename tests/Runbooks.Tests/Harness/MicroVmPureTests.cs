@@ -1,0 +1,75 @@
+using System.Text;
+using Runbooks.Harness.Backends.MicroVm;
+
+namespace Runbooks.Tests.Harness;
+
+public class MicroVmPureTests
+{
+    private static readonly string[] AllModules = ["fs/9p/9p", "net/9p/9pnet_virtio", "fs/overlayfs/overlay", "drivers/md/dm-mod", "drivers/block/loop"];
+
+    [Test]
+    public void The_cloud_flavour_is_never_chosen_because_it_lacks_9p()
+    {
+        var kernel = KernelLocator.Choose(
+            ["/boot/vmlinuz-6.1.0-9-cloud-amd64", "/boot/vmlinuz-6.1.0-8-amd64"],
+            release => $"/lib/modules/{release}",
+            (_, _) => true,
+            "host");
+
+        Assert.That(kernel?.Release, Is.EqualTo("6.1.0-8-amd64"));
+    }
+
+    [Test]
+    public void The_highest_release_with_its_modules_and_every_required_module_wins()
+    {
+        var kernel = KernelLocator.Choose(
+            ["/boot/vmlinuz-6.1.0-8-amd64", "/boot/vmlinuz-6.12.117+deb12-rt-amd64", "/boot/vmlinuz-6.18.0-1-amd64", "/boot/vmlinuz-6.10.0-1-amd64"],
+            release => release == "6.18.0-1-amd64" ? null : $"/lib/modules/{release}",
+            (dir, module) => !(dir.Contains("6.1.0-8") is false && dir.Contains("6.10.0") && module == "fs/9p/9p"),
+            "host");
+
+        Assert.That(kernel, Is.EqualTo(new GuestKernel("6.12.117+deb12-rt-amd64", "/boot/vmlinuz-6.12.117+deb12-rt-amd64", "/lib/modules/6.12.117+deb12-rt-amd64", "host")));
+    }
+
+    [Test]
+    public void No_usable_kernel_means_fetching_one() =>
+        Assert.That(KernelLocator.Choose(["/boot/vmlinuz-6.1.0-9-cloud-amd64"], r => $"/lib/modules/{r}", (_, _) => true, "host"), Is.Null);
+
+    [Test]
+    public void The_kernel_package_is_read_from_apt_cache_depends()
+    {
+        const string output = "linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n";
+
+        Assert.That(KernelLocator.PackageFromAptDepends(output), Is.EqualTo("linux-image-6.1.0-56-amd64"));
+        Assert.That(KernelLocator.PackageFromAptDepends("linux-image-amd64\n"), Is.Null);
+    }
+
+    [Test]
+    public void A_cached_kernel_is_bind_mounted_over_the_guest_module_directory()
+    {
+        var cached = new GuestKernel("6.1.0-56-amd64", "/var/cache/runbooks/kernel/x/boot/vmlinuz-6.1.0-56-amd64", "/var/cache/runbooks/kernel/x/lib/modules/6.1.0-56-amd64", "cache");
+        var host = cached with { ModulesDirectory = "/lib/modules/6.1.0-56-amd64", Source = "host" };
+
+        Assert.That(GuestScripts.Stage2(cached, "/w/id.pub", "/w/hostkey"), Does.Contain("mount --bind /var/cache/runbooks/kernel/x/lib/modules/6.1.0-56-amd64 /lib/modules/6.1.0-56-amd64"));
+        Assert.That(GuestScripts.Stage2(host, "/w/id.pub", "/w/hostkey"), Does.Not.Contain("mount --bind"));
+    }
+
+    [Test]
+    public void The_newc_archive_has_aligned_headers_and_a_trailer()
+    {
+        var cpio = new NewcArchive().Directory("bin").File("init", "#!/bin/sh\n"u8.ToArray(), executable: true).ToCpio();
+        var text = Encoding.ASCII.GetString(cpio);
+
+        Assert.That(text, Does.StartWith("070701"));
+        Assert.That(cpio.Length % 4, Is.Zero);
+        Assert.That(text, Does.Contain("TRAILER!!!"));
+        var init = text.IndexOf("init\0", StringComparison.Ordinal);
+        var header = text.Substring(init - 110, 110);
+        Assert.That(Convert.ToInt32(header.Substring(6 + (8 * 1), 8), 16), Is.EqualTo(0x81ED), "mode: regular file 0755");
+        Assert.That(Convert.ToInt32(header.Substring(6 + (8 * 6), 8), 16), Is.EqualTo(10), "file size");
+    }
+
+    [Test]
+    public void Archive_names_cannot_escape() =>
+        Assert.Throws<ArgumentException>(() => new NewcArchive().File("../etc/passwd", []));
+}
