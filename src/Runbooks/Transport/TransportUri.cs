@@ -9,6 +9,12 @@ public static class TransportUri
     private static readonly Dictionary<string, Func<string, ITransport>> Factories = new(StringComparer.OrdinalIgnoreCase)
     {
         ["local"] = _ => new LocalTransport(),
+
+        // Key and known_hosts default to the invoking user's; RUNBOOK_SSH_KEY / RUNBOOK_KNOWN_HOSTS override.
+        ["ssh"] = address => SshTransport.FromUri(
+            address,
+            Environment.GetEnvironmentVariable("RUNBOOK_SSH_KEY") is { Length: > 0 } key ? key : null,
+            Environment.GetEnvironmentVariable("RUNBOOK_KNOWN_HOSTS") is { Length: > 0 } knownHosts ? knownHosts : null),
     };
 
     public static void Register(string scheme, Func<string, ITransport> factory)
