@@ -19,7 +19,7 @@ public sealed class ObjectServiceMonitor : IConvergeMonitor
 
     private readonly ITransport _guest;
     private readonly int _hostPort;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(1) };
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
     private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _wrongContent = [];
     private Task? _loop;
@@ -70,11 +70,12 @@ public sealed class ObjectServiceMonitor : IConvergeMonitor
 
     private async Task PollAsync(List<(string Name, string Sha)> objects, CancellationToken stop)
     {
-        var outage = (Stopwatch?)null;
+        long? outageStart = null;
         var next = 0;
         while (!stop.IsCancellationRequested)
         {
             var tick = Stopwatch.StartNew();
+            var requestStarted = Stopwatch.GetTimestamp();
             var (name, sha) = objects[next++ % objects.Count];
             var ok = false;
             try
@@ -98,17 +99,18 @@ public sealed class ObjectServiceMonitor : IConvergeMonitor
             _requests++;
             if (ok)
             {
-                if (outage is not null && outage.Elapsed > _longestOutage)
+                if (outageStart is { } began && Stopwatch.GetElapsedTime(began) > _longestOutage)
                 {
-                    _longestOutage = outage.Elapsed;
+                    _longestOutage = Stopwatch.GetElapsedTime(began);
                 }
 
-                outage = null;
+                outageStart = null;
             }
             else
             {
                 _failed++;
-                outage ??= Stopwatch.StartNew();
+                // The outage began when the first failing request was sent, not when it gave up.
+                outageStart ??= requestStarted;
             }
 
             var wait = Interval - tick.Elapsed;
@@ -125,9 +127,9 @@ public sealed class ObjectServiceMonitor : IConvergeMonitor
             }
         }
 
-        if (outage is not null && outage.Elapsed > _longestOutage)
+        if (outageStart is { } open && Stopwatch.GetElapsedTime(open) > _longestOutage)
         {
-            _longestOutage = outage.Elapsed;
+            _longestOutage = Stopwatch.GetElapsedTime(open);
         }
     }
 
