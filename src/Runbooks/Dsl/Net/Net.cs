@@ -15,6 +15,11 @@ public static class Net
     /// <example><c>Net.Link("wg0").Mtu(1280).Up()</c></example>
     public static NetLinkStep Link(string name) => new(Validate.InterfaceName(name), null, false);
 
+    /// <summary>Reads a link's MTU and state (null when it does not exist), for checks.</summary>
+    /// <example><c>var wg0 = await Net.ReadLinkAsync(host, "wg0", ct);</c></example>
+    public static Task<NetLinkState?> ReadLinkAsync(HostContext host, string name, CancellationToken cancellationToken) =>
+        NetRead.LinkAsync(host, Validate.InterfaceName(name), cancellationToken);
+
     /// <summary>Exactly these addresses on the link: missing ones are added, any other global address is removed.</summary>
     /// <example><c>Net.Addresses("wg0", "192.168.0.1/32")</c></example>
     public static NetAddressesStep Addresses(string device, params string[] cidrs)
