@@ -78,6 +78,17 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
         {
         }
 
+        foreach (var host in _state.Hosts)
+        {
+            try
+            {
+                Directory.Delete(host.Root, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+        }
+
         var leaks = await FindLeaksAsync(local, cancellationToken);
         if (leaks.Count == 0)
         {
