@@ -1,1 +1,1 @@
-﻿Console.WriteLine("Hello, World!");
+return await Runbooks.Cli.CommandLine.RunAsync(args).ConfigureAwait(false);

@@ -15,6 +15,9 @@ public abstract class Step
     /// <summary>What a destructive step destroys (shown in the plan); null for a step that destroys nothing.</summary>
     public virtual string? Destroys => null;
 
+    /// <summary>False for a raw command with nothing to verify: it is applied and not probed again.</summary>
+    public virtual bool HasPostcondition => true;
+
     /// <summary>Reads the facts it needs and decides. Must run read-only commands only.</summary>
     public abstract Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken);
 

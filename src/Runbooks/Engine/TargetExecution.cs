@@ -71,6 +71,11 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
 
             await step.ApplyAsync(host, before, cancellationToken).ConfigureAwait(false);
             host.InvalidateFacts();
+            if (!step.HasPostcondition)
+            {
+                return Result(StepOutcome.Changed, "(no postcondition to verify)");
+            }
+
             var after = await step.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
             observer.StepProbed(target, index, step, after, verifying: true);
             return after.Decision == StepDecision.Satisfied

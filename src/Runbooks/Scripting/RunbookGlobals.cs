@@ -42,6 +42,10 @@ public class RunbookGlobals
     /// <example><c>Target("grow", DependsOn("writable", "disk3"), …)</c></example>
     public static string[] DependsOn(params string[] names) => names;
 
+    /// <summary>Raw commands as a step. Add <c>.Until(check)</c> so it is idempotent and verified (RB001).</summary>
+    /// <example><c>Exec("reload nginx", new Command("nginx", ["-s", "reload"]))</c></example>
+    public static CommandStep Exec(string description, params Runbooks.Commands.Command[] commands) => new(description, commands);
+
     /// <summary>Hands the defined targets to the tool, which checks, lists, plans or runs them.</summary>
     public async Task RunAsync(IEnumerable<string>? args = null)
     {

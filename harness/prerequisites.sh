@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the harness and the end-to-end tests drive for real: qemu for the microVM,
+# lvm2/e2fsprogs/busybox inside it (the guest runs this machine's root read-only), wireguard-go because
+# these kernels lack the WireGuard module, iptables/iproute2 for the namespaces, sshd for the guest.
+# Only missing packages are installed, so a second run costs a dpkg query.
+set -euo pipefail
+packages=(qemu-system-x86 qemu-utils lvm2 e2fsprogs util-linux busybox-static cpio xz-utils kmod
+  openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 iputils-ping
+  python3 curl procps psmisc)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null || { echo "error: the .NET SDK 10 (dotnet) is not on PATH" >&2; exit 1; }
+echo "prerequisites: ok"

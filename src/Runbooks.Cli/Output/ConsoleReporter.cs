@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Cli.Output;
+
+/// <summary>
+/// Progress as it happens. On a terminal: colour and a live line with the running step and its elapsed
+/// time. Otherwise: one plain line per event, so CI logs read top to bottom.
+/// </summary>
+internal sealed class ConsoleReporter : RunObserver
+{
+    private readonly TextWriter _out;
+    private readonly bool _live;
+    private readonly bool _verbose;
+    private readonly Lock _gate = new();
+    private readonly Timer? _ticker;
+    private string? _current;
+    private Stopwatch _stepClock = new();
+
+    public ConsoleReporter(TextWriter output, bool live, bool verbose)
+    {
+        _out = output;
+        _live = live;
+        _verbose = verbose;
+        _ticker = live ? new Timer(_ => Tick(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250)) : null;
+    }
+
+    public override void TargetStarted(Target target) =>
+        Line($"{Paint("1", "▶")} {target.Name}{(target.Host == Inventory.DefaultHost ? "" : $" on {target.Host}")}");
+
+    public override void StepStarted(Target target, int index, Step step)
+    {
+        lock (_gate)
+        {
+            _current = $"  {target.Name} · step {index + 1}: {step.Description}";
+            _stepClock = Stopwatch.StartNew();
+        }
+    }
+
+    public override void CommandRan(string host, Command command, CommandResult result)
+    {
+        if (_verbose || !command.ReadOnly)
+        {
+            Line($"    $ {command.Render()}  → {result.ExitCode} ({result.Duration.TotalMilliseconds:0} ms)");
+        }
+    }
+
+    public override void CheckEvaluated(Target target, CheckOutcome outcome) =>
+        Line($"  {(outcome.Holds ? Paint("32", "✓") : Paint("31", "✗"))} {outcome.Kind} {outcome.Description}{(outcome.Holds ? "" : $" — observed {outcome.Observed}")}");
+
+    public override void StepEnded(Target target, StepResult result)
+    {
+        lock (_gate)
+        {
+            _current = null;
+        }
+
+        var mark = result.Outcome switch
+        {
+            StepOutcome.Satisfied => Paint("32", "✓ satisfied"),
+            StepOutcome.Changed => Paint("33", "~ changed"),
+            StepOutcome.WillChange => Paint("33", "~ will change"),
+            _ => Paint("31", $"✗ {result.Outcome.ToString().ToLowerInvariant()}"),
+        };
+        var detail = result.Outcome switch
+        {
+            StepOutcome.Blocked => $"\n      precondition: {string.Join("; ", result.Unmet)}",
+            StepOutcome.DidNotLand => $"\n      before: {result.Observed}\n      after:  {result.ObservedAfter}",
+            StepOutcome.Failed => $"\n      {result.Error?.Replace("\n", "\n      ", StringComparison.Ordinal)}",
+            _ => "",
+        };
+        Line($"  {mark} {result.Description} ({result.Duration.TotalSeconds:0.00} s){detail}");
+    }
+
+    public override void TargetEnded(TargetResult result)
+    {
+        if (result.Status == TargetStatus.NotRun)
+        {
+            Line($"{Paint("90", "○")} {result.Name}: did not run — {result.Error}");
+        }
+        else if (result.Status == TargetStatus.Failed)
+        {
+            Line($"{Paint("31", "✗")} {result.Name}: {result.Error}");
+        }
+    }
+
+    public void Stop()
+    {
+        _ticker?.Dispose();
+        lock (_gate)
+        {
+            if (_live)
+            {
+                _out.Write("\r\u001b[2K");
+            }
+        }
+    }
+
+    private void Tick()
+    {
+        lock (_gate)
+        {
+            if (_current is not null)
+            {
+                _out.Write($"\r\u001b[2K{Paint("90", $"{_current} … {_stepClock.Elapsed.TotalSeconds:0.0} s")}");
+                _out.Flush();
+            }
+        }
+    }
+
+    private void Line(string text)
+    {
+        lock (_gate)
+        {
+            _out.WriteLine(_live ? $"\r\u001b[2K{text}" : text);
+        }
+    }
+
+    private string Paint(string code, string text) => _live ? $"\u001b[{code}m{text}\u001b[0m" : text;
+}

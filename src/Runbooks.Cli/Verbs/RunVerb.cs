@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Runbooks.Cli.Output;
+using Runbooks.Engine;
+using Runbooks.Journal;
+
+namespace Runbooks.Cli.Verbs;
+
+/// <summary><c>runbook run FILE [targets]</c>: probe, apply, verify, journal.</summary>
+internal static class RunVerb
+{
+    public static Command Create()
+    {
+        var run = new TargetRun();
+        var journal = new Option<FileInfo?>("--journal") { Description = "journal file (default ./.runbook/journal/NAME-TIME.jsonl)" };
+        var resume = new Option<FileInfo?>("--resume") { Description = "continue the run recorded in this journal (every step is probed again)" };
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "plan only: probe and show, change nothing" };
+        var command = new Command("run", "run the runbook: probe, apply, verify and journal each step");
+        run.AddTo(command);
+        command.Add(journal);
+        command.Add(resume);
+        command.Add(dryRun);
+        command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
+            async () =>
+            {
+                if (parse.GetValue(dryRun))
+                {
+                    var plan = await run.ExecuteAsync(parse, RunMode.Plan, (_, _, _) => new RunObserver(), cancellationToken).ConfigureAwait(false);
+                    Console.Write(PlanRenderer.Render(plan!, "text"));
+                    return ExitCodes.Done;
+                }
+
+                var resumed = parse.GetValue(resume) is { } resumeFile ? JournalReader.Read(resumeFile.FullName) : null;
+                var journalPath = resumed?.Path ?? parse.GetValue(journal)?.FullName ?? JournalWriter.DefaultPath(parse.GetValue(run.File)!.FullName);
+                var targets = resumed is not null && (parse.GetValue(run.Targets) ?? []).Length == 0 ? resumed.RequestedTargets() : null;
+                if (resumed is not null)
+                {
+                    Console.Error.WriteLine($"resuming {resumed.Path}: {resumed.CompletedTargets().Count} target(s) completed before; every step is probed again and what is done reports satisfied");
+                }
+
+                JournalWriter? writer = null;
+                ConsoleReporter? reporter = null;
+                try
+                {
+                    var summary = await run.ExecuteAsync(
+                        parse,
+                        RunMode.Run,
+                        (runbook, inventory, requested) =>
+                        {
+                            writer = new JournalWriter(journalPath, new RunMetadata(
+                                runbook.Source.Path,
+                                runbook.Source.TextHash,
+                                inventory.Names.ToDictionary(n => n, n => inventory.Context(n).Transport.Name),
+                                requested,
+                                Environment.UserName,
+                                ToolVersion.Value,
+                                resumed?.Path));
+                            reporter = new ConsoleReporter(Console.Out, Terminal.IsInteractive(parse.GetValue(run.NoColor)), parse.GetValue(run.Verbose));
+                            return new CompositeObserver(writer, reporter);
+                        },
+                        cancellationToken,
+                        targets).ConfigureAwait(false);
+                    reporter?.Stop();
+                    Console.Write(SummaryRenderer.Render(summary!));
+                    Console.WriteLine($"journal: {journalPath}");
+                    return summary!.Succeeded ? ExitCodes.Done : ExitCodes.Failed;
+                }
+                catch (Exception ex) when (writer is not null && ex is OperationCanceledException or RunbookException)
+                {
+                    reporter?.Stop();
+                    writer.Aborted(ex is OperationCanceledException ? "cancelled by the operator" : ex.Message);
+                    Console.Error.WriteLine($"journal: {journalPath}");
+                    throw;
+                }
+                finally
+                {
+                    writer?.Dispose();
+                }
+            },
+            Console.Error));
+        return command;
+    }
+}

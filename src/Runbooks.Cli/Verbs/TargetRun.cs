@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Runbooks.Engine;
+using Runbooks.Scripting;
+
+namespace Runbooks.Cli.Verbs;
+
+/// <summary>What plan and run share: the options, loading the runbook, the inventory, and handing the graph to the runner.</summary>
+internal sealed class TargetRun
+{
+    public Argument<FileInfo> File { get; } = SharedOptions.Runbook();
+
+    public Argument<string[]> Targets { get; } = SharedOptions.Targets();
+
+    public Option<bool> NoCache { get; } = SharedOptions.NoCache();
+
+    public Option<string[]> Hosts { get; } = SharedOptions.Hosts();
+
+    public Option<FileInfo?> Inventory { get; } = SharedOptions.Inventory();
+
+    public Option<bool> SkipDependencies { get; } = SharedOptions.SkipDependencies();
+
+    public Option<bool> Parallel { get; } = SharedOptions.Parallel();
+
+    public Option<bool> Verbose { get; } = SharedOptions.Verbose();
+
+    public Option<bool> NoColor { get; } = SharedOptions.NoColor();
+
+    public void AddTo(Command command)
+    {
+        command.Add(File);
+        command.Add(Targets);
+        command.Add(NoCache);
+        command.Add(Hosts);
+        command.Add(Inventory);
+        command.Add(SkipDependencies);
+        command.Add(Parallel);
+        command.Add(Verbose);
+        command.Add(NoColor);
+    }
+
+    /// <summary>Loads the runbook, builds the inventory, and runs the graph in <paramref name="mode"/>.</summary>
+    public async Task<RunSummary?> ExecuteAsync(
+        ParseResult parse,
+        RunMode mode,
+        Func<LoadedRunbook, Inventory, IReadOnlyList<string>, IRunObserver> observer,
+        CancellationToken cancellationToken,
+        IReadOnlyList<string>? targetsOverride = null)
+    {
+        var runbook = SharedOptions.Load(parse.GetValue(File)!, parse.GetValue(NoCache), Console.Error);
+        await using var inventory = InventoryParser.Parse(parse.GetValue(Hosts) ?? [], parse.GetValue(Inventory)?.FullName);
+        RunSummary? summary = null;
+        var names = targetsOverride ?? parse.GetValue(Targets) ?? [];
+        await runbook.ExecuteAsync(names, async (graph, requested) =>
+        {
+            var request = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel));
+            var runner = new Runner(graph, inventory, observer(runbook, inventory, requested));
+            summary = await runner.RunAsync(request, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return summary;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Runbooks.Compiler.Analyzers;
+
+/// <summary>
+/// RB001 (warning): a target whose work nothing verifies — raw <c>Exec</c> commands without <c>.Until(…)</c>,
+/// or no steps at all — and no <c>.Ensures(…)</c>. Such a target runs on every run and proves nothing.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
+{
+    public static readonly DiagnosticDescriptor Rule = new(
+        "RB001",
+        "Target has no postcondition",
+        "Target '{0}' {1} and declares no postcondition; add .Until(check) to the Exec step or .Ensures(…) to the target so a re-run can tell it is done",
+        RunbookAnalyzers.Category,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        RunbookAnalyzers.RegisterOperation<IInvocationOperation>(context, Analyze, SyntaxKind.InvocationExpression);
+    }
+
+    private static void Analyze(IInvocationOperation invocation, Action<Diagnostic> report)
+    {
+        if (!RunbookAnalyzers.IsGlobalsMethod(invocation.TargetMethod, "Target") || HasEnsuresInChain(invocation))
+        {
+            return;
+        }
+
+        var name = RunbookAnalyzers.ConstantString(invocation.Arguments.FirstOrDefault()?.Value) ?? "?";
+        var steps = invocation.Arguments.FirstOrDefault(a => a.Parameter?.IsParams == true)?.Value;
+        var stepValues = steps is IArrayCreationOperation { Initializer: { } initializer } ? initializer.ElementValues.Select(RunbookAnalyzers.Unwrap).ToList() : [];
+        var hasDependencies = invocation.Arguments.Any(a => a.Parameter?.Name == "dependsOn");
+        string? problem = null;
+        if (stepValues.Any(s => s is IInvocationOperation { TargetMethod.Name: "Exec" }))
+        {
+            problem = "runs raw commands";
+        }
+        else if (stepValues.Count == 0 && !hasDependencies)
+        {
+            problem = "has no steps and no dependencies";
+        }
+
+        if (problem is not null)
+        {
+            report(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, problem));
+        }
+    }
+
+    private static bool HasEnsuresInChain(IInvocationOperation invocation)
+    {
+        IOperation current = invocation;
+        while (current.Parent is IInvocationOperation parent && ReferenceEquals(RunbookAnalyzers.Unwrap(parent.Instance ?? parent), current))
+        {
+            if (parent.TargetMethod.Name == "Ensures")
+            {
+                return true;
+            }
+
+            current = parent;
+        }
+
+        return false;
+    }
+}

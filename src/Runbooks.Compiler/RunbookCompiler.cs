@@ -1,0 +1,113 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Emit;
+using Microsoft.CodeAnalysis.Scripting;
+using Runbooks.Compiler.Analyzers;
+using Runbooks.Scripting;
+using ScriptDiagnosticSeverity = Runbooks.Scripting.DiagnosticSeverity;
+
+namespace Runbooks.Compiler;
+
+/// <summary>
+/// Compiles a runbook script with Roslyn scripting (dotnet-script's directive syntax: <c>#load</c>,
+/// <c>#r</c>), runs the runbook analyzers over it, and emits an assembly. Compile, analyze and emit only:
+/// running is <see cref="CompiledRunbook.ExecuteAsync"/>'s job.
+/// </summary>
+public static class RunbookCompiler
+{
+    /// <summary>Namespaces every runbook sees without a <c>using</c>. Not System.IO: its File would hide the DSL's.</summary>
+    public static readonly ImmutableArray<string> Imports =
+    [
+        "System", "System.Collections.Generic", "System.Linq", "System.Threading", "System.Threading.Tasks",
+        "Runbooks.Commands", "Runbooks.Dsl", "Runbooks.Engine",
+    ];
+
+    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = RunbookAnalyzers.All;
+
+    /// <summary>Compiles or throws <see cref="CompilationFailedException"/> carrying every diagnostic.</summary>
+    public static CompiledRunbook Compile(ScriptSource source, CancellationToken cancellationToken = default)
+    {
+        var directory = Path.GetDirectoryName(source.Path)!;
+        var options = ScriptOptions.Default
+            .WithFilePath(source.Path)
+            .WithFileEncoding(System.Text.Encoding.UTF8)
+            .WithReferences(References())
+            .WithImports(Imports)
+            .WithSourceResolver(new SourceFileResolver([directory], directory))
+            .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(directory))
+            .WithEmitDebugInformation(true)
+            .WithOptimizationLevel(OptimizationLevel.Debug)
+            .WithAllowUnsafe(false);
+        var script = CSharpScript.Create(source.Text, options, typeof(RunbookGlobals));
+        var compilation = script.GetCompilation();
+        var diagnostics = compilation.GetDiagnostics(cancellationToken)
+            .Where(d => d.Severity is Microsoft.CodeAnalysis.DiagnosticSeverity.Error or Microsoft.CodeAnalysis.DiagnosticSeverity.Warning)
+            .ToList();
+        if (!diagnostics.Any(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error))
+        {
+            // Analyzers need a compilation that binds; on a syntax error they would only add noise.
+            var analyzed = compilation.WithAnalyzers(Analyzers, new CompilationWithAnalyzersOptions(
+                AnalyzerOptions(), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
+            diagnostics.AddRange(analyzed.GetAnalyzerDiagnosticsAsync(cancellationToken).GetAwaiter().GetResult());
+        }
+
+        var converted = diagnostics.Select(d => Convert(d, source.Path)).OrderBy(d => d.Path, StringComparer.Ordinal).ThenBy(d => d.Line).ThenBy(d => d.Column).ToList();
+        if (converted.Any(d => d.IsError))
+        {
+            throw new CompilationFailedException(converted);
+        }
+
+        using var peStream = new MemoryStream();
+        var emitted = compilation.Emit(peStream, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded), cancellationToken: cancellationToken);
+        if (!emitted.Success)
+        {
+            throw new CompilationFailedException([.. emitted.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).Select(d => Convert(d, source.Path))]);
+        }
+
+        var entry = compilation.GetEntryPoint(cancellationToken)
+            ?? throw new InvalidOperationException("the script compilation has no entry point");
+        var entryType = string.IsNullOrEmpty(entry.ContainingNamespace.MetadataName)
+            ? entry.ContainingType.MetadataName
+            : $"{entry.ContainingNamespace.MetadataName}.{entry.ContainingType.MetadataName}";
+        var references = compilation.References.OfType<PortableExecutableReference>()
+            .Select(r => r.FilePath)
+            .Where(p => p is not null && source.References.Contains(p, StringComparer.Ordinal))
+            .Select(p => p!)
+            .ToList();
+        return new CompiledRunbook(peStream.ToArray(), entryType, entry.MetadataName, references, [.. converted.Where(d => !d.IsError)]);
+    }
+
+    private static AnalyzerOptions AnalyzerOptions() => new([]);
+
+    private static IEnumerable<MetadataReference> References()
+    {
+        // The DSL plus the framework assemblies a runbook is likely to touch; the rest resolve through #r.
+        var anchors = new[]
+        {
+            typeof(RunbookGlobals).Assembly, typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(List<>).Assembly,
+            typeof(ImmutableArray).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly, typeof(System.Net.Http.HttpClient).Assembly,
+            typeof(System.Text.Json.JsonSerializer).Assembly, typeof(Console).Assembly, typeof(System.Diagnostics.Process).Assembly,
+        };
+        var runtimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var facades = new[] { "System.Runtime.dll", "netstandard.dll", "System.Collections.dll", "System.Linq.dll", "System.Threading.Tasks.dll", "System.Threading.dll" }
+            .Select(f => Path.Combine(runtimeDirectory, f))
+            .Where(System.IO.File.Exists);
+        return anchors.Select(a => a.Location).Concat(facades).Distinct(StringComparer.Ordinal).Select(p => MetadataReference.CreateFromFile(p));
+    }
+
+    private static ScriptDiagnostic Convert(Diagnostic diagnostic, string scriptPath)
+    {
+        var span = diagnostic.Location.GetMappedLineSpan();
+        var path = span.IsValid && !string.IsNullOrEmpty(span.Path) ? span.Path : scriptPath;
+        return new ScriptDiagnostic(
+            path,
+            span.StartLinePosition.Line + 1,
+            span.StartLinePosition.Character + 1,
+            diagnostic.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error ? ScriptDiagnosticSeverity.Error : ScriptDiagnosticSeverity.Warning,
+            diagnostic.Id,
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

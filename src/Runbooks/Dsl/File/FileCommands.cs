@@ -1,0 +1,31 @@
+using Runbooks.Commands;
+
+namespace Runbooks.Dsl;
+
+/// <summary>The argv the File noun reads and writes with; plain coreutils, so it works locally and over SSH.</summary>
+public static class FileCommands
+{
+    public static Command Stat(string path) => new Command("stat", ["-c", FileFactsParser.StatFormat, "--", path]).AsReadOnly();
+
+    public static Command Read(string path) => new Command("cat", ["--", path]).AsReadOnly();
+
+    /// <summary>
+    /// Writes content beside the file, then renames over it, so a reader never sees half a file and a crash
+    /// leaves the old file whole.
+    /// </summary>
+    public static IEnumerable<Command> WriteAtomically(string path, Arg content, string mode)
+    {
+        var temporary = path + ".runbook-new";
+        yield return new Command("dd", ["of=" + temporary, "status=none"]).WithStdin(content);
+        yield return new Command("chmod", [mode, "--", temporary]);
+        yield return new Command("mv", ["-f", "-T", "--", temporary, path]);
+    }
+
+    /// <summary>Appends without rewriting: the rest of the file is never touched.</summary>
+    public static Command Append(string path, string text) =>
+        new Command("dd", ["of=" + path, "oflag=append", "conv=notrunc", "status=none"]).WithStdin(text);
+
+    public static Command Chmod(string path, string mode) => new("chmod", [mode, "--", path]);
+
+    public static Command MakeDirectory(string path, string mode) => new("mkdir", ["-p", "-m", mode, "--", path]);
+}

@@ -1,0 +1,123 @@
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl;
+
+/// <summary>A regular file whose content (and mode) is exactly as given.</summary>
+public sealed class FileContentStep(string path, Arg content, string mode) : Step
+{
+    public override string Description => $"{path} has the given content{(content.IsSecret ? " (secret)" : "")}, mode {mode}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (facts.Exists && !facts.IsRegularFile)
+        {
+            return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file; refusing to replace it");
+        }
+
+        if (facts.Exists)
+        {
+            var current = await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false);
+            var sameContent = current.StandardOutput == content.Reveal();
+            if (sameContent && facts.Mode == mode)
+            {
+                return StepProbe.Satisfied(facts.ToString());
+            }
+
+            if (sameContent)
+            {
+                return StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
+            }
+        }
+        else
+        {
+            var parent = await FileProbe.StatAsync(host, PathRules.Parent(path), cancellationToken).ConfigureAwait(false);
+            if (!parent.IsDirectory)
+            {
+                return StepProbe.Blocked("absent", $"directory {PathRules.Parent(path)} does not exist; add a File.Directory step before this one");
+            }
+        }
+
+        return StepProbe.Change(facts.Exists ? facts + ", content differs" : "absent", FileCommands.WriteAtomically(path, content, mode));
+    }
+}
+
+/// <summary>A line present in a text file; the rest of the file is left alone.</summary>
+public sealed class FileLineStep(string path, string line, bool create) : Step
+{
+    public override string Description => $"{path} contains the line '{line}'";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (!facts.Exists)
+        {
+            return create
+                ? StepProbe.Change("absent", FileCommands.Append(path, line + "\n"))
+                : StepProbe.Blocked("absent", $"{path} does not exist; pass create: true to create it");
+        }
+
+        if (!facts.IsRegularFile)
+        {
+            return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file");
+        }
+
+        var text = (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput;
+        if (text.Split('\n').Any(l => l.TrimEnd('\r') == line))
+        {
+            return StepProbe.Satisfied("line present");
+        }
+
+        var prefix = text.Length > 0 && !text.EndsWith('\n') ? "\n" : "";
+        return StepProbe.Change("line absent", FileCommands.Append(path, prefix + line + "\n"));
+    }
+}
+
+/// <summary>A directory present with the given mode.</summary>
+public sealed class DirectoryStep(string path, string mode) : Step
+{
+    public override string Description => $"directory {path} exists, mode {mode}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (!facts.Exists)
+        {
+            return StepProbe.Change("absent", FileCommands.MakeDirectory(path, mode), FileCommands.Chmod(path, mode));
+        }
+
+        if (!facts.IsDirectory)
+        {
+            return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}; refusing to replace it with a directory");
+        }
+
+        return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
+    }
+}
+
+/// <summary>An existing file or directory with the given mode.</summary>
+public sealed class FileModeStep(string path, string mode) : Step
+{
+    public override string Description => $"{path} has mode {mode}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (!facts.Exists)
+        {
+            return StepProbe.Blocked("absent", $"{path} does not exist");
+        }
+
+        return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
+    }
+}
+
+internal static class FileProbe
+{
+    public static async Task<FileFacts> StatAsync(HostContext host, string path, CancellationToken cancellationToken)
+    {
+        var result = await host.TryReadAsync(FileCommands.Stat(path), cancellationToken).ConfigureAwait(false);
+        return FileFactsParser.Parse(path, result.ExitCode, result.StandardOutput, result.StandardError);
+    }
+}

@@ -1,0 +1,46 @@
+using Runbooks.Commands;
+
+namespace Runbooks.Engine;
+
+/// <summary>
+/// Raw commands, for what no noun covers yet. Without <see cref="Until"/> it has no postcondition: it runs
+/// on every run and nothing verifies it (analyzer RB001 warns). With one, it behaves like any step.
+/// </summary>
+/// <example><c>Exec("reload nginx", new Command("nginx", ["-s", "reload"])).Until(Http.Get(url).Returns(200))</c></example>
+public sealed class CommandStep : Step
+{
+    private readonly string _description;
+    private readonly IReadOnlyList<Command> _commands;
+    private readonly Check? _done;
+
+    public CommandStep(string description, IReadOnlyList<Command> commands, Check? done = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(description);
+        if (commands.Count == 0)
+        {
+            throw new ArgumentException("Exec needs at least one command", nameof(commands));
+        }
+
+        _description = description;
+        _commands = commands;
+        _done = done;
+    }
+
+    public override string Description => _done is null ? _description : $"{_description} (until {_done.Description})";
+
+    public override bool HasPostcondition => _done is not null;
+
+    /// <summary>The condition that means the commands are no longer needed, and that must hold after they ran.</summary>
+    public CommandStep Until(Check done) => new(_description, _commands, done);
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        if (_done is null)
+        {
+            return StepProbe.Change("no postcondition: always runs", _commands);
+        }
+
+        var result = await _done.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
+        return result.Holds ? StepProbe.Satisfied(result.Observed) : StepProbe.Change(result.Observed, _commands);
+    }
+}

@@ -1,0 +1,84 @@
+using Runbooks.Transport;
+
+namespace Runbooks.Engine;
+
+/// <summary>
+/// Builds an inventory from <c>--host</c> values (<c>URI</c> for the default host, or <c>NAME=URI</c>) and an
+/// optional inventory file (one <c>NAME = URI</c> per line, <c>#</c> comments). Without either: <c>local</c>.
+/// </summary>
+public static class InventoryParser
+{
+    public static Inventory Parse(IReadOnlyList<string> hosts, string? inventoryFile)
+    {
+        var entries = new List<(string Name, string Address, string Origin)>();
+        if (inventoryFile is not null)
+        {
+            string[] lines;
+            try
+            {
+                lines = System.IO.File.ReadAllLines(inventoryFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidRunbookException($"cannot read inventory {inventoryFile}: {ex.Message}");
+            }
+
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var line = lines[i].Split('#')[0].Trim();
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                var equals = line.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0)
+                {
+                    throw new InvalidRunbookException($"{inventoryFile}:{i + 1}: expected 'NAME = ADDRESS', found '{line}'");
+                }
+
+                entries.Add((line[..equals].Trim(), line[(equals + 1)..].Trim(), $"{inventoryFile}:{i + 1}"));
+            }
+        }
+
+        foreach (var host in hosts)
+        {
+            var equals = host.IndexOf('=', StringComparison.Ordinal);
+            var schemeAt = host.IndexOf(':', StringComparison.Ordinal);
+            var named = equals > 0 && (schemeAt < 0 || equals < schemeAt);
+            entries.Add(named ? (host[..equals], host[(equals + 1)..], "--host") : (Inventory.DefaultHost, host, "--host"));
+        }
+
+        var inventory = new Inventory();
+        var problems = new List<string>();
+        foreach (var (name, address, origin) in entries)
+        {
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]*$"))
+            {
+                problems.Add($"{origin}: host name '{name}' must be letters, digits, '.', '_' or '-'");
+                continue;
+            }
+
+            try
+            {
+                inventory.Add(name, TransportUri.Create(address));
+            }
+            catch (RunbookException ex)
+            {
+                problems.Add($"{origin}: {ex.Message}");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidRunbookException(problems);
+        }
+
+        if (!inventory.Contains(Inventory.DefaultHost))
+        {
+            inventory.Add(Inventory.DefaultHost, new LocalTransport());
+        }
+
+        return inventory;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Runbooks.Journal;
+
+/// <summary>Renders a journal as a Markdown timeline a retrospective can paste in.</summary>
+public static class JournalMarkdown
+{
+    public static string Render(JournalReader journal)
+    {
+        var text = new StringBuilder();
+        var start = journal.Records.FirstOrDefault(r => JournalReader.Str(r, "event") == "run-start");
+        var origin = start is null ? (DateTimeOffset?)null : Time(start);
+        text.Append("# Journal: ").AppendLine(start is null ? journal.Path : Path.GetFileName(JournalReader.Str(start, "runbook")));
+        text.AppendLine();
+        if (start is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **Started** {JournalReader.Str(start, "ts")} by `{JournalReader.Str(start, "user")}`, mode **{JournalReader.Str(start, "mode")}**");
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **Runbook** `{JournalReader.Str(start, "runbook")}` (sha256 {JournalReader.Str(start, "runbookHash")})");
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **Hosts** {string.Join(", ", start["hosts"]?.AsObject().Select(h => $"{h.Key} = `{h.Value}`") ?? [])}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **Targets** {string.Join(" → ", start["order"]?.AsArray().Select(n => n?.ToString()) ?? [])}");
+        }
+
+        text.AppendLine().AppendLine("| time | where | event |").AppendLine("|---:|---|---|");
+        foreach (var record in journal.Records)
+        {
+            var line = Describe(record);
+            if (line is null)
+            {
+                continue;
+            }
+
+            var offset = origin is null ? "" : $"+{(Time(record) - origin.Value).TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s";
+            var where = JournalReader.Str(record, "target") ?? JournalReader.Str(record, "host") ?? "";
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {offset} | {Cell(where)} | {Cell(line)} |");
+        }
+
+        if (journal.TornLine is { } torn)
+        {
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"> The journal ends with an incomplete record at line {torn}: the run was interrupted while writing it.");
+        }
+        else if (!journal.Records.Any(r => JournalReader.Str(r, "event") is "run-end" or "run-aborted"))
+        {
+            text.AppendLine().AppendLine("> The journal has no end record: the run was interrupted. `runbook run --resume` continues it.");
+        }
+
+        return text.ToString();
+    }
+
+    private static string? Describe(JsonObject r)
+    {
+        string? S(string key) => JournalReader.Str(r, key);
+        return S("event") switch
+        {
+            "run-start" => $"run started ({S("mode")})",
+            "target-start" => $"**target {S("target")}** on {S("host")}",
+            "probe" => $"step {r["step"]} _{S("description")}_: {S("decision")} — observed {S("observed")}{Unmet(r)}",
+            "command" => r["readOnly"]?.GetValue<bool>() == true ? null : $"`$ {S("rendered")}` → exit {r["exit"]} in {r["ms"]} ms{Tail(S("stderrTail"))}",
+            "verify" => $"verify step {r["step"]}: {(S("decision") == "Satisfied" ? "holds" : "**does not hold**")} — observed {S("observed")}",
+            "check" => $"{S("kind")} _{S("description")}_: {(r["holds"]?.GetValue<bool>() == true ? "holds" : "**does not hold**")} ({S("observed")})",
+            "step-end" => $"step {r["step"]} {S("outcome")} in {r["ms"]} ms{(S("error") is { } e ? $" — {e}" : "")}",
+            "target-end" => $"**{S("target")}: {S("status")}** in {r["ms"]} ms{(S("error") is { } e ? $" — {e}" : "")}",
+            "run-end" => $"run ended: {(r["succeeded"]?.GetValue<bool>() == true ? "succeeded" : "**failed**")} in {r["ms"]} ms",
+            "run-aborted" => $"**run aborted**: {S("reason")}",
+            "resume" => $"resumed from {S("journal")}",
+            _ => null,
+        };
+    }
+
+    private static string Unmet(JsonObject r) =>
+        r["unmet"] is JsonArray { Count: > 0 } unmet ? $" — blocked: {string.Join("; ", unmet.Select(u => u?.ToString()))}" : "";
+
+    private static string Tail(string? stderr) => string.IsNullOrWhiteSpace(stderr) ? "" : $" — stderr: {stderr}";
+
+    private static DateTimeOffset Time(JsonObject record) =>
+        DateTimeOffset.Parse(JournalReader.Str(record, "ts") ?? "", CultureInfo.InvariantCulture);
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal);
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Runbooks.Engine;
+
+namespace Runbooks.Scripting;
+
+/// <summary>
+/// A runbook ready to run: its source and its compiled assembly, from the cache or freshly compiled.
+/// The compile function is passed in so that a cached start never loads Roslyn.
+/// </summary>
+public sealed class LoadedRunbook
+{
+    private LoadedRunbook(ScriptSource source, CompiledRunbook compiled)
+    {
+        Source = source;
+        Compiled = compiled;
+    }
+
+    public ScriptSource Source { get; }
+
+    public CompiledRunbook Compiled { get; }
+
+    public static LoadedRunbook Load(string path, Func<ScriptSource, CompiledRunbook> compile, CompileCache? cache)
+    {
+        var source = ScriptSource.Read(path);
+        var compiled = cache?.TryLoad(source);
+        if (compiled is null)
+        {
+            compiled = compile(source);
+            cache?.Store(source, compiled);
+        }
+
+        return new LoadedRunbook(source, compiled);
+    }
+
+    /// <summary>
+    /// Runs the script body. When it calls <c>RunAsync</c> (or, if it never does, when it returns), the
+    /// checked target graph and the target names are handed to <paramref name="onRun"/>.
+    /// A mistake found while the script defines its targets (a bad path, a malformed key) becomes an
+    /// <see cref="InvalidRunbookException"/> naming the script line.
+    /// </summary>
+    public async Task ExecuteAsync(IReadOnlyList<string> targetNames, Func<TargetGraph, IReadOnlyList<string>, Task> onRun)
+    {
+        var globals = new RunbookGlobals(targetNames, (g, names) => onRun(new TargetGraph(g.Targets), names));
+        try
+        {
+            await Compiled.ExecuteAsync(globals).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RunbookException and not OperationCanceledException)
+        {
+            throw new InvalidRunbookException($"{Where(ex)}: error RB100: the runbook failed while defining its targets: {ex.Message}", ex);
+        }
+
+        if (!globals.RanTargets)
+        {
+            await onRun(new TargetGraph(globals.Targets), targetNames).ConfigureAwait(false);
+        }
+    }
+
+    private string Where(Exception ex)
+    {
+        var files = Source.LoadedFiles.Append(Source.Path).ToHashSet(StringComparer.Ordinal);
+        var frame = new StackTrace(ex, fNeedFileInfo: true).GetFrames()
+            .FirstOrDefault(f => f.GetFileName() is { } file && files.Contains(file));
+        return frame is null ? Source.Path : $"{frame.GetFileName()}({frame.GetFileLineNumber()},{frame.GetFileColumnNumber()})";
+    }
+}

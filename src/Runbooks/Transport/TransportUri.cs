@@ -1,0 +1,38 @@
+namespace Runbooks.Transport;
+
+/// <summary>
+/// Turns an inventory address into a transport: <c>local</c>, <c>ssh://user@host:port</c>, <c>netns:NAME</c>.
+/// Schemes register themselves here so the engine does not change when a transport is added.
+/// </summary>
+public static class TransportUri
+{
+    private static readonly Dictionary<string, Func<string, ITransport>> Factories = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["local"] = _ => new LocalTransport(),
+    };
+
+    public static void Register(string scheme, Func<string, ITransport> factory)
+    {
+        lock (Factories)
+        {
+            Factories[scheme] = factory;
+        }
+    }
+
+    public static ITransport Create(string address)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        var scheme = address.Contains("://", StringComparison.Ordinal) ? address[..address.IndexOf("://", StringComparison.Ordinal)]
+            : address.Contains(':', StringComparison.Ordinal) ? address[..address.IndexOf(':', StringComparison.Ordinal)]
+            : address;
+        Func<string, ITransport>? factory;
+        lock (Factories)
+        {
+            Factories.TryGetValue(scheme, out factory);
+        }
+
+        return factory is null
+            ? throw new InvalidRunbookException($"unknown host address '{address}': use local, ssh://user@host:port or netns:NAME")
+            : factory(address);
+    }
+}

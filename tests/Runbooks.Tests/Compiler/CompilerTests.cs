@@ -1,0 +1,122 @@
+using Runbooks.Compiler;
+using Runbooks.Scripting;
+
+namespace Runbooks.Tests.Compiler;
+
+public class CompilerTests
+{
+    private static string Script(string name) => Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "scripts", name);
+
+    private static IReadOnlyList<ScriptDiagnostic> Diagnostics(string name)
+    {
+        try
+        {
+            return RunbookCompiler.Compile(ScriptSource.Read(Script(name))).Warnings;
+        }
+        catch (CompilationFailedException ex)
+        {
+            return ex.Diagnostics;
+        }
+    }
+
+    [Test]
+    public void A_syntax_error_is_reported_with_file_line_and_column()
+    {
+        var error = Diagnostics("syntax-error.csx").Single(d => d.IsError);
+
+        Assert.That(error.ToString(), Is.EqualTo($"{Script("syntax-error.csx")}(2,38): error CS1002: ; expected"));
+    }
+
+    public static IEnumerable<TestCaseData> AnalyzerCases()
+    {
+        yield return new TestCaseData("interpolated-shell.csx", "RB002", DiagnosticSeverity.Error, 3, 42).SetName("RB002 flags an interpolated Shell.Script");
+        yield return new TestCaseData("private-key.csx", "RB003", DiagnosticSeverity.Error, 1, 18).SetName("RB003 flags a key given to a private variable");
+        yield return new TestCaseData("private-key.csx", "RB003", DiagnosticSeverity.Error, 2, 14).SetName("RB003 flags a PrivateKey config line");
+        yield return new TestCaseData("unknown-dependency.csx", "RB004", DiagnosticSeverity.Error, 2, 44).SetName("RB004 flags a dependency typo at its position");
+        yield return new TestCaseData("no-postcondition.csx", "RB001", DiagnosticSeverity.Warning, 1, 1).SetName("RB001 warns on raw commands without a postcondition");
+        yield return new TestCaseData("no-postcondition.csx", "RB001", DiagnosticSeverity.Warning, 3, 1).SetName("RB001 warns on an empty target");
+    }
+
+    [TestCaseSource(nameof(AnalyzerCases))]
+    public void Analyzers_report_at_the_offending_position(string script, string id, DiagnosticSeverity severity, int line, int column)
+    {
+        Assert.That(Diagnostics(script), Has.Some.Matches<ScriptDiagnostic>(d => d!.Id == id && d.Severity == severity && d.Line == line && d.Column == column));
+    }
+
+    [Test]
+    public void A_public_key_literal_is_not_mistaken_for_a_private_key()
+    {
+        Assert.That(Diagnostics("private-key.csx").Where(d => d.Line == 3), Is.Empty);
+    }
+
+    [Test]
+    public void A_clean_runbook_has_no_diagnostics()
+    {
+        var runbook = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", "..", "runbooks", "maintenance-banner.csx");
+
+        Assert.That(RunbookCompiler.Compile(ScriptSource.Read(runbook)).Warnings, Is.Empty);
+    }
+
+    [Test]
+    public async Task A_loaded_file_contributes_to_the_script_and_to_the_cache_key()
+    {
+        var directory = Directory.CreateTempSubdirectory("rb-load-");
+        File.WriteAllText(Path.Combine(directory.FullName, "main.csx"), "#load \"lib.csx\"\nTarget(\"dir\", File.Directory(Root));\nawait RunAsync(Args);\n");
+        File.WriteAllText(Path.Combine(directory.FullName, "lib.csx"), "var Root = \"/tmp/rb-a\";\n");
+        var before = ScriptSource.Read(Path.Combine(directory.FullName, "main.csx"));
+        File.WriteAllText(Path.Combine(directory.FullName, "lib.csx"), "var Root = \"/tmp/rb-b\";\n");
+        var after = ScriptSource.Read(Path.Combine(directory.FullName, "main.csx"));
+
+        var names = new List<string>();
+        var loaded = LoadedRunbook.Load(after.Path, s => RunbookCompiler.Compile(s), cache: null);
+        await loaded.ExecuteAsync([], (graph, _) =>
+        {
+            names.AddRange(graph.Targets.SelectMany(t => t.Steps).Select(s => s.Description));
+            return Task.CompletedTask;
+        });
+
+        Assert.That(before.Key, Is.Not.EqualTo(after.Key));
+        Assert.That(after.LoadedFiles, Has.Count.EqualTo(1));
+        Assert.That(names, Is.EqualTo(new[] { "directory /tmp/rb-b exists, mode 0755" }));
+        directory.Delete(recursive: true);
+    }
+
+    [Test]
+    public void The_cache_skips_compilation_for_an_unchanged_runbook_and_recompiles_after_an_edit()
+    {
+        var directory = Directory.CreateTempSubdirectory("rb-cache-");
+        var script = Path.Combine(directory.FullName, "r.csx");
+        File.WriteAllText(script, "Target(\"a\", File.Directory(\"/tmp/rb-cache-a\"));\n");
+        var cache = new CompileCache(Path.Combine(directory.FullName, "cache"));
+        var compiles = 0;
+        CompiledRunbook Compile(ScriptSource s)
+        {
+            compiles++;
+            return RunbookCompiler.Compile(s);
+        }
+
+        var first = LoadedRunbook.Load(script, Compile, cache);
+        var second = LoadedRunbook.Load(script, Compile, cache);
+        File.AppendAllText(script, "// edited\n");
+        var third = LoadedRunbook.Load(script, Compile, cache);
+
+        Assert.That((first.Compiled.FromCache, second.Compiled.FromCache, third.Compiled.FromCache), Is.EqualTo((false, true, false)));
+        Assert.That(compiles, Is.EqualTo(2));
+        directory.Delete(recursive: true);
+    }
+
+    [Test]
+    public void A_damaged_cache_entry_is_a_miss_not_a_crash()
+    {
+        var directory = Directory.CreateTempSubdirectory("rb-cache-bad-");
+        var script = Path.Combine(directory.FullName, "r.csx");
+        File.WriteAllText(script, "Target(\"a\", File.Directory(\"/tmp/rb-cache-b\"));\n");
+        var cache = new CompileCache(Path.Combine(directory.FullName, "cache"));
+        var source = ScriptSource.Read(script);
+        Directory.CreateDirectory(Path.Combine(cache.Directory, source.Key));
+        File.WriteAllText(Path.Combine(cache.Directory, source.Key, "runbook.json"), "{not json");
+
+        Assert.That(cache.TryLoad(source), Is.Null);
+        directory.Delete(recursive: true);
+    }
+}

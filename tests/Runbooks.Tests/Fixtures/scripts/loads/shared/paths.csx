@@ -1,0 +1,1 @@
+var DemoRoot = "/tmp/rb-loaded-" + Environment.ProcessId;
