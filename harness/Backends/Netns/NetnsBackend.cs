@@ -53,7 +53,7 @@ public sealed partial class NetnsBackend : IBackend
         var clock = Stopwatch.StartNew();
         var local = new LocalTransport();
         var prefix = Prefix(options.RunId);
-        var runDirectory = $"/run/runbooks-netns/{prefix}";
+        var runDirectory = $"{NetnsTransport.MountDirectory}/{prefix}";
         Directory.CreateDirectory(runDirectory);
         Directory.CreateDirectory(options.WorkDirectory);
         var hosts = new List<NetnsHostState>();

@@ -31,7 +31,9 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
 
     IReadOnlyDictionary<string, string> IHarnessEnvironment.Facts => Facts;
 
-    public string HowToReach => string.Join("\n", _state.Hosts.Select(h => $"{h.Name}: nsenter --net=/var/run/netns/{h.Netns} --mount={h.MountFile} -- bash"));
+    public string HowToReach =>
+        string.Join("\n", _state.Hosts.Select(h => $"{h.Name}: nsenter --net=/var/run/netns/{h.Netns} --mount={h.MountFile} -- bash")) +
+        "\ninventory: " + string.Join(" ", _state.Hosts.Select(h => $"--host {h.Name}=netns:{h.Netns}"));
 
     internal void Replace(NetnsState state) => _state = state;
 

@@ -29,6 +29,29 @@ public sealed class NetnsTransport : ITransport
 
     public string Name { get; }
 
+    /// <summary>Where the netns harness binds each host's mount namespace: <c>/run/runbooks-netns/PREFIX/HOST.mnt</c> for netns <c>PREFIX-HOST</c>.</summary>
+    public const string MountDirectory = "/run/runbooks-netns";
+
+    /// <summary>
+    /// From an inventory address: <c>netns:PREFIX-HOST</c> (the harness's layout) or
+    /// <c>netns:NAME?mount=/path/to/mnt</c>.
+    /// </summary>
+    /// <example><c>NetnsTransport.FromAddress("netns:rb1a2b3c-server")</c></example>
+    public static NetnsTransport FromAddress(string address)
+    {
+        var rest = address.StartsWith("netns:", StringComparison.Ordinal) ? address["netns:".Length..] : address;
+        var query = rest.IndexOf("?mount=", StringComparison.Ordinal);
+        var netns = query >= 0 ? rest[..query] : rest;
+        var dash = netns.IndexOf('-', StringComparison.Ordinal);
+        if (netns.Length == 0 || netns.Contains('/', StringComparison.Ordinal) || (query < 0 && dash <= 0))
+        {
+            throw new InvalidRunbookException($"host address '{address}': expected netns:PREFIX-HOST or netns:NAME?mount=/path/to/mount-namespace-file");
+        }
+
+        var mount = query >= 0 ? rest[(query + "?mount=".Length)..] : $"{MountDirectory}/{netns[..dash]}/{netns[(dash + 1)..]}.mnt";
+        return new NetnsTransport(netns, netns, mount);
+    }
+
     /// <summary>The network namespace name under <c>/var/run/netns</c>.</summary>
     public string Netns { get; }
 

@@ -9,6 +9,7 @@ public static class TransportUri
     private static readonly Dictionary<string, Func<string, ITransport>> Factories = new(StringComparer.OrdinalIgnoreCase)
     {
         ["local"] = _ => new LocalTransport(),
+        ["netns"] = NetnsTransport.FromAddress,
     };
 
     public static void Register(string scheme, Func<string, ITransport> factory)

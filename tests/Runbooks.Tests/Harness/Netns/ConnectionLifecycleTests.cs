@@ -1,9 +1,10 @@
 using System.Diagnostics;
-using Runbooks.Dsl;
+using Runbooks.Compiler;
 using Runbooks.Engine;
 using Runbooks.Harness.Backends.Netns;
 using Runbooks.Harness.Lifecycle;
 using Runbooks.Harness.Scenarios.Connection;
+using Runbooks.Scripting;
 
 namespace Runbooks.Tests.Harness.Netns;
 
@@ -12,6 +13,32 @@ namespace Runbooks.Tests.Harness.Netns;
 public sealed class ConnectionLifecycleTests
 {
     private static readonly ConnectionScenario Scenario = new();
+
+    /// <summary>The real runbook, compiled once: the lifecycle converges with the script itself.</summary>
+    private static readonly Lazy<Task<TargetGraph>> RunbookGraph = new(async () =>
+    {
+        var loaded = LoadedRunbook.Load(FindRunbook(), s => RunbookCompiler.Compile(s), cache: null);
+        TargetGraph? graph = null;
+        await loaded.ExecuteAsync([], (g, _) =>
+        {
+            graph = g;
+            return Task.CompletedTask;
+        });
+        return graph ?? throw new AssertionException("runbooks/wireguard-link.csx did not call RunAsync");
+    });
+
+    [Test]
+    public async Task The_script_and_the_csharp_targets_describe_the_same_steps()
+    {
+        var script = await RunbookGraph.Value;
+        var mirror = WireguardLinkTargets.Build();
+
+        foreach (var target in mirror)
+        {
+            Assert.That(script[target.Name].Host, Is.EqualTo(target.Host));
+            Assert.That(script[target.Name].Steps.Select(s => s.Description), Is.EqualTo(target.Steps.Select(s => s.Description)), target.Name);
+        }
+    }
 
     [OneTimeSetUp]
     public void RequirePrerequisites()
@@ -134,6 +161,19 @@ public sealed class ConnectionLifecycleTests
         return new HarnessOptions(runId, Path.Combine(Path.GetTempPath(), "runbooks-netns-tests", runId));
     }
 
+    [TearDown]
+    public void RemoveWorkDirectories()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "runbooks-netns-tests");
+        foreach (var dir in Directory.Exists(root) ? Directory.GetDirectories(root) : [])
+        {
+            if (!System.IO.File.Exists(Path.Combine(dir, "netns-state.json")))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     private static async Task<LifecycleResult> RunLifecycleAsync(CancellationToken cancellationToken)
     {
         var phases = new Dictionary<string, TimeSpan>();
@@ -144,6 +184,8 @@ public sealed class ConnectionLifecycleTests
             clock.Restart();
         }
 
+        var graph = await RunbookGraph.Value;
+        clock.Restart();
         var options = Options();
         var environment = await new NetnsBackend().CreateAsync(options, cancellationToken);
         Mark("create");
@@ -155,7 +197,6 @@ public sealed class ConnectionLifecycleTests
             var specs = Scenario.Specs(options);
             var broken = await EvaluateAsync(environment.Inventory, specs, cancellationToken);
             Mark("verify-broken");
-            var graph = new TargetGraph(WireguardLinkTargets.Build());
             var first = await new Runner(graph, environment.Inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), cancellationToken);
             Mark("converge");
             var after = await EvaluateAsync(environment.Inventory, specs, cancellationToken);
@@ -187,6 +228,20 @@ public sealed class ConnectionLifecycleTests
             return (spec.Name, result.Holds, result.Observed);
         }));
         return [.. results];
+    }
+
+    private static string FindRunbook()
+    {
+        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "runbooks", "wireguard-link.csx");
+            if (System.IO.File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new AssertionException("runbooks/wireguard-link.csx not found above the test directory");
     }
 
     private static string Describe(RunSummary summary) =>
