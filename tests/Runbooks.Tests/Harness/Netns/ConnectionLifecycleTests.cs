@@ -147,6 +147,36 @@ public sealed class ConnectionLifecycleTests
         Assert.That(System.IO.File.Exists(Path.Combine(options.WorkDirectory, "netns-state.json")), Is.False);
     }
 
+    private static readonly HarnessOptions Manual = new("manual01", Path.Combine(Path.GetTempPath(), "runbooks-netns-manual"));
+
+    [Test]
+    [CancelAfter(60_000)]
+    [Explicit("leaves broken hosts up for `runbook plan|run --host server=netns:rbanual01-server --host client=netns:rbanual01-client`; take them down with Manual_down")]
+    public async Task Manual_up(CancellationToken cancellationToken)
+    {
+        var environment = await new NetnsBackend().CreateAsync(Manual, cancellationToken);
+        await Scenario.BreakAsync(environment.Inventory, Manual, cancellationToken);
+        TestContext.Out.WriteLine(environment.HowToReach);
+        Assert.That(environment.HowToReach, Does.Contain("--host server=netns:"));
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    [Explicit("checks the specs on the hosts left by Manual_up, then destroys them")]
+    public async Task Manual_down(CancellationToken cancellationToken)
+    {
+        var environment = await new NetnsBackend().AttachAsync(Manual, cancellationToken);
+        try
+        {
+            var results = await EvaluateAsync(environment.Inventory, Scenario.Specs(Manual), cancellationToken);
+            Assert.That(results.Where(r => !r.Holds).Select(r => r.Name), Is.Empty);
+        }
+        finally
+        {
+            Assert.That(await environment.DestroyAsync(CancellationToken.None), Is.Empty);
+        }
+    }
+
     internal sealed record LifecycleResult(
         List<string> BrokenSpecsThatPassed,
         RunSummary FirstRun,
