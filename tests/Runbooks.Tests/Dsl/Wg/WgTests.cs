@@ -132,6 +132,22 @@ public sealed class WgTests
     }
 
     [Test]
+    public async Task A_missing_link_is_made_by_the_kernel_module_or_else_by_wireguard_go()
+    {
+        var host = new NetworkFakeTransport()
+            .Answer("ip -j link show dev wg0", "", 1, "Device \"wg0\" does not exist.\n")
+            .Answer("ip link add dev wg0 type wireguard", "", 2, "Error: Unknown device type.\n");
+        var step = Runbooks.Dsl.Wg.Interface("wg0").Exists();
+        var context = host.Context();
+
+        var probe = await step.ProbeAsync(context, CancellationToken.None);
+        await step.ApplyAsync(context, probe, CancellationToken.None);
+
+        Assert.That(probe.Notes.Single(), Does.Contain("wireguard-go"));
+        Assert.That(host.Applied, Is.EqualTo(new[] { "ip link add dev wg0 type wireguard", "wireguard-go wg0" }));
+    }
+
+    [Test]
     public void Config_file_round_trips_and_holds_no_private_key()
     {
         var config = new WgConfig(["192.168.0.1/32"], 51820, 1280, null, "/etc/wireguard/wg0.key",
