@@ -32,6 +32,19 @@ public sealed class Runner
         }
 
         _inventory.Bind(_observer, request.Mode == RunMode.Plan);
+        try
+        {
+            return await RunOrderedAsync(request, order, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The observer (a journal) may be disposed once the run ends; later checks must not write to it.
+            _inventory.Bind(NullObserver.Instance, planOnly: false);
+        }
+    }
+
+    private async Task<RunSummary> RunOrderedAsync(RunRequest request, IReadOnlyList<Target> order, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
         _observer.RunStarted(request.Mode, order);
         var inRun = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);

@@ -15,6 +15,8 @@ public static class TransportUri
             address,
             Environment.GetEnvironmentVariable("RUNBOOK_SSH_KEY") is { Length: > 0 } key ? key : null,
             Environment.GetEnvironmentVariable("RUNBOOK_KNOWN_HOSTS") is { Length: > 0 } knownHosts ? knownHosts : null),
+
+        ["netns"] = NetnsTransport.FromAddress,
     };
 
     public static void Register(string scheme, Func<string, ITransport> factory)

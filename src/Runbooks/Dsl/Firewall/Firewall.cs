@@ -1,0 +1,162 @@
+using System.Globalization;
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl;
+
+/// <summary>iptables and ip6tables: rules present or absent, chain policies, whole-chain flushes.</summary>
+public static class Firewall
+{
+    /// <summary>A rule in a chain (table <c>filter</c> unless given); build it, then <c>.Present()</c>/<c>.Absent()</c>.</summary>
+    /// <example><c>Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent()</c></example>
+    public static FirewallRule Rule(IpFamily family, string chain, string table = "filter") => new(family, Validate.Chain(table), Validate.Chain(chain));
+
+    /// <summary>A chain, to set its policy or flush it.</summary>
+    /// <example><c>Firewall.Chain(IpFamily.V6, "INPUT").Policy("ACCEPT")</c></example>
+    public static FirewallChainRef Chain(IpFamily family, string chain, string table = "filter") => new(family, Validate.Chain(table), Validate.Chain(chain));
+
+    internal static string Tool(IpFamily family) => family == IpFamily.V6 ? "ip6tables" : "iptables";
+
+    internal static Command Save(IpFamily family, string table) =>
+        new Command(Tool(family) + "-save", ["-t", table]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(20));
+
+    internal static async Task<FirewallState> ReadAsync(HostContext host, IpFamily family, string table, CancellationToken cancellationToken)
+    {
+        var result = await host.ReadAsync(Save(family, table), cancellationToken).ConfigureAwait(false);
+        return FirewallParser.Parse(family, result.StandardOutput);
+    }
+}
+
+/// <summary>A chain of a table.</summary>
+public sealed record FirewallChainRef(IpFamily Family, string Table, string Name)
+{
+    /// <summary>The built-in chain's policy (ACCEPT or DROP).</summary>
+    /// <example><c>Firewall.Chain(IpFamily.V6, "INPUT").Policy("ACCEPT")</c></example>
+    public Step Policy(string policy) =>
+        new FirewallPolicyStep(this, policy is "ACCEPT" or "DROP" ? policy : throw new ArgumentException($"policy '{policy}' must be ACCEPT or DROP", nameof(policy)));
+
+    /// <summary>Destructive: removes every rule of the chain; the plan lists each rule that goes.</summary>
+    /// <example><c>Firewall.Chain(IpFamily.V6, "INPUT").Flush()</c></example>
+    public Step Flush() => new FirewallFlushStep(this);
+}
+
+/// <summary>A rule present (appended or at a position) or absent.</summary>
+public sealed class FirewallRuleStep : Step
+{
+    internal enum Want
+    {
+        Appended,
+        AtPosition,
+        Absent,
+    }
+
+    private readonly FirewallRule _rule;
+    private readonly Want _want;
+    private readonly int _position;
+
+    internal FirewallRuleStep(FirewallRule rule, Want want, int position)
+    {
+        _rule = rule;
+        _want = want;
+        _position = position;
+    }
+
+    public override string Description => _want switch
+    {
+        Want.Absent => $"no rule `{_rule}`",
+        Want.AtPosition => $"rule `{_rule}` at position {_position}",
+        _ => $"rule `{_rule}` present",
+    };
+
+    public override string? Destroys => _want == Want.Absent ? $"every copy of `{_rule}`" : null;
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var state = await Firewall.ReadAsync(host, _rule.Family, _rule.Table, cancellationToken).ConfigureAwait(false);
+        if (state.Chain(_rule.Table, _rule.Chain) is null)
+        {
+            return StepProbe.Blocked($"no chain {_rule.Chain} in table {_rule.Table}", $"chain {_rule.Chain} does not exist in {Firewall.Tool(_rule.Family)} table {_rule.Table}");
+        }
+
+        var chain = state.RulesIn(_rule.Table, _rule.Chain).ToList();
+        var positions = chain.Select((r, i) => (r, i + 1)).Where(x => x.r.SameAs(_rule)).Select(x => x.Item2).ToList();
+        var observed = chain.Count == 0 ? $"{_rule.Chain} has no rules" : $"{_rule.Chain}:\n  " + string.Join("\n  ", chain.Select(r => r.Render()));
+        var tool = Firewall.Tool(_rule.Family);
+        Command Delete() => new(tool, ["-t", _rule.Table, "-D", _rule.Chain, .. _rule.Arguments().Select(Arg.FromString)]);
+        switch (_want)
+        {
+            case Want.Absent:
+                return positions.Count == 0
+                    ? StepProbe.Satisfied(observed)
+                    : StepProbe.Change(observed, positions.Select(_ => Delete())) with { Notes = [.. positions.Select(p => $"removes rule {p} of {_rule.Chain}: {_rule.Render()}")] };
+            case Want.Appended:
+                return positions.Count > 0
+                    ? StepProbe.Satisfied(observed)
+                    : StepProbe.Change(observed, new Command(tool, ["-t", _rule.Table, "-A", _rule.Chain, .. _rule.Arguments().Select(Arg.FromString)]));
+            default:
+                if (positions.Contains(_position))
+                {
+                    return StepProbe.Satisfied(observed);
+                }
+
+                return StepProbe.Change(observed, [.. positions.Select(_ => Delete()),
+                    new Command(tool, ["-t", _rule.Table, "-I", _rule.Chain, _position.ToString(CultureInfo.InvariantCulture), .. _rule.Arguments().Select(Arg.FromString)])]);
+        }
+    }
+}
+
+/// <summary>A built-in chain's policy.</summary>
+public sealed class FirewallPolicyStep : Step
+{
+    private readonly FirewallChainRef _chain;
+    private readonly string _policy;
+
+    internal FirewallPolicyStep(FirewallChainRef chain, string policy)
+    {
+        _chain = chain;
+        _policy = policy;
+    }
+
+    public override string Description => $"{Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} policy {_policy}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var state = await Firewall.ReadAsync(host, _chain.Family, _chain.Table, cancellationToken).ConfigureAwait(false);
+        var chain = state.Chain(_chain.Table, _chain.Name);
+        if (chain?.Policy is null)
+        {
+            return StepProbe.Blocked($"no built-in chain {_chain.Name}", $"{_chain.Name} is not a built-in chain of table {_chain.Table}; only those have a policy");
+        }
+
+        return chain.Policy == _policy
+            ? StepProbe.Satisfied($"policy {chain.Policy}")
+            : StepProbe.Change($"policy {chain.Policy}", new Command(Firewall.Tool(_chain.Family), ["-t", _chain.Table, "-P", _chain.Name, _policy]));
+    }
+}
+
+/// <summary>Destructive: the chain emptied. The plan lists every rule it removes.</summary>
+public sealed class FirewallFlushStep : Step
+{
+    private readonly FirewallChainRef _chain;
+
+    internal FirewallFlushStep(FirewallChainRef chain) => _chain = chain;
+
+    public override string Description => $"{Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} has no rules";
+
+    public override string? Destroys => $"every rule of {Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} (listed in the plan)";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var state = await Firewall.ReadAsync(host, _chain.Family, _chain.Table, cancellationToken).ConfigureAwait(false);
+        var rules = state.RulesIn(_chain.Table, _chain.Name).ToList();
+        if (rules.Count == 0)
+        {
+            return StepProbe.Satisfied($"{_chain.Name} has no rules");
+        }
+
+        return StepProbe.Change($"{_chain.Name} has {rules.Count} rule(s)", new Command(Firewall.Tool(_chain.Family), ["-t", _chain.Table, "-F", _chain.Name])) with
+        {
+            Notes = [.. rules.Select((r, i) => $"removes rule {i + 1}: {r.Render()}")],
+        };
+    }
+}

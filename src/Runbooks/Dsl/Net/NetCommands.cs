@@ -1,0 +1,48 @@
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl;
+
+/// <summary>The read-only iproute2 commands the Net steps share, so one probe round runs each once.</summary>
+internal static class NetRead
+{
+    private static readonly TimeSpan Quick = TimeSpan.FromSeconds(10);
+
+    public static Command Link(string name) =>
+        new Command("ip", ["-j", "link", "show", "dev", name]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1);
+
+    public static Command Addresses(string name) =>
+        new Command("ip", ["-j", "addr", "show", "dev", name]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1);
+
+    public static Command RoutesTo(string destination) =>
+        new Command("ip", [destination.Contains(':', StringComparison.Ordinal) ? "-6" : "-4", "-j", "route", "show", "to", "exact", destination]).AsReadOnly().WithTimeout(Quick);
+
+    /// <summary>The link, or null when the device does not exist (ip exits 1 with "does not exist").</summary>
+    public static async Task<NetLinkState?> LinkAsync(HostContext host, string name, CancellationToken cancellationToken)
+    {
+        var result = await host.ReadAsync(Link(name), cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            if (result.StandardError.Contains("does not exist", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            throw new CommandFailedException(host.Name, Link(name), result);
+        }
+
+        return NetParser.Links(result.StandardOutput).FirstOrDefault();
+    }
+
+    public static async Task<IReadOnlyList<NetAddressState>> AddressesAsync(HostContext host, string name, CancellationToken cancellationToken)
+    {
+        var result = await host.ReadAsync(Addresses(name), cancellationToken).ConfigureAwait(false);
+        return result.ExitCode != 0 ? [] : NetParser.Addresses(result.StandardOutput);
+    }
+
+    public static async Task<IReadOnlyList<NetRouteState>> RoutesToAsync(HostContext host, string destination, CancellationToken cancellationToken)
+    {
+        var result = await host.ReadAsync(RoutesTo(destination), cancellationToken).ConfigureAwait(false);
+        return NetParser.Routes(result.StandardOutput);
+    }
+}

@@ -1,0 +1,309 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl;
+
+internal static class WgRead
+{
+    public static Command Dump(string name) =>
+        new Command("wg", ["show", name, "dump"]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)).WithSuccessExitCodes(0, 1);
+
+    /// <summary>The live state, or null when there is no such WireGuard interface.</summary>
+    public static async Task<WgInterfaceState?> StateAsync(HostContext host, string name, CancellationToken cancellationToken)
+    {
+        var result = await host.ReadAsync(Dump(name), cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0 ? WgDumpParser.Parse(result.StandardOutput) : null;
+    }
+
+    /// <summary>WireGuard re-keys every 2 minutes and gives up on a session after 3: older is no live session.</summary>
+    public static bool IsRecent(DateTimeOffset? handshake) => handshake is { } h && DateTimeOffset.UtcNow - h < TimeSpan.FromSeconds(180);
+
+    public static bool SameSet(IEnumerable<string> a, IEnumerable<string> b) =>
+        a.Select(c => Validate.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(b.Select(c => Validate.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal));
+}
+
+/// <summary>The WireGuard link exists.</summary>
+public sealed class WgLinkStep : Step
+{
+    private readonly string _name;
+
+    internal WgLinkStep(string name) => _name = name;
+
+    public override string Description => $"WireGuard interface {_name} exists";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var link = await NetRead.LinkAsync(host, _name, cancellationToken).ConfigureAwait(false);
+        if (link is not null)
+        {
+            return StepProbe.Satisfied($"{_name} present");
+        }
+
+        return StepProbe.Change($"no link {_name}", new Command("ip", ["link", "add", "dev", _name, "type", "wireguard"])) with
+        {
+            Notes = [$"if the kernel has no WireGuard module, starts `wireguard-go {_name}` instead"],
+        };
+    }
+
+    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.ApplyAsync(probe.Commands[0], cancellationToken).ConfigureAwait(false);
+        }
+        catch (CommandFailedException ex) when (ex.Result.StandardError.Contains("Unknown device type", StringComparison.Ordinal) ||
+                                                ex.Result.StandardError.Contains("Not supported", StringComparison.Ordinal))
+        {
+            // No kernel module (containers, this project's CI kernel): the userspace implementation makes the
+            // same link. Without WG_PROCESS_FOREGROUND it daemonizes once the link exists, so the command returns.
+            await host.ApplyAsync(new Command("wireguard-go", [_name]).WithTimeout(TimeSpan.FromSeconds(20)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>Keys, port and the listed peers on the live interface, through <c>wg set</c> (unrelated peers survive).</summary>
+public sealed class WgConfigureStep : Step
+{
+    private readonly WgInterface _wanted;
+
+    internal WgConfigureStep(WgInterface wanted) => _wanted = wanted;
+
+    public override string Description =>
+        $"WireGuard {_wanted.Name} configured: " + string.Join(", ", new[]
+        {
+            _wanted.PrivateKeyPath is null ? null : $"private key from {_wanted.PrivateKeyPath}",
+            _wanted.Port is null ? null : $"listen port {_wanted.Port}",
+        }.Where(s => s is not null).Concat(_wanted.PeerList.Select(p => $"peer {p.PublicKey} allowed {string.Join(",", p.AllowedIpList)}{(p.EndpointAddress is null ? "" : $" at {p.EndpointAddress}")}")));
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var state = await WgRead.StateAsync(host, _wanted.Name, cancellationToken).ConfigureAwait(false);
+        if (state is null)
+        {
+            return StepProbe.Blocked($"no WireGuard interface {_wanted.Name}", $"{_wanted.Name} is not a WireGuard interface; add Wg.Interface(\"{_wanted.Name}\").Exists() first");
+        }
+
+        var args = new List<Arg>();
+        if (_wanted.PrivateKeyPath is { } keyFile)
+        {
+            var derived = await WgPublicKey.DerivedOn(host.Name, keyFile).ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+            if (derived != state.PublicKey)
+            {
+                args.AddRange(["private-key", keyFile]);
+            }
+        }
+
+        if (_wanted.Port is { } port && state.ListenPort != port)
+        {
+            args.AddRange(["listen-port", port.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        foreach (var peer in _wanted.PeerList)
+        {
+            var key = await peer.PublicKey.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+            var live = state.Peer(key);
+            var peerArgs = new List<Arg>();
+            if (live is null || !WgRead.SameSet(live.AllowedIps, peer.AllowedIpList))
+            {
+                peerArgs.AddRange(["allowed-ips", string.Join(",", peer.AllowedIpList)]);
+            }
+
+            // The side without an Endpoint learns one from the other's handshake: only a wanted endpoint is compared.
+            if (peer.EndpointAddress is { } endpoint && live?.Endpoint != endpoint)
+            {
+                peerArgs.AddRange(["endpoint", endpoint]);
+            }
+
+            if (live?.PersistentKeepalive != peer.Keepalive && (peer.Keepalive is not null || live is not null))
+            {
+                peerArgs.AddRange(["persistent-keepalive", peer.Keepalive?.ToString(CultureInfo.InvariantCulture) ?? "off"]);
+            }
+
+            if (peerArgs.Count > 0)
+            {
+                args.AddRange(["peer", key, .. peerArgs]);
+            }
+        }
+
+        var observed = state.Render();
+        return args.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Change(observed, new Command("wg", ["set", _wanted.Name, .. args]));
+    }
+}
+
+/// <summary>The wg-quick config file, rendered from the wanted state, compared by SHA-256 so the runner never reads the file.</summary>
+public sealed class WgConfigFileStep : Step
+{
+    // Write beside and rename, so wg-quick never sees half a file; umask keeps it private from the first byte.
+    private const string WriteScript = "umask 077 && cat > \"$1.runbook-tmp\" && chmod 600 \"$1.runbook-tmp\" && mv -f \"$1.runbook-tmp\" \"$1\"";
+
+    private readonly WgInterface _wanted;
+
+    internal WgConfigFileStep(WgInterface wanted) => _wanted = wanted;
+
+    public override string Description => $"{_wanted.ConfigPath} matches the live {_wanted.Name} settings (mode 600)";
+
+    public override string? Destroys => $"the previous contents of {_wanted.ConfigPath}";
+
+    /// <summary>The config text this step writes.</summary>
+    public async Task<WgConfig> RenderAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var peers = new List<WgPeerConfig>();
+        foreach (var peer in _wanted.PeerList)
+        {
+            peers.Add(new WgPeerConfig(await peer.PublicKey.ResolveAsync(host, cancellationToken).ConfigureAwait(false), peer.AllowedIpList, peer.EndpointAddress, peer.Keepalive));
+        }
+
+        return new WgConfig(_wanted.AddressList, _wanted.Port, _wanted.MtuValue, null, _wanted.PrivateKeyPath, [.. peers]);
+    }
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var text = (await RenderAsync(host, cancellationToken).ConfigureAwait(false)).Render();
+        var wantedHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        var stat = await host.ReadAsync(new Command("stat", ["-c", "%a", _wanted.ConfigPath]).AsReadOnly().WithSuccessExitCodes(0, 1), cancellationToken).ConfigureAwait(false);
+        var hash = await host.ReadAsync(new Command("sha256sum", [_wanted.ConfigPath]).AsReadOnly().WithSuccessExitCodes(0, 1), cancellationToken).ConfigureAwait(false);
+        var mode = stat.ExitCode == 0 ? stat.StandardOutput.Trim() : null;
+        var currentHash = hash.ExitCode == 0 ? hash.StandardOutput.Split(' ', 2)[0] : null;
+        var observed = mode is null ? $"{_wanted.ConfigPath} missing" : $"{_wanted.ConfigPath} mode {mode}, {(currentHash == wantedHash ? "content as wanted" : "content differs")}";
+        if (currentHash == wantedHash && mode == "600")
+        {
+            return StepProbe.Satisfied(observed);
+        }
+
+        return StepProbe.Change(observed, Shell.Script(WriteScript, _wanted.ConfigPath).WithStdin(text));
+    }
+}
+
+/// <summary>One peer gone from the live interface.</summary>
+public sealed class WgPeerAbsentStep : Step
+{
+    private readonly string _name;
+    private readonly WgPublicKey _peer;
+
+    internal WgPeerAbsentStep(string name, WgPublicKey peer)
+    {
+        _name = name;
+        _peer = peer;
+    }
+
+    public override string Description => $"peer {_peer} absent from {_name}";
+
+    public override string? Destroys => $"WireGuard peer {_peer} on {_name} (its session and allowed IPs)";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var state = await WgRead.StateAsync(host, _name, cancellationToken).ConfigureAwait(false);
+        var key = await _peer.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+        var live = state?.Peer(key);
+        return live is null
+            ? StepProbe.Satisfied($"no peer {key} on {_name}")
+            : StepProbe.Change($"peer {key} allowed {string.Join(",", live.AllowedIps)}", new Command("wg", ["set", _name, "peer", key, "remove"]));
+    }
+}
+
+/// <summary>A handshake with a peer, waited for up to a deadline.</summary>
+public sealed class WgHandshakeStep : Step
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+    private readonly string _name;
+    private readonly WgPublicKey _peer;
+    private readonly TimeSpan _within;
+
+    internal WgHandshakeStep(string name, WgPublicKey peer, TimeSpan within)
+    {
+        _name = name;
+        _peer = peer;
+        _within = within;
+    }
+
+    public override string Description => $"WireGuard {_name} has a handshake with peer {_peer} within {_within.TotalSeconds:0.#} s";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var state = await WgRead.StateAsync(host, _name, cancellationToken).ConfigureAwait(false)
+                    ?? throw new RunbookException($"on {host.Name}: {_name} is not a WireGuard interface");
+        var key = await _peer.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+        var peer = state.Peer(key);
+        if (peer is null)
+        {
+            return StepProbe.Blocked(state.Render(), $"{_name} has no peer {key}; configure it first");
+        }
+
+        return WgRead.IsRecent(peer.LatestHandshake)
+            ? StepProbe.Satisfied($"handshake with {key} at {peer.LatestHandshake:u}")
+            : StepProbe.Change($"no recent handshake with {key} (endpoint {peer.Endpoint ?? "none"})") with
+            {
+                Notes = [$"wait up to {_within.TotalSeconds:0.#} s for a handshake with {key}, nudging it with a ping to its allowed IPs"],
+            };
+    }
+
+    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
+    {
+        var key = await _peer.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+        var (ok, state) = await WaitAsync(host, _name, key, _within, nudge: true, cancellationToken).ConfigureAwait(false);
+        if (!ok)
+        {
+            var endpoint = state?.Peer(key)?.Endpoint ?? "(none)";
+            throw new RunbookException(
+                $"on {host.Name}: no WireGuard handshake on {_name} with peer {key} (endpoint {endpoint}) within {_within.TotalSeconds:0.#} s; " +
+                $"check that {endpoint} answers on UDP, that no firewall drops it on either side, and that each side has the other's public key.\n" +
+                $"  wg show {_name} (private key hidden):\n    {(state?.Render() ?? "(interface gone)").Replace("\n", "\n    ", StringComparison.Ordinal)}");
+        }
+    }
+
+    internal static Check AsCheck(string name, WgPublicKey? peer, TimeSpan within) =>
+        new($"WireGuard {name} handshake{(peer is null ? "" : $" with {peer}")} within {within.TotalSeconds:0.#} s", async (host, ct) =>
+        {
+            var key = peer is null ? null : await peer.ResolveAsync(host, ct).ConfigureAwait(false);
+            var first = await WgRead.StateAsync(host, name, ct).ConfigureAwait(false);
+            if (first is null)
+            {
+                return new CheckResult(false, $"{name} is not a WireGuard interface");
+            }
+
+            var candidates = first.Peers.Where(p => key is null || p.PublicKey == key).ToList();
+            if (!candidates.Any(p => WgRead.IsRecent(p.LatestHandshake)) && candidates.All(p => p.Endpoint is null))
+            {
+                // Nothing here can start a handshake: waiting out the deadline would only make the report slower.
+                return new CheckResult(false, $"no peer has an endpoint and none has a recent handshake:\n{first.Render()}");
+            }
+
+            var (ok, state) = await WaitAsync(host, name, key, within, nudge: false, ct).ConfigureAwait(false);
+            return new CheckResult(ok, state?.Render() ?? $"{name} gone");
+        });
+
+    private static async Task<(bool Ok, WgInterfaceState? State)> WaitAsync(HostContext host, string name, string? key, TimeSpan within, bool nudge, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + within;
+        WgInterfaceState? state = null;
+        var nudged = false;
+        while (true)
+        {
+            host.InvalidateFacts();
+            state = await WgRead.StateAsync(host, name, cancellationToken).ConfigureAwait(false);
+            var peers = state?.Peers.Where(p => key is null || p.PublicKey == key).ToList() ?? [];
+            if (peers.Any(p => WgRead.IsRecent(p.LatestHandshake)))
+            {
+                return (true, state);
+            }
+
+            if (DateTimeOffset.UtcNow >= deadline)
+            {
+                return (false, state);
+            }
+
+            if (nudge && !nudged && peers.SelectMany(p => p.AllowedIps).FirstOrDefault() is { } cidr)
+            {
+                // A peer without keepalive only handshakes when there is traffic for it.
+                nudged = true;
+                var address = cidr.Split('/')[0];
+                _ = host.TryReadAsync(new Command("ping", ["-c", "1", "-W", "1", address]).WithTimeout(TimeSpan.FromSeconds(3)), cancellationToken);
+            }
+
+            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

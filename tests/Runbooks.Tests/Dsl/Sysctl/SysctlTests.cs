@@ -1,0 +1,50 @@
+using Runbooks.Engine;
+using Runbooks.Tests.Support;
+
+namespace Runbooks.Tests.Dsl.Sysctl;
+
+public sealed class SysctlTests
+{
+    private const string Key = "net.ipv4.icmp_echo_ignore_all";
+
+    [Test]
+    public async Task A_different_value_is_set_with_sysctl_w()
+    {
+        var host = new NetworkFakeTransport().Answer($"sysctl -n {Key}", "1\n");
+
+        var probe = await Runbooks.Dsl.Sysctl.Value(Key, "0").ProbeAsync(host.Context(), CancellationToken.None);
+
+        Assert.That(probe.Commands.Select(c => c.Render()), Is.EqualTo(new[] { $"sysctl -w {Key}=0" }));
+        Assert.That(probe.Observed, Is.EqualTo($"{Key} = 1"));
+    }
+
+    [Test]
+    public async Task Persisting_writes_a_sysctl_d_file_when_it_is_missing()
+    {
+        var host = new NetworkFakeTransport().Answer($"sysctl -n {Key}", "0\n").Answer($"cat /etc/sysctl.d/90-runbook-{Key}.conf", "", 1);
+
+        var probe = await Runbooks.Dsl.Sysctl.Value(Key, "0").Persisted().ProbeAsync(host.Context(), CancellationToken.None);
+
+        Assert.That(probe.Commands.Single().Render(), Does.StartWith("sh -c").And.EndWith($"/etc/sysctl.d/90-runbook-{Key}.conf {Key} 0"));
+    }
+
+    [Test]
+    public async Task A_failure_on_stderr_fails_the_step_even_when_sysctl_exits_0()
+    {
+        var host = new NetworkFakeTransport()
+            .Answer($"sysctl -n {Key}", "1\n")
+            .Answer($"sysctl -w {Key}=0", "", 0, $"sysctl: permission denied on key \"{Key}\"");
+        var step = Runbooks.Dsl.Sysctl.Value(Key, "0");
+        var context = host.Context();
+        var probe = await step.ProbeAsync(context, CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<CommandFailedException>(() => step.ApplyAsync(context, probe, CancellationToken.None));
+
+        Assert.That(ex!.Message, Does.Contain("permission denied"));
+    }
+
+    [TestCase("net.ipv4.icmp_echo_ignore_all; reboot")]
+    [TestCase("NET")]
+    public void A_bad_key_is_refused(string key) =>
+        Assert.That(() => Runbooks.Dsl.Sysctl.Value(key, "0"), Throws.ArgumentException.With.Message.Contains(key));
+}
