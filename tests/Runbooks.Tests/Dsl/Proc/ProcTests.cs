@@ -10,13 +10,18 @@ public class ProcTests
     [Test]
     public void Deleted_files_skip_memfd_and_keep_real_files_with_sizes()
     {
-        var files = ProcParser.ParseDeletedFiles(Fixture.Read("proc/deleted-files.tsv"));
+        var files = ProcParser.ParseDeletedFiles(Fixture.Read("proc/deleted-links.tsv"), Fixture.Read("proc/deleted-sizes.tsv"));
 
-        Assert.That(files.Select(f => (f.Pid, f.Fd, f.Size, f.Path)), Is.EqualTo(new[]
-        {
-            (6017, 3, 10485760L, "/tmp/rb-storage-dsl/tempfile"),
-            (6019, 3, 10485760L, "/tmp/rb-storage-dsl/tempfile"),
-        }));
+        Assert.That(files.Select(f => (f.Pid, f.Fd, f.Size, f.Path)), Has.Member((25296, 3, 1048576L, "/tmp/rbproc/held")));
+        Assert.That(files.Select(f => f.Path), Has.None.StartsWith("/memfd:"));
+    }
+
+    [Test]
+    public void An_fd_that_closed_between_the_two_reads_is_dropped()
+    {
+        var files = ProcParser.ParseDeletedFiles(Fixture.Read("proc/deleted-links.tsv"), "/proc/25296/fd/3\t1048576\n");
+
+        Assert.That(files.Select(f => f.Pid), Is.EqualTo(new[] { 25296 }));
     }
 
     [Test]
@@ -59,7 +64,8 @@ public class ProcTests
     private static Step Release() => Runbooks.Dsl.Proc.ReleaseDeletedFiles("sleep", Runbooks.Dsl.Http.Get("http://127.0.0.1:8000/").Returns(200));
 
     private static FakeTransport Host(string holderStat) => new FakeTransport()
-        .On(ProcReads.DeletedFiles, Fixture.Read("proc/deleted-files.tsv"))
+        .On(ProcReads.DeletedLinks, "/proc/6017/fd/3\t/tmp/rb-storage-dsl/tempfile (deleted)\n/proc/6019/fd/3\t/tmp/rb-storage-dsl/tempfile (deleted)\n")
+        .On(ProcReads.Sizes(["/proc/6017/fd/3", "/proc/6019/fd/3"]), "/proc/6017/fd/3\t10485760\n/proc/6019/fd/3\t10485760\n")
         .On("cat -- /proc/6019/cmdline", Fixture.Read("proc/cmdline-holder.bin"))
         .On("cat -- /proc/6017/cmdline", Fixture.Read("proc/cmdline-wrapper.bin"))
         .On("cat -- /proc/6019/stat", Fixture.Read(holderStat))
