@@ -30,7 +30,8 @@ public class IncidentReplayTests
         return report;
     }
 
-    [Test, CancelAfter(600_000)]
+    // ~4 minutes on a quiet 2-core machine under TCG; three times that when the machine is shared.
+    [Test, CancelAfter(1_500_000)]
     public async Task The_storage_incident_is_repaired_by_its_runbook(CancellationToken cancellationToken)
     {
         var report = await Replay("storage", "storage-recovery.csx", cancellationToken);
