@@ -67,11 +67,11 @@ public sealed class CompiledRunbook
         }
     }
 
-    internal string MetadataJson() => JsonSerializer.Serialize(new CacheMetadata(EntryType, EntryMethod, [.. References], [.. Warnings]), CacheJson.Options);
+    internal string MetadataJson() => JsonSerializer.Serialize(new CacheMetadata(EntryType, EntryMethod, [.. References], [.. Warnings]), CacheJson.Default.CacheMetadata);
 
     internal static CompiledRunbook LoadFromCache(byte[] assembly, string metadataJson)
     {
-        var metadata = JsonSerializer.Deserialize<CacheMetadata>(metadataJson, CacheJson.Options)
+        var metadata = JsonSerializer.Deserialize(metadataJson, CacheJson.Default.CacheMetadata)
             ?? throw new InvalidDataException("empty cache metadata");
         return new CompiledRunbook(assembly, metadata.EntryType, metadata.EntryMethod, metadata.References, metadata.Warnings) { FromCache = true };
     }
@@ -79,7 +79,6 @@ public sealed class CompiledRunbook
     internal sealed record CacheMetadata(string EntryType, string EntryMethod, List<string> References, List<ScriptDiagnostic> Warnings);
 }
 
-internal static class CacheJson
-{
-    public static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
-}
+/// <summary>Source-generated, so a cached start spends no time building serializers by reflection.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(CompiledRunbook.CacheMetadata))]
+internal sealed partial class CacheJson : System.Text.Json.Serialization.JsonSerializerContext;
