@@ -5,8 +5,8 @@ namespace Runbooks.Harness;
 /// <summary>The scenarios and backends the harness knows, by name. Adding one is a line here.</summary>
 public static class HarnessCatalog
 {
-    private static readonly List<Func<Scenario>> ScenarioFactories = [() => new Scenarios.Storage.StorageScenario(), () => new Scenarios.Connection.ConnectionScenario()];
-    private static readonly List<Func<IBackend>> BackendFactories = [() => new Backends.MicroVm.MicroVmBackend(), () => new Backends.Netns.NetnsBackend()];
+    private static readonly List<Func<Scenario>> ScenarioFactories = [() => new Scenarios.Storage.StorageScenario(), () => new Scenarios.Connection.ConnectionScenario(), () => new Scenarios.Talus.TalusScenario()];
+    private static readonly List<Func<IBackend>> BackendFactories = [() => new Backends.MicroVm.MicroVmBackend(), () => new Backends.Netns.NetnsBackend(), () => new Backends.Runit.RunitBackend()];
 
     public static IReadOnlyList<Scenario> Scenarios => [.. ScenarioFactories.Select(f => f())];
 

@@ -57,4 +57,18 @@ public class IncidentReplayTests
         Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
         Assert.That(File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "connection", "converge.jsonl")), Does.Not.Match("PrivateKey|private-key [A-Za-z0-9+/]{43}="));
     }
+
+    [Test, CancelAfter(180_000)]
+    public async Task The_talus_services_are_restarted_in_order_by_their_runbook(CancellationToken cancellationToken)
+    {
+        var report = await Replay("talus", "talus-restart.csx", cancellationToken);
+
+        Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
+        Assert.That(report.Specs.Select(s => s.Name), Is.SupersetOf(new[] { "start-order", "dependencies-ready-first", "master-killed-after-grace" }));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False);
+        Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
+        Assert.That(report.Leaks, Is.Empty);
+        var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "talus", "converge.jsonl"));
+        Assert.That(journal, Does.Contain("sv kill /etc/service/master").And.Contain("waits up to 3 s"));
+    }
 }

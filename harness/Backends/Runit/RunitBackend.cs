@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using Runbooks.Commands;
+using Runbooks.Engine;
+using Runbooks.Harness.Backends.Netns;
+using Runbooks.Harness.Lifecycle;
+using Runbooks.Transport;
+
+namespace Runbooks.Harness.Backends.Runit;
+
+/// <summary>
+/// One simulated host, <c>local</c>, supervised by runit: a network namespace (loopback only) plus a mount
+/// namespace whose <c>/etc/sv</c>, <c>/etc/service</c> and <c>/var/log</c> are private directories, with
+/// <c>runsvdir -P /etc/service</c> running inside. runsvdir does not need to be PID 1, so a real supervisor from the
+/// Debian package runs in a second instead of a VM boot. Built from the netns backend's pieces; its state file
+/// and teardown are the netns ones, preceded by killing the supervision tree so nothing is respawned mid-teardown.
+/// </summary>
+public sealed class RunitBackend : IBackend
+{
+    public const string HostName = "local";
+
+    // Fresh mount namespace: the host's runit directories and logs replaced by this run's own.
+    private const string MountScript = "mount --bind \"$1\" /etc/sv && mount --bind \"$2\" /etc/service && mount --bind \"$3\" /var/log";
+
+    // '&' under sh so that $! is runsvdir itself (nsenter execs it): it is killed by that PID at destroy.
+    private const string BackgroundScript = "\"$@\" >/dev/null 2>&1 </dev/null & echo $!";
+
+    private static readonly TimeSpan Quick = TimeSpan.FromSeconds(15);
+
+    public string Name => "runit";
+
+    public async Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var local = new LocalTransport();
+        foreach (var tool in new[] { "runsvdir", "sv", "svlogd" })
+        {
+            if ((await local.RunAsync(new Command("sh", ["-c", "command -v \"$1\"", "sh", tool]).WithTimeout(Quick), cancellationToken)).ExitCode != 0)
+            {
+                throw new RunbookException($"runit backend: '{tool}' is not installed; `apt-get install runit` (harness/prerequisites.sh does)");
+            }
+        }
+
+        var prefix = NetnsBackend.Prefix(options.RunId);
+        var runDirectory = $"{NetnsTransport.MountDirectory}/{prefix}";
+        Directory.CreateDirectory(runDirectory);
+        Directory.CreateDirectory(options.WorkDirectory);
+        var root = Path.Combine(Path.GetFullPath(options.WorkDirectory), "hosts", HostName);
+        foreach (var dir in new[] { "sv", "service", "log" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, dir));
+        }
+
+        var host = new NetnsHostState(HostName, $"{prefix}-{HostName}", $"{runDirectory}/{HostName}.mnt", root, "", "127.0.0.1", []);
+        var state = new NetnsState(options.RunId, prefix, runDirectory, "none", [host]);
+        state.Save(options.WorkDirectory);
+        var environment = new RunitEnvironment(new NetnsEnvironment(state, options), state);
+        try
+        {
+            await NetnsBackend.Run(local, new Command("ip", ["netns", "add", host.Netns]), cancellationToken);
+            await System.IO.File.WriteAllTextAsync(host.MountFile, "", cancellationToken);
+            await NetnsBackend.Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh",
+                Path.Combine(root, "sv"), Path.Combine(root, "service"), Path.Combine(root, "log")]), cancellationToken);
+            var inside = new NetnsTransport(host.Name, host.Netns, host.MountFile);
+            await NetnsBackend.Run(inside, new Command("ip", ["link", "set", "lo", "up"]), cancellationToken);
+
+            var wrapped = inside.Wrap(new Command("runsvdir", ["-P", "/etc/service"]));
+            var launch = Shell.Script(BackgroundScript, [wrapped.Program, .. wrapped.Arguments]).WithEnvironment("PATH", wrapped.Environment["PATH"]).WithTimeout(Quick);
+            host.Daemons["runsvdir"] = int.Parse((await local.RunCheckedAsync(launch, cancellationToken)).StandardOutput.Trim(), CultureInfo.InvariantCulture);
+            state.Save(options.WorkDirectory);
+            environment.Facts["supervisor"] = "runsvdir (runit) in a network+mount namespace";
+            environment.Facts["create"] = $"{clock.Elapsed.TotalSeconds:0.00} s";
+            return environment;
+        }
+        catch
+        {
+            var leaks = await environment.DestroyAsync(CancellationToken.None);
+            if (leaks.Count > 0)
+            {
+                Console.Error.WriteLine($"runit create failed and teardown left: {string.Join(", ", leaks)}");
+            }
+
+            throw;
+        }
+    }
+
+    public Task<IHarnessEnvironment> AttachAsync(HarnessOptions options, CancellationToken cancellationToken)
+    {
+        var state = NetnsState.Load(options.WorkDirectory)
+                    ?? throw new RunbookException($"no runit environment recorded in {NetnsState.PathIn(options.WorkDirectory)}; run `runbook harness up` first");
+        if (!System.IO.File.Exists($"/var/run/netns/{state.Hosts[0].Netns}"))
+        {
+            throw new RunbookException($"the runit environment {state.Prefix} is gone; `runbook harness down` clears the record");
+        }
+
+        return Task.FromResult<IHarnessEnvironment>(new RunitEnvironment(new NetnsEnvironment(state, options), state));
+    }
+}
+
+/// <summary>The netns environment, with the supervision tree killed first at destroy.</summary>
+internal sealed class RunitEnvironment(NetnsEnvironment inner, NetnsState state) : IHarnessEnvironment
+{
+    private static readonly string[] Supervisors = ["runsvdir", "runsv"];
+
+    public Inventory Inventory => inner.Inventory;
+
+    public string HowToReach => inner.HowToReach + "\nservices: sv status /etc/service/* (inside the namespace)";
+
+    public Dictionary<string, string> Facts => inner.Facts;
+
+    IReadOnlyDictionary<string, string> IHarnessEnvironment.Facts => inner.Facts;
+
+    public async Task<IReadOnlyList<string>> DestroyAsync(CancellationToken cancellationToken)
+    {
+        // runsv restarts a service the moment it dies: kill the supervisors first, then whatever they ran, and
+        // look again until the namespace is empty (a process started between the look and the kill is caught next round).
+        var local = new LocalTransport();
+        foreach (var host in state.Hosts)
+        {
+            for (var round = 0; round < 10 && System.IO.File.Exists($"/var/run/netns/{host.Netns}"); round++)
+            {
+                var listed = await local.RunAsync(new Command("ip", ["netns", "pids", host.Netns]).WithTimeout(TimeSpan.FromSeconds(10)), cancellationToken);
+                var pids = listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))
+                    .Where(IsAlive).ToList();
+                if (pids.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var pid in pids.OrderBy(p => Supervisors.Contains(Comm(p)) ? 0 : 1))
+                {
+                    Signal(pid);
+                }
+
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+
+        return await inner.DestroyAsync(cancellationToken);
+    }
+
+    private static string Comm(int pid)
+    {
+        try
+        {
+            return System.IO.File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            return !System.IO.File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void Signal(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+        }
+        catch (ArgumentException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}

@@ -1,0 +1,106 @@
+using Runbooks.Commands;
+using Runbooks.Dsl.Nouns.Proc;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Service;
+
+/// <summary>The read-only commands that find a service's supervisor and ask it about the service.</summary>
+public static class ServiceReads
+{
+    // systemd only when it is PID 1 (its runtime directory says so); runit where a runsv-style directory
+    // exists; an init script last, because Debian ships one beside most units and runit directories.
+    private const string DetectScript = """
+        n=$1
+        if [ -d /run/systemd/system ] && systemctl cat -- "$n.service" >/dev/null 2>&1; then echo "systemd $n.service"; exit 0; fi
+        for d in /etc/service /service /var/service; do
+          if [ -f "$d/$n/run" ]; then echo "runit $d/$n"; exit 0; fi
+        done
+        if [ -x "/etc/init.d/$n" ]; then echo "sysv /etc/init.d/$n"; exit 0; fi
+        echo none
+        """;
+
+    private static readonly TimeSpan Quick = TimeSpan.FromSeconds(15);
+
+    public static Command Detect(string name) => Shell.Script(DetectScript, name).AsReadOnly().WithTimeout(Quick);
+
+    public static Command SvStatus(string directory) => new Command("sv", ["status", directory]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1);
+
+    public static Command SystemctlShow(string unit) =>
+        new Command("systemctl", ["show", "--timestamp=unix", "-p", "Id,LoadState,ActiveState,SubState,MainPID,ExecMainStartTimestamp,NRestarts", "--", unit])
+            .AsReadOnly().WithTimeout(Quick);
+
+    public static Command LsbStatus(string script) => new Command(script, ["status"]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1, 2, 3, 4);
+
+    /// <summary>The last lines the service wrote: its runit logger's file, the journal, or a log file the author named.</summary>
+    public static Command LogTail(SupervisorLocation where, string? logFile, int lines = 8)
+    {
+        var count = lines.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (logFile is not null)
+        {
+            return new Command("tail", ["-n", count, "--", logFile]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1);
+        }
+
+        return where.Supervisor switch
+        {
+            Supervisor.Systemd => new Command("journalctl", ["-u", where.Location, "-n", count, "--no-pager", "-o", "cat"]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1),
+            _ => new Command("tail", ["-n", count, "--", $"{where.Location}/log/main/current"]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1),
+        };
+    }
+
+    public static async Task<SupervisorLocation> LocateAsync(HostContext host, string name, CancellationToken ct) =>
+        ServiceParser.ParseDetection((await host.ReadAsync(Detect(name), ct).ConfigureAwait(false)).StandardOutput);
+
+    /// <summary>The service's state; <see cref="Supervisor.None"/> when no supervisor knows it.</summary>
+    public static async Task<ServiceFacts> ReadAsync(HostContext host, string name, CancellationToken ct)
+    {
+        var where = await LocateAsync(host, name, ct).ConfigureAwait(false);
+        switch (where.Supervisor)
+        {
+            case Supervisor.Runit:
+                var sv = await host.ReadAsync(SvStatus(where.Location), ct).ConfigureAwait(false);
+                try
+                {
+                    return ServiceParser.ParseSvStatus(name, sv.StandardOutput + sv.StandardError, sv.Started);
+                }
+                catch (RunbookException ex)
+                {
+                    throw new RunbookException($"on host {host.Name}: {ex.Message}");
+                }
+
+            case Supervisor.Systemd:
+                return ServiceParser.ParseSystemctlShow(name, (await host.ReadAsync(SystemctlShow(where.Location), ct).ConfigureAwait(false)).StandardOutput);
+            case Supervisor.SysV:
+                var lsb = await host.ReadAsync(LsbStatus(where.Location), ct).ConfigureAwait(false);
+                return ServiceParser.ParseLsbStatus(name, where.Location, lsb.ExitCode, lsb.StandardOutput);
+            default:
+                return new ServiceFacts(name, Supervisor.None, "", false, "unknown", null, null, null);
+        }
+    }
+
+    /// <summary>
+    /// When the main process started, in clock ticks since boot (<c>/proc/PID/stat</c>): finer than any supervisor's
+    /// "since" (runit counts whole seconds), so it can tell which of two services started first.
+    /// </summary>
+    public static async Task<long?> StartTicksAsync(HostContext host, ServiceFacts facts, CancellationToken ct)
+    {
+        if (facts.MainPid is not { } pid)
+        {
+            return null;
+        }
+
+        var stat = await ProcReads.StatAsync(host, pid, ct).ConfigureAwait(false);
+        return stat?.StartTime;
+    }
+
+    public static async Task<string> LastOutputAsync(HostContext host, SupervisorLocation where, string? logFile, CancellationToken ct)
+    {
+        if (where.Supervisor == Supervisor.None && logFile is null)
+        {
+            return "(no log known)";
+        }
+
+        var tail = await host.TryReadAsync(LogTail(where, logFile), ct).ConfigureAwait(false);
+        var text = tail.ExitCode == 0 ? tail.StdoutTail(8) : "";
+        return text.Trim().Length > 0 ? text : $"(nothing in the log: {tail.StderrTail(1).Trim()})";
+    }
+}
