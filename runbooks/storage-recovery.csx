@@ -17,8 +17,8 @@ Target("data-writable", "/data is writable now and after a reboot",
         Fs.Fstab("/data").Writable())
     .Ensures(Fs.Mount("/data").CanWrite());
 
-// The object server held a deleted 3 GB file open; its wrapper (run.sh) restarts it, so a SIGTERM costs
-// one restart instead of an outage.
+// The object server held a deleted 3 GB scratch file open. Truncating it through /proc/PID/fd frees the
+// space while the server keeps serving; a restart (how: DeletedFileRelease.Restart) cost ~3 s of failed requests.
 Target("release-deleted", "space held by deleted files is free again",
         Proc.ReleaseDeletedFiles("server", objects.Returns(200)))
     .Ensures(objects.Returns(200));

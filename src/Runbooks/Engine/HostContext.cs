@@ -5,7 +5,8 @@ using Runbooks.Transport;
 namespace Runbooks.Engine;
 
 /// <summary>
-/// A host as steps see it: read-only facts (cached for one probe round, so <c>pvs</c> asked by five
+/// A host as steps see it: read-only facts (cached for one probe round — until a command is applied or a
+/// check or poll asks for fresh ones — so <c>pvs</c> asked by five
 /// questions runs once) and applied commands (journaled; they end the round). Other hosts of the
 /// inventory are reachable by name so a fact read on one can feed a step on another.
 /// </summary>

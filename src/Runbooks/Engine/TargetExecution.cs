@@ -49,7 +49,9 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
     {
         observer.StepStarted(target, index, step);
         var clock = Stopwatch.StartNew();
-        host.InvalidateFacts();
+        // No InvalidateFacts here: facts only go stale when a command is applied (HostContext.ApplyAsync
+        // clears them, and so does the verify below), so consecutive probes with nothing applied between
+        // them share one round — a plan of the storage runbook reads pvs once instead of once per PV step.
         StepProbe? before = null;
         try
         {

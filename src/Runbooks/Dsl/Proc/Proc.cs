@@ -7,12 +7,16 @@ namespace Runbooks.Dsl;
 public static class Proc
 {
     /// <summary>
-    /// Ends every process of <paramref name="program"/> (argv[0]'s name, or the script an interpreter runs) that holds a
-    /// deleted file, and waits until <paramref name="serviceUp"/> holds again from its restarted successor.
-    /// Refuses a process whose parent is PID 1 unless <paramref name="allowWithoutSupervisor"/>.
+    /// Frees the space that deleted files held open by <paramref name="program"/> (argv[0]'s name, or the script an
+    /// interpreter runs) keep allocated. By default (<see cref="DeletedFileRelease.Truncate"/>) each such file is
+    /// truncated through <c>/proc/PID/fd/N</c> while the process keeps running — only when its link count is 0 — and
+    /// <paramref name="serviceUp"/> must still hold. With <see cref="DeletedFileRelease.Restart"/> (for a file the
+    /// process still reads) each holder is ended and <paramref name="serviceUp"/> must hold again from its restarted
+    /// successor; a holder whose parent is PID 1 is refused unless <paramref name="allowWithoutSupervisor"/>.
     /// </summary>
     /// <example><c>Proc.ReleaseDeletedFiles("server", Http.Get("http://127.0.0.1:8000/").Returns(200))</c></example>
-    public static Step ReleaseDeletedFiles(string program, Check serviceUp, bool allowWithoutSupervisor = false, TimeSpan? timeout = null)
+    public static Step ReleaseDeletedFiles(string program, Check serviceUp, bool allowWithoutSupervisor = false, TimeSpan? timeout = null,
+        DeletedFileRelease how = DeletedFileRelease.Truncate)
     {
         if (string.IsNullOrWhiteSpace(program) || program.Contains('/', StringComparison.Ordinal))
         {
@@ -20,7 +24,13 @@ public static class Proc
         }
 
         ArgumentNullException.ThrowIfNull(serviceUp);
-        return new ReleaseDeletedFilesStep(program, serviceUp, allowWithoutSupervisor, DslArguments.PositiveTime(timeout ?? TimeSpan.FromSeconds(30), nameof(timeout)));
+        var wait = DslArguments.PositiveTime(timeout ?? TimeSpan.FromSeconds(30), nameof(timeout));
+        return how switch
+        {
+            DeletedFileRelease.Truncate => new TruncateDeletedFilesStep(program, serviceUp, wait),
+            DeletedFileRelease.Restart => new ReleaseDeletedFilesStep(program, serviceUp, allowWithoutSupervisor, wait),
+            _ => throw new ArgumentOutOfRangeException(nameof(how), how, "use DeletedFileRelease.Truncate or DeletedFileRelease.Restart"),
+        };
     }
 
     /// <summary>Holds when no process keeps more than <paramref name="bytes"/> of deleted files open.</summary>
@@ -30,4 +40,14 @@ public static class Proc
         var held = (await ProcReads.DeletedFilesAsync(host, ct).ConfigureAwait(false)).DistinctBy(d => (d.Pid, d.Path)).Sum(d => d.Size);
         return new CheckResult(held < bytes, $"{Bytes.Show(held)} held");
     });
+}
+
+/// <summary>How <see cref="Proc.ReleaseDeletedFiles"/> gives the space of a deleted, still-open file back.</summary>
+public enum DeletedFileRelease
+{
+    /// <summary>Truncate the file through the holder's fd; the process keeps running. For scratch and log files nobody needs.</summary>
+    Truncate,
+
+    /// <summary>End the holder and let its supervisor restart it. For a file the process still reads.</summary>
+    Restart,
 }

@@ -4,8 +4,15 @@ using Runbooks.Engine;
 
 namespace Runbooks.Dsl.Nouns.Proc;
 
-/// <summary>A file descriptor of a process pointing at a deleted file, and the bytes it keeps allocated.</summary>
-public sealed record DeletedFileFacts(int Pid, int Fd, long Size, string Path);
+/// <summary>
+/// A file descriptor of a process pointing at a deleted file, and the bytes it keeps allocated.
+/// <paramref name="Links"/> is the file's link count (0 when no name reaches it any more), null when not read.
+/// </summary>
+public sealed record DeletedFileFacts(int Pid, int Fd, long Size, string Path, int? Links = null)
+{
+    /// <summary>The fd as a path through /proc, which opens the deleted file itself.</summary>
+    public string FdPath => $"/proc/{Pid}/fd/{Fd}";
+}
 
 /// <summary>From <c>/proc/PID/stat</c>: the parent, and the start time that tells a restarted PID apart.</summary>
 public sealed record ProcessStatFacts(int Pid, string Comm, char State, int ParentPid, long StartTime);
@@ -14,16 +21,19 @@ public static class ProcParser
 {
     /// <summary>
     /// Joins <see cref="ProcReads.DeletedLinks"/> output (<c>/proc/PID/fd/N TAB target (deleted)</c>) with
-    /// <see cref="ProcReads.Sizes"/> output (<c>/proc/PID/fd/N TAB bytes</c>). An fd that closed between the
-    /// two reads has no size and is dropped: it holds nothing any more.
+    /// <see cref="ProcReads.Sizes"/> output (<c>/proc/PID/fd/N TAB bytes TAB links</c>; older recordings lack
+    /// the links column). An fd that closed between the two reads has no size and is dropped: it holds nothing any more.
     /// </summary>
     public static IReadOnlyList<DeletedFileFacts> ParseDeletedFiles(string links, string sizes)
     {
-        var bytes = Lines(sizes).Where(f => f.Length == 2).ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        var stats = sizes.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('\t')).Where(f => f.Length is 2 or 3).ToDictionary(
+            f => f[0],
+            f => (Size: long.Parse(f[1], CultureInfo.InvariantCulture), Links: f.Length == 3 ? Int(f[2]) : (int?)null),
+            StringComparer.Ordinal);
         return Lines(links)
-            .Where(f => f.Length == 2 && f[1].EndsWith(" (deleted)", StringComparison.Ordinal) && bytes.ContainsKey(f[0]))
+            .Where(f => f.Length == 2 && f[1].EndsWith(" (deleted)", StringComparison.Ordinal) && stats.ContainsKey(f[0]))
             .Select(f => (Parts: f[0].Split('/'), Fd: f[0], Target: f[1][..^" (deleted)".Length]))
-            .Select(f => new DeletedFileFacts(Int(f.Parts[2]), Int(f.Parts[4]), bytes[f.Fd], f.Target))
+            .Select(f => new DeletedFileFacts(Int(f.Parts[2]), Int(f.Parts[4]), stats[f.Fd].Size, f.Target, stats[f.Fd].Links))
             // memfd and shared-memory objects are "deleted" by design; they hold no space on a disk.
             .Where(d => d.Path.StartsWith('/') && !d.Path.StartsWith("/memfd:", StringComparison.Ordinal) && !d.Path.StartsWith("/dev/shm/", StringComparison.Ordinal))
             .ToList();
@@ -70,9 +80,9 @@ public static class ProcReads
             "find", ["/proc", "-mindepth", "3", "-maxdepth", "3", "-path", "/proc/[0-9]*/fd/*", "-lname", "* (deleted)", "-printf", "%p\\t%l\\n"])
         .WithSuccessExitCodes(0, 1).AsReadOnly();
 
-    /// <summary>The size of what each fd points to (stat follows the fd to the deleted inode).</summary>
+    /// <summary>The size and link count of what each fd points to (stat follows the fd to the deleted inode).</summary>
     public static Command Sizes(IEnumerable<string> fds) =>
-        new Command("stat", ["-L", "--printf", "%n\\t%s\\n", "--", .. fds.Select(f => (Arg)f)]).WithSuccessExitCodes(0, 1).AsReadOnly();
+        new Command("stat", ["-L", "--printf", "%n\\t%s\\t%h\\n", "--", .. fds.Select(f => (Arg)f)]).WithSuccessExitCodes(0, 1).AsReadOnly();
 
     public static async Task<IReadOnlyList<DeletedFileFacts>> DeletedFilesAsync(HostContext host, CancellationToken ct)
     {

@@ -61,7 +61,73 @@ public class ProcTests
         Assert.That(probe.Unmet.Single(), Does.Contain("pid 6019 ('sleep') has no supervisor").And.Contain("allowWithoutSupervisor"));
     }
 
-    private static Step Release() => Runbooks.Dsl.Proc.ReleaseDeletedFiles("sleep", Runbooks.Dsl.Http.Get("http://127.0.0.1:8000/").Returns(200));
+    [Test]
+    public void Deleted_files_carry_their_link_count_when_stat_printed_it()
+    {
+        var files = ProcParser.ParseDeletedFiles(Fixture.Read("proc/truncate-links.tsv"), Fixture.Read("proc/truncate-sizes.tsv"));
+
+        Assert.That(files.Select(f => (f.Pid, f.Fd, f.Size, f.Links, f.FdPath)), Is.EqualTo(new[] { (31445, 3, 2097152L, (int?)0, "/proc/31445/fd/3") }));
+    }
+
+    [Test]
+    public async Task Release_truncates_the_deleted_file_through_the_fd_and_kills_nothing()
+    {
+        var probe = await Truncate().ProbeAsync(TruncateHost("proc/truncate-sizes.tsv").Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.WillChange), string.Join("; ", probe.Unmet));
+        var command = probe.Commands.Single();
+        Assert.That((command.Program, command.Arguments[^1].Reveal()), Is.EqualTo(("sh", "/proc/31445/fd/3")));
+        Assert.That(command.Arguments[1].Reveal(), Does.Contain("(deleted)").And.Contain("stat -L -c %h").And.Contain("truncate -s 0"));
+        Assert.That(probe.Commands.Select(FakeTransport.Key), Has.None.StartsWith("kill"));
+    }
+
+    [Test]
+    public void Release_by_truncation_declares_that_it_destroys_the_deleted_contents() =>
+        Assert.That(Truncate().Destroys, Does.Contain("contents of deleted files").And.Contain("'sleep'"));
+
+    [Test]
+    public async Task Release_is_satisfied_when_the_held_deleted_file_is_empty()
+    {
+        var probe = await Truncate().ProbeAsync(TruncateHost("proc/truncate-sizes-after.tsv").Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.Satisfied));
+        Assert.That(probe.Observed, Does.Contain("all empty"));
+    }
+
+    [TestCase("1")]
+    [TestCase(null)]
+    public async Task Release_refuses_to_truncate_a_file_another_name_still_reaches(string? links)
+    {
+        var sizes = links is null ? "/proc/31445/fd/3\t2097152\n" : $"/proc/31445/fd/3\t2097152\t{links}\n";
+        var host = new FakeTransport()
+            .On(ProcReads.DeletedLinks, Fixture.Read("proc/truncate-links.tsv"))
+            .On(ProcReads.Sizes(["/proc/31445/fd/3"]), sizes)
+            .On("cat -- /proc/31445/cmdline", "sleep\u000030\u0000");
+
+        var probe = await Truncate().ProbeAsync(host.Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.Blocked));
+        Assert.That(probe.Unmet.Single(), Does.Contain("/proc/31445/fd/3").And.Contain("another name still reaches").And.Contain("DeletedFileRelease.Restart"));
+    }
+
+    [Test]
+    public async Task Release_by_truncation_leaves_other_programs_files_alone()
+    {
+        var host = TruncateHost("proc/truncate-sizes.tsv").On("cat -- /proc/31445/cmdline", "python3\u0000/usr/local/bin/other\u0000");
+
+        var probe = await Truncate().ProbeAsync(host.Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.Satisfied));
+    }
+
+    private static Step Truncate() => Runbooks.Dsl.Proc.ReleaseDeletedFiles("sleep", Runbooks.Dsl.Http.Get("http://127.0.0.1:8000/").Returns(200));
+
+    private static FakeTransport TruncateHost(string sizes) => new FakeTransport()
+        .On(ProcReads.DeletedLinks, Fixture.Read("proc/truncate-links.tsv"))
+        .On(ProcReads.Sizes(["/proc/31445/fd/3"]), Fixture.Read(sizes))
+        .On("cat -- /proc/31445/cmdline", "sleep\u000030\u0000");
+
+    private static Step Release() => Runbooks.Dsl.Proc.ReleaseDeletedFiles("sleep", Runbooks.Dsl.Http.Get("http://127.0.0.1:8000/").Returns(200), how: DeletedFileRelease.Restart);
 
     private static FakeTransport Host(string holderStat) => new FakeTransport()
         .On(ProcReads.DeletedLinks, "/proc/6017/fd/3\t/tmp/rb-storage-dsl/tempfile (deleted)\n/proc/6019/fd/3\t/tmp/rb-storage-dsl/tempfile (deleted)\n")
