@@ -137,6 +137,7 @@ public class HostLockTests
         Assert.That(summary.Succeeded, Is.True);
         Assert.That(Directory.Exists($"{_root}/state"), Is.False, "the refused run changed the host");
         Assert.That(Directory.Exists(_lock), Is.False, "the first run did not release its lock");
+        ReliabilityFigures.Record("two operators at once (second run refused)", 1, 1, 1, 0);
     }
 
     [Test, CancelAfter(120_000), Category("harness")]
