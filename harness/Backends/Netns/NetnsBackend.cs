@@ -23,9 +23,10 @@ public sealed partial class NetnsBackend : IBackend
     public const int TcpPort = 9000;
 
     // Every fresh namespace needs these before anything else; the values arrive as $1.. (no shell parsing).
+    // A private /run/lock per host: each simulated host holds its own runbook host lock, as real machines do.
     private const string MountScript =
         "mkdir -p /var/run/wireguard /etc/wireguard && mount --bind \"$1\" /etc/wireguard && mount --bind \"$2\" /var/run/wireguard && " +
-        "mount --bind \"$3\" /etc/hosts && mount --bind \"$4\" /etc/sysctl.d";
+        "mount --bind \"$3\" /etc/hosts && mount --bind \"$4\" /etc/sysctl.d && mkdir -p /run/lock && mount --bind \"$5\" /run/lock";
 
     // '&' under sh so that $! is the daemon itself (nsenter execs it): it is killed by that PID at destroy.
     private const string BackgroundScript = "\"$@\" >/dev/null 2>&1 </dev/null & echo $!";
@@ -65,7 +66,7 @@ public sealed partial class NetnsBackend : IBackend
             foreach (var name in HostNames)
             {
                 var root = Path.Combine(Path.GetFullPath(options.WorkDirectory), "hosts", name);
-                foreach (var dir in new[] { "etc-wireguard", "run-wireguard", "sysctl.d", "www" })
+                foreach (var dir in new[] { "etc-wireguard", "run-wireguard", "sysctl.d", "www", "run-lock" })
                 {
                     Directory.CreateDirectory(Path.Combine(root, dir));
                 }
@@ -80,7 +81,7 @@ public sealed partial class NetnsBackend : IBackend
                 await Run(local, new Command("ip", ["netns", "add", host.Netns]), cancellationToken);
                 await System.IO.File.WriteAllTextAsync(host.MountFile, "", cancellationToken);
                 await Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh",
-                    Path.Combine(root, "etc-wireguard"), Path.Combine(root, "run-wireguard"), Path.Combine(root, "hosts"), Path.Combine(root, "sysctl.d")]), cancellationToken);
+                    Path.Combine(root, "etc-wireguard"), Path.Combine(root, "run-wireguard"), Path.Combine(root, "hosts"), Path.Combine(root, "sysctl.d"), Path.Combine(root, "run-lock")]), cancellationToken);
                 await Run(environment.Transport(name), new Command("ip", ["link", "set", "lo", "up"]), cancellationToken);
                 index++;
             }

@@ -14,11 +14,13 @@ internal static class RunVerb
         var journal = new Option<FileInfo?>("--journal") { Description = "journal file (default ./.runbook/journal/NAME-TIME.jsonl)" };
         var resume = new Option<FileInfo?>("--resume") { Description = "continue the run recorded in this journal (every step is probed again)" };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "plan only: probe and show, change nothing" };
+        var breakLock = new Option<bool>("--break-lock") { Description = "take over a host lock whose holder process is gone from this machine (a killed run)" };
         var command = new Command("run", "run the runbook: probe, apply, verify and journal each step");
         run.AddTo(command);
         command.Add(journal);
         command.Add(resume);
         command.Add(dryRun);
+        command.Add(breakLock);
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
@@ -58,7 +60,8 @@ internal static class RunVerb
                             return new CompositeObserver(writer, reporter);
                         },
                         cancellationToken,
-                        targets).ConfigureAwait(false);
+                        targets,
+                        Locking(parse.GetValue(run.File)!.FullName, parse.GetValue(breakLock))).ConfigureAwait(false);
                     reporter?.Stop();
                     Console.Write(SummaryRenderer.Render(summary!));
                     Console.WriteLine($"journal: {journalPath}");
@@ -78,5 +81,17 @@ internal static class RunVerb
             },
             Console.Error));
         return command;
+    }
+
+    // RUNBOOK_LOCK moves the lock on every host, for machines where several independent tools share /run.
+    private static HostLocking Locking(string runbook, bool breakStale)
+    {
+        var path = Environment.GetEnvironmentVariable("RUNBOOK_LOCK") is { Length: > 0 } custom ? custom : HostLocking.DefaultPath;
+        if (!path.StartsWith('/'))
+        {
+            throw new InvalidRunbookException($"RUNBOOK_LOCK={path}: the host lock path must be absolute (default {HostLocking.DefaultPath})");
+        }
+
+        return new HostLocking(HostLockOwner.ForThisProcess(runbook), path, breakStale);
     }
 }

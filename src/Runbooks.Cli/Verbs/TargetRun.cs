@@ -44,7 +44,8 @@ internal sealed class TargetRun
         RunMode mode,
         Func<LoadedRunbook, Inventory, IReadOnlyList<string>, IRunObserver> observer,
         CancellationToken cancellationToken,
-        IReadOnlyList<string>? targetsOverride = null)
+        IReadOnlyList<string>? targetsOverride = null,
+        HostLocking? locking = null)
     {
         var runbook = SharedOptions.Load(parse.GetValue(File)!, parse.GetValue(NoCache), Console.Error);
         await using var inventory = InventoryParser.Parse(parse.GetValue(Hosts) ?? [], parse.GetValue(Inventory)?.FullName);
@@ -52,7 +53,7 @@ internal sealed class TargetRun
         var names = targetsOverride ?? parse.GetValue(Targets) ?? [];
         await runbook.ExecuteAsync(names, async (graph, requested) =>
         {
-            var request = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel));
+            var request = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel), locking);
             var runner = new Runner(graph, inventory, observer(runbook, inventory, requested));
             summary = await runner.RunAsync(request, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);

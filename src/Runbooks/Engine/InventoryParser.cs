@@ -67,6 +67,11 @@ public static class InventoryParser
             {
                 problems.Add($"{origin}: {ex.Message}");
             }
+            catch (ArgumentException ex)
+            {
+                // An address that does not parse (ssh://root@h;id) is a usage error, not a crash with a stack trace.
+                problems.Add($"{origin}: host '{name}': {ex.Message}");
+            }
         }
 
         if (problems.Count > 0)

@@ -9,8 +9,12 @@ public enum RunMode
     Run,
 }
 
-/// <summary>What to run: the mode, target names (empty = <c>default</c> or all), and Bullseye's switches.</summary>
-public sealed record RunRequest(RunMode Mode, IReadOnlyList<string> Targets, bool SkipDependencies = false, bool Parallel = false);
+/// <summary>
+/// What to run: the mode, target names (empty = <c>default</c> or all), and Bullseye's switches. With
+/// <see cref="Locking"/>, a run locks every host its targets run on before the first step and releases
+/// them when it ends; a plan never locks.
+/// </summary>
+public sealed record RunRequest(RunMode Mode, IReadOnlyList<string> Targets, bool SkipDependencies = false, bool Parallel = false, HostLocking? Locking = null);
 
 public enum TargetStatus
 {

@@ -32,12 +32,29 @@ public sealed class Runner
         }
 
         _inventory.Bind(_observer, request.Mode == RunMode.Plan);
+        var locked = new List<HostContext>();
         try
         {
+            if (request is { Mode: RunMode.Run, Locking: { } locking })
+            {
+                // All hosts before the first step: a second operator is turned away before anything changed.
+                foreach (var host in order.Select(t => t.Host).Distinct(StringComparer.Ordinal))
+                {
+                    var context = _inventory.Context(host);
+                    await HostLock.AcquireAsync(context, locking, cancellationToken).ConfigureAwait(false);
+                    locked.Add(context);
+                }
+            }
+
             return await RunOrderedAsync(request, order, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            foreach (var context in locked)
+            {
+                await HostLock.ReleaseAsync(context, request.Locking!).ConfigureAwait(false);
+            }
+
             // The observer (a journal) may be disposed once the run ends; later checks must not write to it.
             _inventory.Bind(NullObserver.Instance, planOnly: false);
         }
