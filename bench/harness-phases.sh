@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}; SCALES=${SCALES:-0.1}
 OUT=$(pwd)/artifacts/bench/harness; mkdir -p "$OUT"
+[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 dotnet build src/Runbooks.Cli -c Release --nologo -v q >/dev/null
 CLI=(dotnet src/Runbooks.Cli/bin/Release/net10.0/runbook.dll)
 : > "$OUT/runs.tsv"
