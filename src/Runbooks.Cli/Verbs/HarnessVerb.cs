@@ -28,6 +28,13 @@ internal static class HarnessVerb
     private static string StateDirectory(ParseResult parse, Option<DirectoryInfo?> state, string scenario) =>
         parse.GetValue(state)?.FullName ?? Path.GetFullPath(Path.Combine(".runbook", "harness", scenario));
 
+    /// <summary>Re-attaches to hosts a previous `harness up` left running, from their saved state.</summary>
+    private static Task<IHarnessEnvironment> AttachAsync(ParseResult parse, Argument<string> scenario, Option<DirectoryInfo?> state, CancellationToken cancellationToken)
+    {
+        var chosen = HarnessCatalog.Scenario(parse.GetValue(scenario)!);
+        return HarnessCatalog.BackendFor(chosen).AttachAsync(new HarnessOptions("", StateDirectory(parse, state, chosen.Name)), cancellationToken);
+    }
+
     private static Command RunCommand()
     {
         var scenario = ScenarioArgument();
@@ -91,9 +98,7 @@ internal static class HarnessVerb
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
-                var chosen = HarnessCatalog.Scenario(parse.GetValue(scenario)!);
-                await using var environment = await HarnessCatalog.BackendFor(chosen)
-                    .AttachAsync(new HarnessOptions("", StateDirectory(parse, state, chosen.Name)), cancellationToken).ConfigureAwait(false);
+                await using var environment = await AttachAsync(parse, scenario, state, cancellationToken).ConfigureAwait(false);
                 var name = parse.GetValue(host) ?? environment.Inventory.Names.First();
                 var words = parse.GetValue(argv)!;
                 var result = await environment.Inventory.Context(name).Transport
@@ -115,8 +120,7 @@ internal static class HarnessVerb
             async () =>
             {
                 var chosen = HarnessCatalog.Scenario(parse.GetValue(scenario)!);
-                await using var environment = await HarnessCatalog.BackendFor(chosen)
-                    .AttachAsync(new HarnessOptions("", StateDirectory(parse, state, chosen.Name)), cancellationToken).ConfigureAwait(false);
+                await using var environment = await AttachAsync(parse, scenario, state, cancellationToken).ConfigureAwait(false);
                 var leaks = await environment.DestroyAsync(cancellationToken).ConfigureAwait(false);
                 Console.WriteLine(leaks.Count == 0 ? $"{chosen.Name} is down; nothing left behind" : $"{chosen.Name} is down but left: {string.Join(", ", leaks)}");
                 return leaks.Count == 0 ? ExitCodes.Done : ExitCodes.Failed;

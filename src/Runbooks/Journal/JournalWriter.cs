@@ -13,14 +13,12 @@ namespace Runbooks.Journal;
 public sealed class JournalWriter : RunObserver, IDisposable
 {
     private const int TailLines = 20;
-    private readonly FileStream _stream;
     private readonly Lock _gate = new();
+    private FileStream? _stream;
 
     public JournalWriter(string path, RunMetadata metadata)
     {
         Path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        _stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
         Metadata = metadata;
     }
 
@@ -115,9 +113,16 @@ public sealed class JournalWriter : RunObserver, IDisposable
     }, durable: true);
 
     /// <summary>Records that the run stopped without a summary (cancelled, crashed transport).</summary>
-    public void Aborted(string reason) => Write("run-aborted", new JsonObject { ["reason"] = reason }, durable: true);
+    public void Aborted(string reason)
+    {
+        // A run refused before its first record never started: there is nothing to mark as aborted.
+        if (_stream is not null)
+        {
+            Write("run-aborted", new JsonObject { ["reason"] = reason }, durable: true);
+        }
+    }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => _stream?.Dispose();
 
     private static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);
 
@@ -135,6 +140,14 @@ public sealed class JournalWriter : RunObserver, IDisposable
         var bytes = Encoding.UTF8.GetBytes(SecretRedactor.Redact(line.ToJsonString(JournalJson.Options)) + "\n");
         lock (_gate)
         {
+            // Opened on the first record, so a run refused before it starts (unknown target, locked host)
+            // leaves no empty journal behind.
+            if (_stream is null)
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+                _stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            }
+
             _stream.Write(bytes);
 
             // Every record reaches the OS at once (survives the process dying); step and target ends reach

@@ -38,6 +38,21 @@ public class ExitCodeTests
     }
 
     [Test]
+    public void A_run_refused_before_it_starts_leaves_no_journal()
+    {
+        var journal = Path.Combine(Path.GetTempPath(), $"rb-refused-{Environment.ProcessId}.jsonl");
+
+        var runbook = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", "..", "runbooks", "maintenance-banner.csx");
+
+        // An unknown target is refused inside the runner, after the journal writer exists.
+        var (exit, _, error) = CliRunner.Run("run", runbook, "no-such-target", "--journal", journal);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("no target named 'no-such-target'"));
+        Assert.That(System.IO.File.Exists(journal), Is.False);
+    }
+
+    [Test]
     public void A_usage_error_exits_2()
     {
         var (exit, _, error) = CliRunner.Run("plan");
