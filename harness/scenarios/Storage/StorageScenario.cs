@@ -86,7 +86,7 @@ public sealed class StorageScenario : Scenario
     public override IReadOnlyList<Spec> Specs(HarnessOptions options) => StorageSpecs.All(new StorageSizes(options.Scale));
 
     public override IConvergeMonitor? Monitor(Inventory inventory, HarnessOptions options) =>
-        new ObjectServiceMonitor(inventory.Context(Inventory.DefaultHost).Transport, ObjectServiceMonitor.HostPortFor(options));
+        new ObjectServiceMonitor(inventory.Context(Inventory.DefaultHost).Transport, new Uri($"http://127.0.0.1:{ObjectServiceMonitor.HostPortFor(options)}/"));
 
     private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
 

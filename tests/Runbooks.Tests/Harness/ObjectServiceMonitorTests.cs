@@ -1,0 +1,146 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Runbooks.Harness.Scenarios.Storage;
+using Runbooks.Transport;
+
+namespace Runbooks.Tests.Harness;
+
+public class ObjectFetchScheduleTests
+{
+    private static readonly (string, string)[] Objects = [("a", "1"), ("b", "2"), ("c", "3")];
+
+    [Test]
+    public void Objects_come_in_rotation_while_the_budget_allows()
+    {
+        var schedule = new ObjectFetchSchedule(Objects, bytesPerSecond: 100);
+        var names = new List<string>();
+        for (var second = 1; second <= 4; second++)
+        {
+            var next = schedule.Next(TimeSpan.FromSeconds(second))!.Value;
+            names.Add(next.Name);
+            schedule.Fetched(100);
+        }
+
+        Assert.That(names, Is.EqualTo(new[] { "a", "b", "c", "a" }));
+        Assert.That(schedule.DistinctObjectsFetched, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void A_spent_budget_asks_for_the_listing_until_time_catches_up()
+    {
+        var schedule = new ObjectFetchSchedule(Objects, bytesPerSecond: 100);
+        Assert.That(schedule.Next(TimeSpan.Zero), Is.Not.Null, "the first tick always fetches an object");
+        schedule.Fetched(1000);
+
+        Assert.That(schedule.Next(TimeSpan.FromSeconds(5)), Is.Null);
+        Assert.That(schedule.Next(TimeSpan.FromSeconds(10)), Is.Not.Null);
+    }
+}
+
+/// <summary>The monitor against a real HTTP server on loopback that the test can corrupt and stop.</summary>
+[NonParallelizable]
+public class ObjectServiceMonitorTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("runbooks-monitor-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Wrong_bytes_a_missing_object_and_an_outage_are_all_reported(CancellationToken ct)
+    {
+        var objects = new Dictionary<string, byte[]>
+        {
+            ["object-1.bin"] = Encoding.ASCII.GetBytes("first"),
+            ["object-2.bin"] = Encoding.ASCII.GetBytes("second"),
+        };
+        var manifest = Path.Combine(_dir, "objects.sha256");
+        await System.IO.File.WriteAllLinesAsync(manifest, objects.Select(o => $"{Convert.ToHexStringLower(SHA256.HashData(o.Value))}  {o.Key}"), ct);
+
+        // A budget of 10 bytes/s: both objects are fetched in the first second, the listing in between.
+        // The server lies about object-2 and leaves it out of the listing, and answers 503 for a while.
+        var down = false;
+        using var server = new LoopbackServer(request =>
+        {
+            if (Volatile.Read(ref down))
+            {
+                return (503, []);
+            }
+
+            var name = request.TrimStart('/');
+            return name.Length == 0
+                ? (200, Encoding.ASCII.GetBytes("<a href=\"object-1.bin\">object-1.bin</a>"))
+                : (200, name == "object-2.bin" ? Encoding.ASCII.GetBytes("tampered") : objects[name]);
+        });
+
+        await using var transport = new LocalTransport();
+        await using var monitor = new ObjectServiceMonitor(transport, server.Address, manifest, bytesPerSecond: 10);
+        await monitor.StartAsync(ct);
+        await Task.Delay(600, ct);
+        Volatile.Write(ref down, true);
+        await Task.Delay(500, ct);
+        Volatile.Write(ref down, false);
+        await Task.Delay(400, ct);
+        var seen = await monitor.StopAsync();
+
+        Assert.That(seen["wrong content"], Does.Contain("object-2.bin"));
+        Assert.That(seen["wrong content"], Does.Contain("missing from the listing"));
+        Assert.That(int.Parse(seen["failed"]), Is.GreaterThan(0));
+        var outage = double.Parse(seen["longest outage"].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(outage, Is.InRange(0.3, 1.5), "the outage lasted about 0.5 s");
+    }
+
+    /// <summary>An HttpListener on a free loopback port answering with a function of the path.</summary>
+    private sealed class LoopbackServer : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Func<string, (int Status, byte[] Body)> _answer;
+
+        public LoopbackServer(Func<string, (int Status, byte[] Body)> answer)
+        {
+            _answer = answer;
+            var port = FreePort();
+            Address = new Uri($"http://127.0.0.1:{port}/");
+            _listener.Prefixes.Add(Address.ToString());
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public Uri Address { get; }
+
+        public void Dispose() => _listener.Close();
+
+        private static int FreePort()
+        {
+            using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            socket.Start();
+            return ((IPEndPoint)socket.LocalEndpoint).Port;
+        }
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                var (status, body) = _answer(context.Request.Url!.AbsolutePath);
+                context.Response.StatusCode = status;
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        }
+    }
+}
