@@ -24,7 +24,7 @@ public static class StorageSpecs
         new("pvs-full-size", Host, PvsFullSize(sizes), BrokenByIncident: true),
         new("data0-size", Host, Data0Size(sizes), BrokenByIncident: true),
         new("objects-intact", Host, ObjectsIntact(), BrokenByIncident: false),
-        new("data-grows", Host, DataGrows(sizes), BrokenByIncident: true),
+        new("data-grows", Host, DataGrowthSpec.Check(sizes), BrokenByIncident: true),
     ];
 
     /// <summary>"Ensuring we can write to the data dir": the one write besides the growth spec.</summary>
@@ -77,74 +77,6 @@ public static class StorageSpecs
                 : new CheckResult(false, $"checksum mismatch or missing object: {check.StdoutTail(5)} {check.StderrTail(3)}".Trim());
         });
 
-    /// <summary>
-    /// "Simulating object creation to trigger disk growth": writes files until the filesystem reaches 6G
-    /// (scaled). It never grows anything itself: when free space runs low it waits for the installed
-    /// autogrow, and fails if a write fails or nothing grows. Removes its files afterwards.
-    /// </summary>
-    public static Check DataGrows(StorageSizes sizes) =>
-        new($"writing {sizes.GrowthFileMiB} MiB files grows /data to {sizes.GrownMiB} MiB without a failed write", async (h, ct) =>
-        {
-            var file = sizes.GrowthFileMiB * StorageSizes.MiB;
-            var goal = sizes.GrownMiB * StorageSizes.MiB;
-            var start = await FilesystemBytesAsync(h, ct).ConfigureAwait(false);
-            var log = new List<string>();
-            var prepare = await h.Transport.RunAsync(new Command("mkdir", ["-p", "/data/runbooks-growth"]), ct).ConfigureAwait(false);
-            if (prepare.ExitCode != 0)
-            {
-                return new CheckResult(false, $"cannot create /data/runbooks-growth: {prepare.StderrTail(2)}");
-            }
-
-            try
-            {
-                // The incident wrote 62 files of 100M; allow a few more before calling it a failure.
-                for (var n = 1; n <= 80; n++)
-                {
-                    var (size, avail) = await UsageAsync(h, ct).ConfigureAwait(false);
-                    if (await FilesystemBytesAsync(h, ct).ConfigureAwait(false) >= goal)
-                    {
-                        return new CheckResult(true, $"/data grew from {start / StorageSizes.MiB} to {await FilesystemBytesAsync(h, ct).ConfigureAwait(false) / StorageSizes.MiB} MiB after {n - 1} files; {string.Join("; ", log.TakeLast(3))}");
-                    }
-
-                    var waited = TimeSpan.Zero;
-                    while (avail < 2 * file && waited < TimeSpan.FromSeconds(60))
-                    {
-                        await Task.Delay(1000, ct).ConfigureAwait(false);
-                        waited += TimeSpan.FromSeconds(1);
-                        var now = await UsageAsync(h, ct).ConfigureAwait(false);
-                        if (now.Size > size)
-                        {
-                            avail = now.Avail;
-                            break;
-                        }
-
-                        avail = now.Avail;
-                    }
-
-                    if (avail < file)
-                    {
-                        return new CheckResult(false, $"after {n - 1} files /data has {avail / StorageSizes.MiB} MiB free of {size / StorageSizes.MiB} MiB and autogrow did not grow it within 60 s");
-                    }
-
-                    var write = await h.Transport.RunAsync(new Command("dd",
-                        ["if=/dev/zero", $"of=/data/runbooks-growth/{n}", "bs=1M", $"count={sizes.GrowthFileMiB}", "conv=fsync", "status=none"]).WithTimeout(TimeSpan.FromMinutes(5)), ct).ConfigureAwait(false);
-                    if (write.ExitCode != 0)
-                    {
-                        return new CheckResult(false, $"write of file {n} failed: {write.StderrTail(2)}");
-                    }
-
-                    log.Add($"file {n}: {(size - avail + file) * 100 / size}% used");
-                }
-
-                return new CheckResult(false, $"/data is {await FilesystemBytesAsync(h, ct).ConfigureAwait(false) / StorageSizes.MiB} MiB after 80 files, short of {sizes.GrownMiB} MiB");
-            }
-            finally
-            {
-                h.InvalidateFacts();
-                await h.Transport.RunAsync(new Command("rm", ["-rf", "--", "/data/runbooks-growth"]), CancellationToken.None).ConfigureAwait(false);
-            }
-        });
-
     internal sealed record PvFact(string Name, string Vg, long Size, long DevSize, long PeStart);
 
     internal static IReadOnlyList<PvFact> ParsePvs(string json)
@@ -172,28 +104,5 @@ public static class StorageSpecs
             ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "lv_name,lv_size", "vg0/data0"]), ct).ConfigureAwait(false);
         using var doc = JsonDocument.Parse(lvs.StandardOutput);
         return Bytes(doc.RootElement.GetProperty("report")[0].GetProperty("lv")[0], "lv_size");
-    }
-
-    // The filesystem's own size (block count × block size), not df's: df subtracts ext4's metadata, which
-    // is a much larger share of a small (scaled) filesystem than of the incident's.
-    private static async Task<long> FilesystemBytesAsync(HostContext h, CancellationToken ct)
-    {
-        h.InvalidateFacts();
-        var info = await h.ReadAsync(new Command("dumpe2fs", ["-h", "/dev/vg0/data0"]), ct).ConfigureAwait(false);
-        long Field(string name) => long.Parse(
-            info.StandardOutput.Split('\n').First(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim(),
-            CultureInfo.InvariantCulture);
-        return Field("Block count") * Field("Block size");
-    }
-
-    private static async Task<(long Size, long Avail)> UsageAsync(HostContext h, CancellationToken ct)
-    {
-        h.InvalidateFacts();
-        var df = await h.ReadAsync(new Command("df", ["-B1", "--output=size,avail", "/data"]), ct).ConfigureAwait(false);
-        var fields = df.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .Select(f => long.Parse(f, CultureInfo.InvariantCulture))
-            .ToArray();
-        return (fields[0], fields[1]);
     }
 }

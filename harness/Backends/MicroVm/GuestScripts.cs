@@ -21,7 +21,7 @@ public static class GuestScripts
         for m in {{string.Join(' ', modules)}}; do [ -f /mod/$m.ko ] && $B insmod /mod/$m.ko; done
         arg() { $B sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
         if [ -n "$(arg runbooks.probe)" ]; then echo {{ProbeMarker}}; $B poweroff -f; fi
-        $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /lower || { echo "runbooks-init: 9p root mount failed"; $B poweroff -f; }
+        $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /lower || { echo "runbooks-init: 9p root mount failed"; $B poweroff -f; }
         $B mount -t tmpfs tmpfs /upper; $B mkdir -p /upper/u /upper/w
         $B mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot || { echo "runbooks-init: overlay mount failed"; $B poweroff -f; }
         $B mount --move /dev /newroot/dev

@@ -190,15 +190,20 @@ public sealed class MicroVmBackend : IBackend
     private static async Task WaitForSshAsync(SshTransport ssh, int pid, string console, string work, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
-        var probe = new Command("true", []).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
+        // A connection made before the guest listens can hang in qemu's user network until its timeout, so
+        // the first attempt waits for stage 2 to say it is starting sshd (a file read, cheap to poll) and
+        // every attempt gets a short timeout: an unlucky early attempt used to cost 10 s of a 20 s boot.
+        var probe = new Command("true", []).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(3));
+        while (deadline.Elapsed < SshReadyTimeout && !ConsoleSays(console, GuestScripts.Stage2Marker))
+        {
+            ThrowIfQemuExited(pid, console);
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+
         TransportException? last = null;
         while (deadline.Elapsed < SshReadyTimeout)
         {
-            if (!IsQemu(pid))
-            {
-                throw new RunbookException($"qemu exited before SSH came up.\n{ConsoleTail(console)}\n  what to do: read {console}; a kernel panic or 'mount failed' there names the missing module or package");
-            }
-
+            ThrowIfQemuExited(pid, console);
             try
             {
                 await ssh.RunAsync(probe, cancellationToken).ConfigureAwait(false);
@@ -207,11 +212,33 @@ public sealed class MicroVmBackend : IBackend
             catch (TransportException ex)
             {
                 last = ex;
-                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
             }
         }
 
         throw new RunbookException($"SSH into the microVM did not answer within {SshReadyTimeout.TotalSeconds:0} s (last error: {last?.Message}).\n{ConsoleTail(console)}\n  what to do: read {console}; if it stops at 'starting sshd' the guest is just slow (TCG on a busy machine), otherwise it names the failing stage. The VM is left running only with --verbose; work dir {work}");
+    }
+
+    private static void ThrowIfQemuExited(int pid, string console)
+    {
+        if (!IsQemu(pid))
+        {
+            throw new RunbookException($"qemu exited before SSH came up.\n{ConsoleTail(console)}\n  what to do: read {console}; a kernel panic or 'mount failed' there names the missing module or package");
+        }
+    }
+
+    private static bool ConsoleSays(string console, string marker)
+    {
+        try
+        {
+            using var stream = new FileStream(console, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd().Contains(marker, StringComparison.Ordinal);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
     internal static string ConsoleTail(string console, int lines = 15)

@@ -75,4 +75,16 @@ public class StorageSpecsTests
         Assert.That(CiScale.MediaMiB - (3 * CiScale.DiskMiB) - CiScale.MediaSlackMiB, Is.GreaterThanOrEqualTo(CiScale.DiskMiB),
             "once the held file is released there is room for disk3.img");
     }
+
+    [Test]
+    public void The_growth_spec_reads_the_filesystems_own_size_and_dfs_free_space()
+    {
+        var output = System.IO.File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "storage", "growth-usage.txt"));
+
+        var usage = DataGrowthSpec.Usage.Parse(output);
+
+        Assert.That(usage.FilesystemBytes, Is.EqualTo(294912L * 1024), "block count × block size, 288 MiB as data0 was broken");
+        Assert.That(usage.Size, Is.EqualTo(272522240L), "df's size is smaller: it leaves out ext4's metadata");
+        Assert.That(usage.Avail, Is.EqualTo(190283776L));
+    }
 }
