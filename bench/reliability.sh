@@ -2,7 +2,7 @@
 # The reliability suite: every test in the "reliability" category (host lock, crash/resume by SIGKILL at each
 # step boundary, hostile input corpus, SSH connection lost mid-command, failing disk under a PV in the microVM)
 # plus the SSH host-key refusal, then one table of figures.
-# Needs root for the netns lock test and qemu for the microVM; about 4 minutes on 2 shared cores.
+# Needs root for the netns lock test and qemu for the microVM; about 2 minutes on 2 shared cores.
 # Usage: bench/reliability.sh [Release|Debug]
 set -uo pipefail
 cd "$(dirname "$0")/.."
