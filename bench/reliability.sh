@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The reliability suite: every test in the "reliability" category (host lock, crash/resume by SIGKILL at each
-# step boundary, hostile input corpus) plus the SSH host-key refusal, then one table of figures.
-# Needs root for the netns lock test; about 3 minutes on 2 shared cores. Usage: bench/reliability.sh [Release|Debug]
+# step boundary, hostile input corpus, SSH connection lost mid-command, failing disk under a PV in the microVM)
+# plus the SSH host-key refusal, then one table of figures.
+# Needs root for the netns lock test and qemu for the microVM; about 2 minutes on 2 shared cores.
+# Usage: bench/reliability.sh [Release|Debug]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NO_COLOR=1

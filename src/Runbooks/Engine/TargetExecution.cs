@@ -87,9 +87,14 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         catch (RunbookException ex)
         {
             return new StepResult(index, step.Description, step.Destroys, StepOutcome.Failed, before?.Observed ?? "", before?.Unmet ?? [],
-                before?.Commands.Select(c => c.Render()).ToList() ?? [], before?.Notes ?? [], clock.Elapsed, null, ex.Message);
+                before?.Commands.Select(c => c.Render()).ToList() ?? [], before?.Notes ?? [], clock.Elapsed, null, WithNextStep(ex));
         }
     }
+
+    // A tool's non-zero exit carries the tool's words but not ours; the other errors already say what to do.
+    private static string WithNextStep(RunbookException ex) => ex is CommandFailedException
+        ? ex.Message + "\n  what to do: fix what the command's output above shows, then run again: every step re-probes, so what already holds is skipped"
+        : ex.Message;
 
     private async Task<List<string>> EvaluateAsync(string kind, IReadOnlyList<Check> checks, CancellationToken cancellationToken)
     {

@@ -88,6 +88,13 @@ public sealed class SshTransport : ITransport
             await execution.ConfigureAwait(false);
             if (ssh.ExitStatus is not { } exit)
             {
+                // A channel closed by a dying connection can end without an exit status rather than with an error.
+                if (!client.IsConnected)
+                {
+                    DropClient();
+                    throw ConnectionLost(command, "the channel closed without an exit status");
+                }
+
                 throw new TransportException(Name, command, $"the remote command ended without an exit status (signal {ssh.ExitSignal ?? "unknown"})");
             }
 
@@ -101,9 +108,20 @@ public sealed class SshTransport : ITransport
                                    (ex is SshException && !client.IsConnected))
         {
             DropClient();
-            throw new TransportException(Name, command, $"the SSH connection dropped while the command ran ({ex.Message}); the command may or may not have taken effect: probe the host before retrying", ex);
+            throw ConnectionLost(command, ex.Message, ex);
         }
     }
+
+    /// <summary>
+    /// The connection died with the command in flight: we cannot know whether the remote process finished,
+    /// was killed with its session, or still runs. The next call reconnects, and a re-run is safe because
+    /// every step probes the host before it changes anything.
+    /// </summary>
+    private TransportException ConnectionLost(Command command, string cause, Exception? inner = null) =>
+        new(Name, command,
+            $"the SSH connection to {_endpoint.Host}:{_endpoint.Port} was lost mid-command ({cause}); the command may or may not have completed on the host. " +
+            "What to do: check the host is reachable (sshd up, network), then re-run: every step re-probes the host first, so finished work is skipped and unfinished work is redone",
+            inner);
 
     private async Task<SshClient> ConnectedClientAsync(Command command, CancellationToken cancellationToken)
     {

@@ -60,7 +60,8 @@ public sealed class GrowLvStep : Step
         }
 
         var bytes = wantedRounded.ToString(CultureInfo.InvariantCulture) + "b";
-        return StepProbe.Change(observed, LvmReads.Change("lvextend", "--resizefs", "-L", bytes, "--", $"{_volumeGroup}/{_name}").WithTimeout(TimeSpan.FromMinutes(30)));
+        return await FailingDiskGuard.UnlessFailingAsync(host, _volumeGroup,
+            StepProbe.Change(observed, LvmReads.Change("lvextend", "--resizefs", "-L", bytes, "--", $"{_volumeGroup}/{_name}").WithTimeout(TimeSpan.FromMinutes(30))), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Block count × block size from <c>tune2fs -l</c>; null when the LV holds no ext filesystem.</summary>

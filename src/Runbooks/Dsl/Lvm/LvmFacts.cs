@@ -1,6 +1,9 @@
 namespace Runbooks.Dsl.Nouns.Lvm;
 
-/// <summary>One row of <c>pvs</c>: sizes in bytes; <see cref="VolumeGroup"/> is empty for a PV outside any VG.</summary>
+/// <summary>
+/// One row of <c>pvs</c>: sizes in bytes; <see cref="VolumeGroup"/> is empty for a PV outside any VG.
+/// <see cref="Missing"/> is a PV the VG's metadata names but whose device LVM could not read (named <c>[unknown]</c>).
+/// </summary>
 public sealed record PhysicalVolumeFacts(
     string Name,
     string VolumeGroup,
@@ -11,7 +14,8 @@ public sealed record PhysicalVolumeFacts(
     long ExtentCount,
     long AllocatedExtents,
     bool Allocatable,
-    long ExtentSize)
+    long ExtentSize,
+    bool Missing = false)
 {
     public long FreeExtents => ExtentSize > 0 ? Free / ExtentSize : 0;
 

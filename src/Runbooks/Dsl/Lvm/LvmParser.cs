@@ -20,7 +20,9 @@ public static class LvmParser
             Number(r, "pv_pe_count"),
             Number(r, "pv_pe_alloc_count"),
             Text(r, "pv_allocatable") == "allocatable",
-            ExtentSize(r))).ToList();
+            ExtentSize(r),
+            // pv_attr is "a-m" for a missing PV: the third character is LVM's (m)issing flag.
+            Text(r, "pv_attr") is { Length: >= 3 } attr && attr[2] == 'm')).ToList();
 
     public static IReadOnlyList<VolumeGroupFacts> ParseVgs(string json) =>
         Rows(json, "vg").Select(r => new VolumeGroupFacts(

@@ -46,6 +46,10 @@ public static class LvmReads
     internal static Command Change(string program, params Arg[] arguments) =>
         new Command(program, arguments).WithEnvironment("LVM_SUPPRESS_FD_WARNINGS", "1");
 
+    /// <summary>Why a step about a device cannot go on when pvs does not list it: a failing disk, or simply not a PV.</summary>
+    internal static async Task<string> NotAPvAsync(HostContext host, string device, IReadOnlyList<PhysicalVolumeFacts> pvs, CancellationToken ct) =>
+        await FailingDiskGuard.UnreadableDeviceProblemAsync(host, device, pvs, ct).ConfigureAwait(false) ?? NotAPv(host, device, pvs);
+
     internal static string NotAPv(HostContext host, string device, IReadOnlyList<PhysicalVolumeFacts> pvs) =>
         $"on host {host.Name}: {device} is not a physical volume (pvs lists {(pvs.Count == 0 ? "none" : string.Join(", ", pvs.Select(p => p.Name)))}); check the device name";
 

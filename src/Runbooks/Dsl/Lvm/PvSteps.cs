@@ -41,7 +41,7 @@ public sealed class ResizePvStep(string device) : Step
         var pv = pvs.FirstOrDefault(p => p.Name == device);
         if (pv is null)
         {
-            return StepProbe.Blocked($"{device} is not a PV", LvmReads.NotAPv(host, device, pvs));
+            return StepProbe.Blocked($"{device} is not a PV", await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false));
         }
 
         var deviceSize = await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false)
@@ -49,7 +49,7 @@ public sealed class ResizePvStep(string device) : Step
         var observed = $"PV {Bytes.Show(pv.Size)} + data offset {Bytes.Show(pv.PeStart)} on a {Bytes.Show(deviceSize)} device";
         return pv.UsesDevice(deviceSize)
             ? StepProbe.Satisfied(observed)
-            : StepProbe.Change(observed, LvmReads.Change("pvresize", "--", device));
+            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvresize", "--", device)), cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -64,13 +64,13 @@ public sealed class PvAllocatableStep(string device, bool allocatable) : Step
         var pv = pvs.FirstOrDefault(p => p.Name == device);
         if (pv is null || pv.VolumeGroup.Length == 0)
         {
-            return StepProbe.Blocked($"{device} is not a PV in a VG", pv is null ? LvmReads.NotAPv(host, device, pvs) : $"on host {host.Name}: {device} is in no volume group; allocatable only means something inside one");
+            return StepProbe.Blocked($"{device} is not a PV in a VG", pv is null ? await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false) : $"on host {host.Name}: {device} is in no volume group; allocatable only means something inside one");
         }
 
         var observed = $"allocatable={(pv.Allocatable ? "yes" : "no")}";
         return pv.Allocatable == allocatable
             ? StepProbe.Satisfied(observed)
-            : StepProbe.Change(observed, LvmReads.Change("pvchange", "-x", allocatable ? "y" : "n", "--", device));
+            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvchange", "-x", allocatable ? "y" : "n", "--", device)), cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -90,7 +90,7 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
         var pv = pvs.FirstOrDefault(p => p.Name == device);
         if (pv is null)
         {
-            return StepProbe.Blocked($"{device} is not a PV", LvmReads.NotAPv(host, device, pvs));
+            return StepProbe.Blocked($"{device} is not a PV", await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false));
         }
 
         if (pv.AllocatedExtents == 0)
@@ -101,7 +101,7 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
         var plan = Plan(host, pv, pvs);
         return plan.Reason is { } reason
             ? StepProbe.Blocked(plan.Observed, reason)
-            : StepProbe.Change(plan.Observed, Move(device, plan.Destinations, timeout));
+            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(plan.Observed, Move(device, plan.Destinations, timeout)), cancellationToken).ConfigureAwait(false);
     }
 
     internal sealed record EvacuationPlan(string Observed, IReadOnlyList<string> Destinations, string? Reason);
@@ -153,7 +153,7 @@ public sealed class RemovePvFromVgStep(string volumeGroup, string device) : Step
 
         return pv.AllocatedExtents > 0
             ? StepProbe.Blocked($"{pv.AllocatedExtents} extents allocated", $"on host {host.Name}: {device} still holds {pv.AllocatedExtents} allocated extents of {volumeGroup}; evacuate it first (Lvm.Pv(\"{device}\").Evacuate())")
-            : StepProbe.Change($"{device} in {volumeGroup}, 0 extents allocated", LvmReads.Change("vgreduce", "--", volumeGroup, device));
+            : await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} in {volumeGroup}, 0 extents allocated", LvmReads.Change("vgreduce", "--", volumeGroup, device)), cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -184,12 +184,12 @@ public sealed class ExtendVgStep(string volumeGroup, string device) : Step
 
         if (pv is not null)
         {
-            return StepProbe.Change($"{device} is a PV outside any VG", LvmReads.Change("vgextend", "--", volumeGroup, device));
+            return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} is a PV outside any VG", LvmReads.Change("vgextend", "--", volumeGroup, device)), cancellationToken).ConfigureAwait(false);
         }
 
         var probe = await new CreatePvStep(device).ProbeAsync(host, cancellationToken).ConfigureAwait(false);
         return probe.Decision == StepDecision.Blocked
             ? probe
-            : StepProbe.Change(probe.Observed, [.. probe.Commands, LvmReads.Change("vgextend", "--", volumeGroup, device)]);
+            : await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(probe.Observed, [.. probe.Commands, LvmReads.Change("vgextend", "--", volumeGroup, device)]), cancellationToken).ConfigureAwait(false);
     }
 }

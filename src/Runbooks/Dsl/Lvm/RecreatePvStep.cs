@@ -43,14 +43,15 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
 
             var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
             return signature is null
-                ? StepProbe.Change($"{device} is blank (not a PV)", pvcreate, vgextend)
+                ? await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} is blank (not a PV)", pvcreate, vgextend), cancellationToken).ConfigureAwait(false)
                 : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} is not a PV and holds a {signature} signature; refusing to overwrite it");
         }
 
         var observed = $"{device} in {(pv.VolumeGroup.Length == 0 ? "no VG" : pv.VolumeGroup)}, data offset {Bytes.Show(pv.PeStart)}, {pv.AllocatedExtents} extents allocated";
         if (pv.VolumeGroup.Length == 0)
         {
-            return pv.PeStart <= maxPeStart ? StepProbe.Change(observed, vgextend) : StepProbe.Change(observed, pvremove, pvcreate, vgextend);
+            return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup,
+                pv.PeStart <= maxPeStart ? StepProbe.Change(observed, vgextend) : StepProbe.Change(observed, pvremove, pvcreate, vgextend), cancellationToken).ConfigureAwait(false);
         }
 
         if (pv.VolumeGroup != volumeGroup)
@@ -71,7 +72,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         }
 
         commands.AddRange([LvmReads.Change("vgreduce", "--", volumeGroup, device), pvremove, pvcreate, vgextend]);
-        return StepProbe.Change(observed, commands);
+        return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(observed, commands), cancellationToken).ConfigureAwait(false);
     }
 
     public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
