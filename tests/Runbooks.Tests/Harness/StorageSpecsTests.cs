@@ -87,4 +87,16 @@ public class StorageSpecsTests
         Assert.That(usage.Size, Is.EqualTo(272522240L), "df's size is smaller: it leaves out ext4's metadata");
         Assert.That(usage.Avail, Is.EqualTo(190283776L));
     }
+
+    [TestCase(400, 300, 10, 8)]  // 300 MiB free of 400: far from 90%, a full batch
+    [TestCase(400, 100, 10, 2)]  // 60 MiB above the threshold: six files of room, four kept back
+    [TestCase(400, 45, 10, 1)]   // at the threshold: one at a time
+    [TestCase(400, 300, 10, 3, 3)] // never more than the files left
+    public void The_growth_spec_batches_writes_only_far_from_the_threshold(long sizeMiB, long availMiB, long fileMiB, int expected, int left = 80)
+    {
+        const long MiB = 1024 * 1024;
+        var usage = new DataGrowthSpec.Usage(sizeMiB * MiB, sizeMiB * MiB, availMiB * MiB);
+
+        Assert.That(DataGrowthSpec.FilesToWrite(usage, fileMiB * MiB, left), Is.EqualTo(expected));
+    }
 }

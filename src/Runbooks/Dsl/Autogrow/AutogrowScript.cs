@@ -45,8 +45,20 @@ public static class AutogrowScript
 
         log() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >> "$LOG"; }
 
+        # ext filesystems are grown with resize2fs directly: lvextend --resizefs goes through fsadm, a script
+        # whose checks start a dozen processes per growth (2.9 s against 0.5 s on a TCG test VM). Anything
+        # else keeps --resizefs. If resize2fs fails after lvextend, the next pass grows the LV again and
+        # resize2fs then takes the filesystem to the whole LV.
+        FSTYPE=$(findmnt -n -o FSTYPE --mountpoint "$MOUNT" 2>/dev/null)
+        grow() {
+          case "$FSTYPE" in
+            ext2|ext3|ext4) lvextend "$@" -- "$LV" && resize2fs -- "/dev/$LV" ;;
+            *) lvextend --resizefs "$@" -- "$LV" ;;
+          esac
+        }
+
         rm -f -- "$STOPPED"
-        log "started (pid $$): keep $MOUNT below $THRESHOLD% by growing $LV by $STEP_BYTES bytes"
+        log "started (pid $$): keep $MOUNT (${FSTYPE:-type unknown}) below $THRESHOLD% by growing $LV by $STEP_BYTES bytes"
         while :; do
           used=$(df --output=pcent -- "$MOUNT" 2>/dev/null | tail -n 1 | tr -dc 0-9)
           if [ -z "$used" ]; then
@@ -72,14 +84,14 @@ public static class AutogrowScript
           fi
           if [ "$free" -lt "$STEP_BYTES" ]; then
             log "$MOUNT is $used% used; growing $LV by the last $free bytes of $VG"
-            lvextend --resizefs -l +100%FREE -- "$LV" >> "$LOG" 2>&1
+            grow -l +100%FREE >> "$LOG" 2>&1
           else
             log "$MOUNT is $used% used; growing $LV by $STEP_BYTES bytes"
-            lvextend --resizefs -L "+${STEP_BYTES}b" -- "$LV" >> "$LOG" 2>&1
+            grow -L "+${STEP_BYTES}b" >> "$LOG" 2>&1
           fi
           rc=$?
           if [ "$rc" -ne 0 ]; then
-            log "lvextend failed (exit $rc); retrying in 10 s"
+            log "growing failed (exit $rc); retrying in 10 s"
             sleep 10
           fi
         done

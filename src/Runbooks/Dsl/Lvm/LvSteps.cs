@@ -5,7 +5,7 @@ using Runbooks.Engine;
 namespace Runbooks.Dsl.Nouns.Lvm;
 
 /// <summary>
-/// <c>lvextend --resizefs</c> to at least a size. "At least", not "exactly": the autogrow daemon grows the
+/// <c>lvextend</c> with the filesystem to at least a size. "At least", not "exactly": the autogrow daemon grows the
 /// LV later and a converging runbook must not shrink it back (lvreduce would destroy data). Also finishes
 /// the filesystem when an earlier <c>lvextend</c> forgot <c>--resizefs</c> (the incident did).
 /// </summary>
@@ -61,7 +61,19 @@ public sealed class GrowLvStep : Step
 
         var bytes = wantedRounded.ToString(CultureInfo.InvariantCulture) + "b";
         return await FailingDiskGuard.UnlessFailingAsync(host, _volumeGroup,
-            StepProbe.Change(observed, LvmReads.Change("lvextend", "--resizefs", "-L", bytes, "--", $"{_volumeGroup}/{_name}").WithTimeout(TimeSpan.FromMinutes(30))), cancellationToken).ConfigureAwait(false);
+            StepProbe.Change(observed, GrowCommands(bytes, lv.Path, ext: filesystem is not null)), cancellationToken).ConfigureAwait(false);
+    }
+
+    // An ext filesystem (known from tune2fs) is grown with resize2fs directly: --resizefs goes through
+    // fsadm, whose checks cost a dozen processes (3.1 s against 0.5 s in the TCG test VM). If resize2fs
+    // fails after lvextend, the next probe sees "filesystem not grown" and finishes it.
+    private IEnumerable<Command> GrowCommands(string bytes, string path, bool ext)
+    {
+        var timeout = TimeSpan.FromMinutes(30);
+        var lv = $"{_volumeGroup}/{_name}";
+        return ext
+            ? [LvmReads.Change("lvextend", "-L", bytes, "--", lv).WithTimeout(timeout), new Command("resize2fs", ["--", path]).WithTimeout(timeout)]
+            : [LvmReads.Change("lvextend", "--resizefs", "-L", bytes, "--", lv).WithTimeout(timeout)];
     }
 
     /// <summary>Block count × block size from <c>tune2fs -l</c>; null when the LV holds no ext filesystem.</summary>

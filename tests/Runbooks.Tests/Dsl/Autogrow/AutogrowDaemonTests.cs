@@ -3,7 +3,7 @@ using Runbooks.Dsl.Nouns.Autogrow;
 
 namespace Runbooks.Tests.Dsl.Autogrow;
 
-/// <summary>Runs the generated daemon for real under sh, with df, vgs and lvextend replaced by fakes on PATH.</summary>
+/// <summary>Runs the generated daemon for real under sh, with df, vgs, findmnt, lvextend and resize2fs replaced by fakes on PATH.</summary>
 [Category("process")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class AutogrowDaemonTests
@@ -23,9 +23,12 @@ public class AutogrowDaemonTests
     [TearDown]
     public void RemoveRoot() => Directory.Delete(_root, recursive: true);
 
-    [Test]
+    // ext4: lvextend then resize2fs on the LV; any other type (xfs here): lvextend --resizefs.
+    [TestCase("ext4", "-L +100b -- vg0/data0", "-l +100%FREE -- vg0/data0", "resize2fs -- /dev/vg0/data0")]
+    [TestCase("xfs", "--resizefs -L +100b -- vg0/data0", "--resizefs -l +100%FREE -- vg0/data0", null)]
     [CancelAfter(20_000)]
-    public async Task The_daemon_grows_by_its_step_then_takes_the_rest_then_stops_cleanly_when_the_vg_is_full(CancellationToken cancellationToken)
+    public async Task The_daemon_grows_by_its_step_then_takes_the_rest_then_stops_cleanly_when_the_vg_is_full(
+        string fstype, string stepCall, string restCall, string? resizeCall, CancellationToken cancellationToken)
     {
         var settings = new AutogrowSettings("test", "/data", "vg0", "data0", 90, 100, TimeSpan.FromMilliseconds(50)) { Root = _root };
         var bin = Path.Combine(_root, "bin");
@@ -33,6 +36,8 @@ public class AutogrowDaemonTests
         Fake(bin, "df", "printf 'Use%%\\n 95%%\\n'");
         System.IO.File.WriteAllText(Path.Combine(_root, "free"), "250\n");
         Fake(bin, "vgs", $"cat '{_root}/free'");
+        Fake(bin, "findmnt", $"echo {fstype}");
+        Fake(bin, "resize2fs", $"echo \"resize2fs $*\" >> '{_root}/calls'");
         Fake(bin, "lvextend", $$"""
             echo "$*" >> '{{_root}}/calls'
             free=$(cat '{{_root}}/free')
@@ -61,12 +66,9 @@ public class AutogrowDaemonTests
         Assert.Multiple(() =>
         {
             Assert.That(process.ExitCode, Is.Zero, log + process.StandardError.ReadToEnd());
-            Assert.That(calls, Is.EqualTo(new[]
-            {
-                "--resizefs -L +100b -- vg0/data0",
-                "--resizefs -L +100b -- vg0/data0",
-                "--resizefs -l +100%FREE -- vg0/data0",
-            }));
+            Assert.That(calls, Is.EqualTo(resizeCall is null
+                ? new[] { stepCall, stepCall, restCall }
+                : new[] { stepCall, resizeCall, stepCall, resizeCall, restCall, resizeCall }));
             Assert.That(log, Does.Contain("stopping: /data is 95% used and vg0 has no free extents"));
             Assert.That(System.IO.File.Exists(settings.StoppedFile), Is.True);
         });

@@ -86,6 +86,18 @@ public class LvmStepTests
     }
 
     [Test]
+    public async Task Grow_with_an_ext_filesystem_runs_lvextend_then_resize2fs_not_fsadm()
+    {
+        // tune2fs output recorded from an ext4 filesystem: the step knows the type without fsadm.
+        var transport = Host("rebuilt").On("tune2fs -l -- /dev/vg0/data0", Fixture.Read("fs/tune2fs-l-loop3.txt"));
+
+        var probe = await Runbooks.Dsl.Lvm.Lv("vg0/data0").GrowTo("400M").ProbeAsync(transport.Context(), CancellationToken.None);
+
+        Assert.That(probe.Commands.Select(FakeTransport.Key),
+            Is.EqualTo(new[] { "lvextend -L 419430400b -- vg0/data0", "resize2fs -- /dev/vg0/data0" }));
+    }
+
+    [Test]
     public void Bad_arguments_are_refused_when_the_runbook_is_built()
     {
         Assert.Multiple(() =>
