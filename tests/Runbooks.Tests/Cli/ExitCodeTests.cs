@@ -68,6 +68,7 @@ public class ExitCodeTests
         File.WriteAllText(script, "Target(\"a\", File.Directory(\"/tmp/rb-remote\")).On(\"server\");\n");
 
         var (exit, _, error) = CliRunner.Run("plan", script);
+        File.Delete(script);
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain("host 'server'"));
