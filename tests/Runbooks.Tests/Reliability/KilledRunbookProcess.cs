@@ -14,7 +14,14 @@ internal static class KilledRunbookProcess
     /// Starts <c>runbook ARGS</c>, polls <paramref name="killWhen"/> until it answers non-null, then SIGKILLs the
     /// process and returns that answer. Fails when the run ends on its own first.
     /// </summary>
-    public static async Task<string> RunUntilAsync(string[] args, Func<CancellationToken, Task<string?>> killWhen, TimeSpan within, CancellationToken ct)
+    public static async Task<string> RunUntilAsync(string[] args, Func<CancellationToken, Task<string?>> killWhen, TimeSpan within, CancellationToken ct) =>
+        (await RunUntilAsync(args, killWhen, within, TimeSpan.Zero, ct)).Seen;
+
+    /// <summary>
+    /// As above, but after the condition held the process gets <paramref name="grace"/> to end on its own (when the
+    /// condition itself broke the host away under it) before the SIGKILL; returns what it printed too.
+    /// </summary>
+    public static async Task<(string Seen, int? Exit, string Output)> RunUntilAsync(string[] args, Func<CancellationToken, Task<string?>> killWhen, TimeSpan within, TimeSpan grace, CancellationToken ct)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(TestContext.CurrentContext.TestDirectory, "runbook.dll"), .. args])
         {
@@ -31,14 +38,30 @@ internal static class KilledRunbookProcess
             seen = await killWhen(ct);
         }
 
-        if (!process.HasExited)
+        if (seen is not null && grace > TimeSpan.Zero)
+        {
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            patience.CancelAfter(grace);
+            try
+            {
+                await process.WaitForExitAsync(patience.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+        }
+
+        var exitedAlone = process.HasExited;
+        if (!exitedAlone)
         {
             process.Kill(); // SIGKILL: no finally block, no journal footer, the host lock stays.
         }
 
         await process.WaitForExitAsync(ct);
         var text = await output + await error;
-        return seen ?? throw new AssertionException($"the kill condition never held within {within.TotalSeconds:0} s (the run exited {(process.ExitCode)}):\n{text}");
+        return seen is null
+            ? throw new AssertionException($"the kill condition never held within {within.TotalSeconds:0} s (the run exited {process.ExitCode}):\n{text}")
+            : (seen, exitedAlone ? process.ExitCode : null, text);
     }
 
     /// <summary>Every line but a torn last one must be a JSON object.</summary>

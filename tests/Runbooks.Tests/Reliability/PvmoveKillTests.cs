@@ -80,7 +80,7 @@ public class PvmoveKillTests
         var outcome = await KillMidMoveAsync("vgint", killGuestPvmove: true, ct);
 
         Assert.That(outcome.Problems, Is.Empty);
-        Assert.That(outcome.Plan, Does.Contain("unfinished pvmove: [pvmove0]").And.Contain("no pvmove process: interrupted"), "plan shows the interrupted move");
+        Assert.That(outcome.Plan, Does.Contain("unfinished pvmove: [pvmove0]").And.Contain("no pvmove or LVM poller running: interrupted"), "plan shows the interrupted move");
         Assert.That(outcome.Plan, Does.Contain("rather than `pvmove --abort`"), "plan says why it resumes");
         Assert.That(outcome.ResumeCommands, Does.Contain("pvmove"), "the resume ran `pvmove` with no arguments");
         Assert.That(outcome.ResumeCommands, Has.None.Contains("--abort"));
@@ -98,7 +98,7 @@ public class PvmoveKillTests
         Assert.That(checkExit, Is.EqualTo(0), checkError);
 
         var journal = Path.Combine(_root, $"{volumeGroup}.jsonl");
-        var atKill = await KilledRunbookProcess.RunUntilAsync(["run", runbook, "--host", HostUri, "--journal", journal], c => MoveRunningAsync(volumeGroup, c), TimeSpan.FromMinutes(5), ct);
+        var atKill = await KilledRunbookProcess.RunUntilAsync(["run", runbook, "--host", HostUri, "--journal", journal], c => disks.MoveInProgressAsync(Guest, c), TimeSpan.FromMinutes(5), ct);
         if (killGuestPvmove)
         {
             await Guest.RunCheckedAsync(Shell.Script("for p in $(pgrep -x pvmove); do kill -9 \"$p\"; done"), ct);
@@ -136,18 +136,5 @@ public class PvmoveKillTests
         TestContext.Out.WriteLine($"{volumeGroup}: {watch.Elapsed.TotalSeconds:0.0} s in all; resume ran: {string.Join(" | ", resumeCommands)}\n  plan after the kill:\n{plan}\n  end state: {endState.Trim()}");
         ReliabilityFigures.Record(Fault, 1, problems.Count == 0 ? 1 : 0, 0, damaged.Count);
         return new Outcome(problems, plan, resumeCommands);
-    }
-
-    /// <summary>Non-null (pvmove's pid and the copy progress) once a pvmove runs in the guest and its LV exists.</summary>
-    private async Task<string?> MoveRunningAsync(string volumeGroup, CancellationToken ct)
-    {
-        var seen = await Guest.RunAsync(Shell.Script("pgrep -x pvmove >/dev/null || exit 0; lvs -a --noheadings -o lv_name,copy_percent -- \"$1\" | grep pvmove || true", volumeGroup), ct);
-        if (seen.StandardOutput.Trim().Length > 0)
-        {
-            return seen.StandardOutput;
-        }
-
-        await Task.Delay(100, ct);
-        return null;
     }
 }

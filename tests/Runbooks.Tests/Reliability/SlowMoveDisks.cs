@@ -94,4 +94,17 @@ internal sealed record SlowMoveDisks(string VolumeGroup, string Directory, strin
     /// <summary>The end state the runbook must reach: the source back in the VG with a data offset of at most 8 MiB, the data on the destination, no pvmove left.</summary>
     public async Task<string> EndStateAsync(ITransport guest, CancellationToken ct) =>
         (await guest.RunCheckedAsync(Shell.Script("pvs --noheadings -o pv_name,vg_name,pe_start --units m -- \"$1\"; lvs -a --noheadings -o lv_name,devices -- \"$2\"", Source, VolumeGroup), ct)).StandardOutput;
+
+    /// <summary>Non-null (the pvmove LV and its copy progress) once a pvmove process runs in the guest and its LV exists; polls gently.</summary>
+    public async Task<string?> MoveInProgressAsync(ITransport guest, CancellationToken ct)
+    {
+        var seen = await guest.RunAsync(Shell.Script("pgrep -x pvmove >/dev/null || exit 0; lvs -a --noheadings -o lv_name,copy_percent -- \"$1\" | grep pvmove || true", VolumeGroup), ct);
+        if (seen.StandardOutput.Trim().Length > 0)
+        {
+            return seen.StandardOutput;
+        }
+
+        await Task.Delay(100, ct);
+        return null;
+    }
 }

@@ -17,8 +17,12 @@ public static class LvmReads
     /// <summary>Every LV including hidden ones: an unfinished pvmove shows only here, as <c>[pvmove0]</c>.</summary>
     public static readonly Command AllLvs = Report("lvs", "lv_name,vg_name,lv_attr,copy_percent,move_pv", "-a");
 
-    /// <summary>pvmove processes on the host, pid and argv per line; exit 1 (none) is an answer.</summary>
-    public static readonly Command Pvmoves = new Command("pgrep", ["-a", "-x", "pvmove"]).WithSuccessExitCodes(0, 1).AsReadOnly();
+    /// <summary>
+    /// Processes polling a move, pid and argv per line; exit 1 (none) is an answer. Besides <c>pvmove</c> itself,
+    /// <c>vgchange -ay</c> on a VG with an unfinished move forks a background poller that renames itself
+    /// <c>(lvm2)</c> — after a reboot that poller, not a pvmove, is what finishes the move.
+    /// </summary>
+    public static readonly Command Pvmoves = new Command("pgrep", ["-a", "-f", @"^(([^ ]*/)?(lvm )?pvmove( |$)|\(lvm2\) )"]).WithSuccessExitCodes(0, 1).AsReadOnly();
 
     public static async Task<IReadOnlyList<PhysicalVolumeFacts>> PvsAsync(HostContext host, CancellationToken ct) =>
         LvmParser.ParsePvs((await host.ReadAsync(Pvs, ct).ConfigureAwait(false)).StandardOutput);

@@ -30,10 +30,10 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
 
     public string Observed =>
         $"unfinished pvmove: [{Move.Name}] in {Move.VolumeGroup} moving {Move.SourcePv}, {Move.CopyPercent:0.##}% copied; " +
-        (Running ? $"pvmove running ({string.Join("; ", RunningPvmoves)})" : "no pvmove process: interrupted");
+        (Running ? $"pvmove running ({string.Join("; ", RunningPvmoves)})" : "no pvmove or LVM poller running: interrupted");
 
     public string Note => Running
-        ? "waits for the running pvmove to end (a second one would race it), then `pvmove` finishes the move if it stopped half way"
+        ? "waits for the running pvmove or LVM poller to end (a second one would race it), then `pvmove` finishes the move if it stopped half way"
         : "resumes the interrupted move with `pvmove` rather than `pvmove --abort`: the mirror kept both copies in step, so the copy made so far is kept";
 
     /// <summary>The first unfinished move in the VG, or null when there is none.</summary>
@@ -52,7 +52,7 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
         : $"on host {host.Name}: a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Move.CopyPercent:0.##}% copied) and holds extents on other PVs; " +
           $"finish it (`pvmove`) or give it up (`pvmove --abort`) and run again";
 
-    /// <summary>Polls until no pvmove process is left on the host; a pvmove killed meanwhile is resumed by the planned <see cref="Resume"/>.</summary>
+    /// <summary>Polls until no pvmove or LVM poller is left on the host; a pvmove killed meanwhile is resumed by the planned <see cref="Resume"/>.</summary>
     public static async Task WaitForRunningAsync(HostContext host, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;

@@ -43,7 +43,7 @@ public class UnfinishedMoveTests
             "pvmove", "vgreduce -- vgm /dev/loop0", "pvremove -- /dev/loop0", "pvcreate -- /dev/loop0", "vgextend -- vgm /dev/loop0",
         }));
         Assert.That(probe.Observed, Does.Contain("pvmove running (226 pvmove --alloc anywhere"));
-        Assert.That(probe.Notes.Single(), Does.StartWith("waits for the running pvmove to end"));
+        Assert.That(probe.Notes.Single(), Does.StartWith("waits for the running pvmove or LVM poller to end"));
     }
 
     [Test]
