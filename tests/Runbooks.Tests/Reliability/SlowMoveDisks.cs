@@ -95,10 +95,13 @@ internal sealed record SlowMoveDisks(string VolumeGroup, string Directory, strin
     public async Task<string> EndStateAsync(ITransport guest, CancellationToken ct) =>
         (await guest.RunCheckedAsync(Shell.Script("pvs --noheadings -o pv_name,vg_name,pe_start --units m -- \"$1\"; lvs -a --noheadings -o lv_name,devices -- \"$2\"", Source, VolumeGroup), ct)).StandardOutput;
 
-    /// <summary>Non-null (the pvmove LV and its copy progress) once a pvmove process runs in the guest and its LV exists; polls gently.</summary>
+    /// <summary>
+    /// Non-null (the pvmove LV and its copy progress) once a pvmove process runs in the guest and has copied part
+    /// of the data — a kill then lands with extents on both PVs; polls gently.
+    /// </summary>
     public async Task<string?> MoveInProgressAsync(ITransport guest, CancellationToken ct)
     {
-        var seen = await guest.RunAsync(Shell.Script("pgrep -x pvmove >/dev/null || exit 0; lvs -a --noheadings -o lv_name,copy_percent -- \"$1\" | grep pvmove || true", VolumeGroup), ct);
+        var seen = await guest.RunAsync(Shell.Script("pgrep -x pvmove >/dev/null || exit 0; lvs -a --noheadings -o lv_name,copy_percent -- \"$1\" | awk '/pvmove/ && $2 > 0 && $2 < 100'", VolumeGroup), ct);
         if (seen.StandardOutput.Trim().Length > 0)
         {
             return seen.StandardOutput;
