@@ -1,3 +1,4 @@
+using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -6,8 +7,9 @@ namespace Runbooks.Dsl.Nouns.Lvm;
 /// <summary>
 /// A pvmove that has not finished: its hidden <c>[pvmoveN]</c> LV (attribute <c>p</c>) is still in the VG.
 /// Killing the operator's SSH session does not stop a pvmove on the host — it keeps copying and finishes on
-/// its own — but a pvmove killed itself (its session's SIGPIPE, the OOM killer, a reboot) leaves the LV behind
-/// with the kernel mirror still syncing and nobody to switch the LVs over to the new extents. While it is
+/// its own — but a pvmove killed itself (its session's SIGPIPE, the OOM killer) leaves the LV behind with the kernel
+/// mirror still syncing and nobody to switch the LVs over to the new extents; after a power cut
+/// <c>vgchange -ay</c> starts LVM's own poller on it. While it is
 /// there both PVs count the moved extents as allocated, so every plan made from <c>pvs</c> is wrong.
 /// </summary>
 /// <remarks>
@@ -26,10 +28,12 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
     /// <summary>True for the planned <see cref="Resume"/>: before it runs, a still running pvmove is waited for.</summary>
     public static bool IsResume(Command command) => command.Program == "pvmove" && command.Arguments.IsEmpty;
 
+    private string Percent => Move.CopyPercent.ToString("0.##", CultureInfo.InvariantCulture);
+
     public bool Running => RunningPvmoves.Count > 0;
 
     public string Observed =>
-        $"unfinished pvmove: [{Move.Name}] in {Move.VolumeGroup} moving {Move.SourcePv}, {Move.CopyPercent:0.##}% copied; " +
+        $"unfinished pvmove: [{Move.Name}] in {Move.VolumeGroup} moving {Move.SourcePv}, {Percent}% copied; " +
         (Running ? $"pvmove running ({string.Join("; ", RunningPvmoves)})" : "no pvmove or LVM poller running: interrupted");
 
     public string Note => Running
@@ -49,7 +53,7 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
     /// </summary>
     public string? Blocks(HostContext host, string device) => Move.SourcePv == device
         ? null
-        : $"on host {host.Name}: a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Move.CopyPercent:0.##}% copied) and holds extents on other PVs; " +
+        : $"on host {host.Name}: a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Percent}% copied) and holds extents on other PVs; " +
           $"finish it (`pvmove`) or give it up (`pvmove --abort`) and run again";
 
     /// <summary>Polls until no pvmove or LVM poller is left on the host; a pvmove killed meanwhile is resumed by the planned <see cref="Resume"/>.</summary>
