@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The reliability suite: every test in the "reliability" category (host lock, crash/resume by SIGKILL at each
-# step boundary, hostile input corpus, SSH connection lost mid-command, failing disk under a PV in the microVM)
+# step boundary, hostile input corpus, SSH connection lost mid-command, and in the microVM a failing disk under
+# a PV, a kill mid-pvmove and a power cut mid-pvmove)
 # plus the SSH host-key refusal, then one table of figures.
-# Needs root for the netns lock test and qemu for the microVM; about 2 minutes on 2 shared cores.
+# Needs root for the netns lock test and qemu for the microVM; about 8 minutes on 2 shared cores.
 # Usage: bench/reliability.sh [Release|Debug]
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -9,6 +9,9 @@ public static class GuestScripts
     public const string ProbeMarker = "RUNBOOKS-ACCEL-PROBE-OK";
     public const string Stage2Marker = "runbooks-stage2: starting sshd";
 
+    /// <summary>The 9p tag of the optional read-write host directory mounted at <c>/media</c>.</summary>
+    public const string HostMediaTag = "hostmedia";
+
     /// <summary>
     /// The host root read-only over 9p with a tmpfs overlay on top (the virtme-ng approach): the guest has
     /// every tool the host has, and nothing it writes reaches the host. <c>multidevs=remap</c> keeps inode
@@ -37,12 +40,17 @@ public static class GuestScripts
     /// LVM configuration (which runbooks may read) exactly as it is, and reaches every process a session
     /// starts (an autogrow daemon included).
     /// </summary>
-    public static string Stage2(GuestKernel kernel, string authorizedKeyFile, string hostKeyFile)
+    public static string Stage2(GuestKernel kernel, string authorizedKeyFile, string hostKeyFile, bool hostMedia = false)
     {
         var q = ShellQuote.Quote;
         var modules = kernel.ModulesDirectory == kernel.GuestModulesDirectory
             ? ""
             : $"mkdir -p {q(kernel.GuestModulesDirectory)} && mount --bind {q(kernel.ModulesDirectory)} {q(kernel.GuestModulesDirectory)}";
+        // No cache option (9p's default, cache=none): every write leaves the guest at once, so what a killed
+        // qemu takes with it is exactly what a power cut takes — the guest's own page cache — and no more.
+        var media = hostMedia
+            ? $"mkdir -p /media && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 {HostMediaTag} /media || log \"9p mount of {HostMediaTag} on /media failed\""
+            : "";
         var script = new StringBuilder($$"""
             #!/bin/sh
             export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -52,6 +60,7 @@ public static class GuestScripts
             mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/lock /run/sshd
             mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm
             {{modules}}
+            {{media}}
             mount -t tmpfs -o mode=700 tmpfs /root; mkdir -m 700 /root/.ssh
             cp {{q(authorizedKeyFile)}} /root/.ssh/authorized_keys
             for m in virtio_net loop dm_mod; do modprobe $m || log "modprobe $m failed"; done

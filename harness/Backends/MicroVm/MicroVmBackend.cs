@@ -23,8 +23,19 @@ public sealed class MicroVmBackend : IBackend
     private static readonly TimeSpan KvmProbeTimeout = TimeSpan.FromSeconds(15);
 
     private readonly ITransport _local;
+    private readonly string? _hostMedia;
 
-    public MicroVmBackend(ITransport? local = null) => _local = local ?? new LocalTransport();
+    /// <param name="local">Runs qemu, ssh-keygen and the kernel lookup on this machine.</param>
+    /// <param name="hostMedia">
+    /// A host directory shared read-write over 9p and mounted at <c>/media</c> in the guest, so that disk images
+    /// kept there outlive the VM: kill qemu, boot a new VM on the same directory, and the disks are where the
+    /// power cut left them. Null (the default) keeps <c>/media</c> an ordinary guest directory.
+    /// </param>
+    public MicroVmBackend(ITransport? local = null, string? hostMedia = null)
+    {
+        _local = local ?? new LocalTransport();
+        _hostMedia = hostMedia is null ? null : Path.GetFullPath(hostMedia);
+    }
 
     public string Name => "microvm";
 
@@ -44,6 +55,11 @@ public sealed class MicroVmBackend : IBackend
         }
 
         RequireTools();
+        if (_hostMedia is not null && !Directory.Exists(_hostMedia))
+        {
+            throw new RunbookException($"the host media directory {_hostMedia} does not exist; create it first (it is shared into the guest as /media)");
+        }
+
         var kernel = await KernelLocator.LocateAsync(_local, cancellationToken).ConfigureAwait(false);
         var initrd = Path.Combine(work, "initrd.gz");
         await System.IO.File.WriteAllBytesAsync(initrd, await Initramfs.BuildAsync(kernel, _local, work, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
@@ -56,7 +72,7 @@ public sealed class MicroVmBackend : IBackend
         }
 
         var stage2 = Path.Combine(work, "stage2.sh");
-        await System.IO.File.WriteAllTextAsync(stage2, GuestScripts.Stage2(kernel, userKey + ".pub", hostKey), cancellationToken).ConfigureAwait(false);
+        await System.IO.File.WriteAllTextAsync(stage2, GuestScripts.Stage2(kernel, userKey + ".pub", hostKey, hostMedia: _hostMedia is not null), cancellationToken).ConfigureAwait(false);
 
         var accelerator = await ChooseAcceleratorAsync(kernel, initrd, cancellationToken).ConfigureAwait(false);
         var sshPort = FreePort();
@@ -78,6 +94,7 @@ public sealed class MicroVmBackend : IBackend
             "-kernel", kernel.Vmlinuz, "-initrd", initrd,
             "-append", $"console=ttyS0 panic=-1 quiet runbooks.stage2={stage2}",
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+            .. HostMediaArguments(_hostMedia),
             "-netdev", $"user,id=n0,hostfwd=tcp:127.0.0.1:{sshPort}-:22{hostfwd}", "-device", "virtio-net-pci,netdev=n0",
         ]) { Timeout = TimeSpan.FromSeconds(60) };
 
@@ -137,6 +154,9 @@ public sealed class MicroVmBackend : IBackend
             throw new RunbookException($"the microVM backend needs {string.Join(", ", missing.Select(m => m.Path))}; install: apt-get install -y {string.Join(' ', missing.Select(m => m.Package).Distinct())}");
         }
     }
+
+    private static IEnumerable<Arg> HostMediaArguments(string? directory) =>
+        directory is null ? [] : ["-virtfs", $"local,path={directory},mount_tag={GuestScripts.HostMediaTag},security_model=none,multidevs=remap"];
 
     private static IEnumerable<Arg> AcceleratorArguments(string accelerator) =>
         accelerator == "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg,thread=multi"];

@@ -55,6 +55,18 @@ public class MicroVmPureTests
     }
 
     [Test]
+    public void Host_media_is_mounted_read_write_over_9p_at_media_only_when_asked_for()
+    {
+        var kernel = new GuestKernel("6.1.0-56-amd64", "/boot/vmlinuz-6.1.0-56-amd64", "/lib/modules/6.1.0-56-amd64", "host");
+
+        var shared = GuestScripts.Stage2(kernel, "/w/id.pub", "/w/hostkey", hostMedia: true);
+
+        Assert.That(shared, Does.Contain($"mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 {GuestScripts.HostMediaTag} /media"));
+        Assert.That(shared, Does.Not.Contain("cache="), "the guest must not cache the share: a killed qemu may lose only what a power cut loses, the guest page cache");
+        Assert.That(GuestScripts.Stage2(kernel, "/w/id.pub", "/w/hostkey"), Does.Not.Contain(GuestScripts.HostMediaTag));
+    }
+
+    [Test]
     public void The_newc_archive_has_aligned_headers_and_a_trailer()
     {
         var cpio = new NewcArchive().Directory("bin").File("init", "#!/bin/sh\n"u8.ToArray(), executable: true).ToCpio();

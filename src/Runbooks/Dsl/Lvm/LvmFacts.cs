@@ -39,3 +39,9 @@ public sealed record PhysicalExtentRange(string Device, long First, long Last)
 
     public override string ToString() => $"{Device}:{First}-{Last}";
 }
+
+/// <summary>
+/// A pvmove not yet finished, from <c>lvs -a</c>: the hidden LV (<c>pvmove0</c>, shown as <c>[pvmove0]</c>,
+/// attribute <c>p</c>), the PV being emptied and how much of the copy the kernel mirror has made.
+/// </summary>
+public sealed record MoveInProgressFacts(string Name, string VolumeGroup, string SourcePv, double CopyPercent);

@@ -53,6 +53,14 @@ public static class LvmParser
             Number(r, "seg_size_pe"),
             ParseRanges(Text(r, "seg_pe_ranges")))).ToList();
 
+    /// <summary>The pvmove LVs of an <c>lvs -a</c> report: attribute <c>p</c>, name without LVM's brackets for hidden LVs.</summary>
+    public static IReadOnlyList<MoveInProgressFacts> ParseMoves(string json) =>
+        Rows(json, "lv").Where(r => Text(r, "lv_attr").StartsWith('p')).Select(r => new MoveInProgressFacts(
+            Text(r, "lv_name").Trim('[', ']'),
+            Text(r, "vg_name"),
+            Text(r, "move_pv"),
+            double.TryParse(Text(r, "copy_percent"), NumberStyles.Float, CultureInfo.InvariantCulture, out var copied) ? copied : 0)).ToList();
+
     /// <summary>Parses <c>seg_pe_ranges</c>: space-separated <c>/dev/loop1:0-12</c> entries.</summary>
     public static IReadOnlyList<PhysicalExtentRange> ParseRanges(string ranges) =>
         ranges.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(entry =>

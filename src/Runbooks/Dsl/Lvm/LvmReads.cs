@@ -14,6 +14,16 @@ public static class LvmReads
 
     public static readonly Command Segments = Report("lvs", "lv_name,vg_name,seg_start_pe,seg_size_pe,seg_pe_ranges", "--segments");
 
+    /// <summary>Every LV including hidden ones: an unfinished pvmove shows only here, as <c>[pvmove0]</c>.</summary>
+    public static readonly Command AllLvs = Report("lvs", "lv_name,vg_name,lv_attr,copy_percent,move_pv", "-a");
+
+    /// <summary>
+    /// Processes polling a move, pid and argv per line; exit 1 (none) is an answer. Besides <c>pvmove</c> itself,
+    /// <c>vgchange -ay</c> on a VG with an unfinished move forks a background poller that renames itself
+    /// <c>(lvm2)</c> — after a reboot that poller, not a pvmove, is what finishes the move.
+    /// </summary>
+    public static readonly Command Pvmoves = new Command("pgrep", ["-a", "-f", @"^(([^ ]*/)?(lvm )?pvmove( |$)|\(lvm2\) )"]).WithSuccessExitCodes(0, 1).AsReadOnly();
+
     public static async Task<IReadOnlyList<PhysicalVolumeFacts>> PvsAsync(HostContext host, CancellationToken ct) =>
         LvmParser.ParsePvs((await host.ReadAsync(Pvs, ct).ConfigureAwait(false)).StandardOutput);
 
@@ -25,6 +35,13 @@ public static class LvmReads
 
     public static async Task<IReadOnlyList<LogicalVolumeSegment>> SegmentsAsync(HostContext host, CancellationToken ct) =>
         LvmParser.ParseSegments((await host.ReadAsync(Segments, ct).ConfigureAwait(false)).StandardOutput);
+
+    public static async Task<IReadOnlyList<MoveInProgressFacts>> MovesAsync(HostContext host, CancellationToken ct) =>
+        LvmParser.ParseMoves((await host.ReadAsync(AllLvs, ct).ConfigureAwait(false)).StandardOutput);
+
+    public static async Task<IReadOnlyList<string>> RunningPvmovesAsync(HostContext host, CancellationToken ct) =>
+        (await host.ReadAsync(Pvmoves, ct).ConfigureAwait(false)).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 
     /// <summary>The device's size in bytes from the kernel, or null when the device does not exist.</summary>
     public static async Task<long?> DeviceSizeAsync(HostContext host, string device, CancellationToken ct)

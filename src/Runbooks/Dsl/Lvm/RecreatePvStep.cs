@@ -60,7 +60,20 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         }
 
         var commands = new List<Command>();
-        if (pv.AllocatedExtents > 0)
+        var notes = new List<string>();
+        if (await UnfinishedMove.FindAsync(host, volumeGroup, cancellationToken).ConfigureAwait(false) is { } move)
+        {
+            // Finishing the move is the evacuation; its extents on both PVs make any fresh plan wrong.
+            if (move.Blocks(host, device) is { } why)
+            {
+                return StepProbe.Blocked(move.Observed, why);
+            }
+
+            observed = $"{observed}; {move.Observed}";
+            commands.Add(UnfinishedMove.Resume(moveTimeout));
+            notes.Add(move.Note);
+        }
+        else if (pv.AllocatedExtents > 0)
         {
             var plan = EvacuateStep.Plan(host, pv, pvs);
             if (plan.Reason is { } reason)
@@ -72,13 +85,18 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         }
 
         commands.AddRange([LvmReads.Change("vgreduce", "--", volumeGroup, device), pvremove, pvcreate, vgextend]);
-        return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(observed, commands), cancellationToken).ConfigureAwait(false);
+        return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(observed, commands) with { Notes = notes }, cancellationToken).ConfigureAwait(false);
     }
 
     public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
     {
         foreach (var command in probe.Commands)
         {
+            if (UnfinishedMove.IsResume(command))
+            {
+                await UnfinishedMove.WaitForRunningAsync(host, moveTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
             if (command.Program is "vgreduce" or "pvremove")
             {
                 // The destructive stages run only on fresh proof that nothing lives on the PV any more.

@@ -133,6 +133,7 @@ public class LvmStepTests
             .On(LvmReads.Pvs, Fixture.Read($"lvm/pvs-{state}.json"))
             .On(LvmReads.Vgs, Fixture.Read($"lvm/vgs-{(state is "loop1-outside-vg" ? "loop1-evacuated" : state)}.json"))
             .On(LvmReads.Lvs, Fixture.Read("lvm/lvs-rebuilt.json"))
+            .On(LvmReads.AllLvs, Fixture.Read("lvm/lvs-all-no-move.json"))
             .On("blkid -p -o export -- /dev/loop3", Fixture.Read("lvm/blkid-blank.txt"), exit: 2)
             .On("blkid -p -o export -- /dev/loop4", Fixture.Read("lvm/blkid-ext4.txt"))
             .On("blockdev --getsize64 /dev/loop9", "", exit: 1, stderr: "blockdev: cannot open /dev/loop9: No such file or directory")

@@ -1,0 +1,80 @@
+using System.Globalization;
+using Runbooks.Commands;
+using Runbooks.Engine;
+
+namespace Runbooks.Dsl.Nouns.Lvm;
+
+/// <summary>
+/// A pvmove that has not finished: its hidden <c>[pvmoveN]</c> LV (attribute <c>p</c>) is still in the VG.
+/// Killing the operator's SSH session does not stop a pvmove on the host — it keeps copying and finishes on
+/// its own — but a pvmove killed itself (its session's SIGPIPE, the OOM killer) leaves the LV behind with the kernel
+/// mirror still syncing and nobody to switch the LVs over to the new extents; after a power cut
+/// <c>vgchange -ay</c> starts LVM's own poller on it. While it is
+/// there both PVs count the moved extents as allocated, so every plan made from <c>pvs</c> is wrong.
+/// </summary>
+/// <remarks>
+/// What an SRE wants, and what the steps do: a pvmove still running is waited for — starting a second one
+/// races it for the same metadata. An interrupted one is resumed with <c>pvmove</c> (no arguments), not
+/// aborted with <c>pvmove --abort</c>: the mirror kept source and destination in step, so resuming is safe,
+/// keeps the copy already made and finishes exactly the move the runbook asked for, whereas aborting throws
+/// the copy away and the same move must start again from zero. Abort stays a person's call for a failing
+/// destination, which the failing-disk guard refuses to write to anyway.
+/// </remarks>
+internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<string> RunningPvmoves)
+{
+    /// <summary>Resumes every interrupted move; exits 0 at once when none is left.</summary>
+    public static Command Resume(TimeSpan timeout) => LvmReads.Change("pvmove").WithTimeout(timeout);
+
+    /// <summary>True for the planned <see cref="Resume"/>: before it runs, a still running pvmove is waited for.</summary>
+    public static bool IsResume(Command command) => command.Program == "pvmove" && command.Arguments.IsEmpty;
+
+    private string Percent => Move.CopyPercent.ToString("0.##", CultureInfo.InvariantCulture);
+
+    public bool Running => RunningPvmoves.Count > 0;
+
+    public string Observed =>
+        $"unfinished pvmove: [{Move.Name}] in {Move.VolumeGroup} moving {Move.SourcePv}, {Percent}% copied; " +
+        (Running ? $"pvmove running ({string.Join("; ", RunningPvmoves)})" : "no pvmove or LVM poller running: interrupted");
+
+    public string Note => Running
+        ? "waits for the running pvmove or LVM poller to end (a second one would race it), then `pvmove` finishes the move if it stopped half way"
+        : "resumes the interrupted move with `pvmove` rather than `pvmove --abort`: the mirror kept both copies in step, so the copy made so far is kept";
+
+    /// <summary>The first unfinished move in the VG, or null when there is none.</summary>
+    public static async Task<UnfinishedMove?> FindAsync(HostContext host, string volumeGroup, CancellationToken ct)
+    {
+        var move = (await LvmReads.MovesAsync(host, ct).ConfigureAwait(false)).FirstOrDefault(m => m.VolumeGroup == volumeGroup);
+        return move is null ? null : new UnfinishedMove(move, await LvmReads.RunningPvmovesAsync(host, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Why the step cannot plan around this move, or null when finishing it is the step's own evacuation
+    /// (its source is <paramref name="device"/>).
+    /// </summary>
+    public string? Blocks(HostContext host, string device) => Move.SourcePv == device
+        ? null
+        : $"on host {host.Name}: a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Percent}% copied) and holds extents on other PVs; " +
+          $"finish it (`pvmove`) or give it up (`pvmove --abort`) and run again";
+
+    /// <summary>Polls until no pvmove or LVM poller is left on the host; a pvmove killed meanwhile is resumed by the planned <see cref="Resume"/>.</summary>
+    public static async Task WaitForRunningAsync(HostContext host, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            host.InvalidateFacts();
+            var running = await LvmReads.RunningPvmovesAsync(host, ct).ConfigureAwait(false);
+            if (running.Count == 0)
+            {
+                return;
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new RunbookException($"on host {host.Name}: pvmove still running after {timeout.TotalMinutes:0} min ({string.Join("; ", running)}); nothing else was changed. Run again later: the step waits for it again");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
+        }
+    }
+}
