@@ -48,6 +48,11 @@ public sealed class TalusScenario : Scenario
 
         // The incident: db stopped (its dependants keep running on a dead connection), master wedged.
         await on.RunCheckedAsync(new Command("sv", ["down", "/etc/service/db"]), cancellationToken);
+        // "down:" only once db's finish script has logged its exit: a break that returns earlier lets that
+        // line land after a test has taken its "nothing was signalled" snapshot of the event log.
+        await on.RunCheckedAsync(Shell.Script(
+            "i=0; until sv status \"$1\" | grep -q '^down:'; do i=$((i + 1)); if [ \"$i\" -gt 150 ]; then echo \"$1 not down within 15 s: $(sv status \"$1\")\" >&2; exit 1; fi; sleep 0.1; done",
+            "/etc/service/db"), cancellationToken);
         await on.RunCheckedAsync(new Command("sv", ["1", "/etc/service/master"]), cancellationToken);
         await WaitAsync(host, "db down and master wedged", TimeSpan.FromSeconds(15),
             [Dsl.Probe.Tcp("127.0.0.1", TalusServices.Named("db").Port, Dsl.TcpOutcome.Refused), Dsl.Probe.Tcp("127.0.0.1", TalusServices.Named("master").Port, Dsl.TcpOutcome.Refused)],
