@@ -12,7 +12,7 @@ STATE=$(pwd)/.runbook/harness/bench-storage
 TOOL=artifacts/bench/tool/runbook
 [ -x "$TOOL" ] || dotnet publish src/Runbooks.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o artifacts/bench/tool --nologo -v q >/dev/null
 export RUNBOOK_CACHE_DIR=$(pwd)/artifacts/bench/cache RUNBOOK_SCALE=$SCALE NO_COLOR=1
-RESULTS=$OUT/results.tsv
+RESULTS=$OUT/results.tsv; : > "$RESULTS"
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 
@@ -47,6 +47,7 @@ bench_runbooks() {
   up; host="ssh://root@127.0.0.1:$PORT"
   t0=$(now); "$TOOL" plan runbooks/storage-recovery.csx --host "$host" --format json > "$OUT/rb-plan-broken-$i.json" || true; t1=$(now)
   printf 'runbooks\t%s\tplan-broken\t%s\t%s\n' "$i" "$(secs "$t0" "$t1")" "$(planned_steps "$OUT/rb-plan-broken-$i.json")" >> "$RESULTS"
+  rm -f "$OUT/rb-run-$i.jsonl" "$OUT/rb-rerun-$i.jsonl"  # --journal appends; a repeat must not count the last one's steps
   t0=$(now); "$TOOL" run runbooks/storage-recovery.csx --host "$host" --journal "$OUT/rb-run-$i.jsonl" > "$OUT/rb-run-$i.log"; t1=$(now)
   printf 'runbooks\t%s\tconverge\t%s\t%s\n' "$i" "$(secs "$t0" "$t1")" "$(changed_steps "$OUT/rb-run-$i.jsonl")" >> "$RESULTS"
   t0=$(now); "$TOOL" run runbooks/storage-recovery.csx --host "$host" --journal "$OUT/rb-rerun-$i.jsonl" > "$OUT/rb-rerun-$i.log"; t1=$(now)
