@@ -75,16 +75,7 @@ public sealed class SshTransport : ITransport
         {
             using var ssh = client.CreateCommand(RemoteCommandText(command), Encoding.UTF8);
             var execution = ssh.ExecuteAsync(timeout.Token);
-            // Always close stdin: a remote tool that reads it would otherwise wait forever.
-            await using (var input = ssh.CreateInputStream())
-            {
-                if (command.Stdin is { } stdin)
-                {
-                    var bytes = Encoding.UTF8.GetBytes(stdin.Reveal());
-                    await input.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
-                }
-            }
-
+            await FeedStdinAsync(ssh, command, timeout.Token).ConfigureAwait(false);
             await execution.ConfigureAwait(false);
             if (ssh.ExitStatus is not { } exit)
             {
@@ -109,6 +100,33 @@ public sealed class SshTransport : ITransport
         {
             DropClient();
             throw ConnectionLost(command, ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// Writes the command's stdin, if any, then closes it: a remote tool that reads stdin would otherwise
+    /// wait forever. A quick command (`true`) can end and close its channel before we get here; SSH.NET then
+    /// refuses to open the input stream, and there is nothing left to feed or close.
+    /// </summary>
+    private static async Task FeedStdinAsync(SshCommand ssh, Command command, CancellationToken cancellationToken)
+    {
+        Stream input;
+        try
+        {
+            input = ssh.CreateInputStream();
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+
+        await using (input.ConfigureAwait(false))
+        {
+            if (command.Stdin is { } stdin)
+            {
+                var bytes = Encoding.UTF8.GetBytes(stdin.Reveal());
+                await input.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
