@@ -37,6 +37,9 @@ public sealed record MicroVmState(
             ?? throw new RunbookException($"{path} is empty or corrupt; kill the qemu process by hand (pgrep -a qemu) and remove the directory");
     }
 
+    /// <summary>The guest as a <c>--host</c> address (with RUNBOOK_SSH_KEY and RUNBOOK_KNOWN_HOSTS set to this state's files).</summary>
+    public string SshUri => $"ssh://root@127.0.0.1:{SshPort}";
+
     /// <summary>The host port that reaches <paramref name="guestPort"/> in the VM (qemu user-mode hostfwd).</summary>
     public int HostPortFor(int guestPort) =>
         ForwardedPorts.TryGetValue(guestPort, out var port)

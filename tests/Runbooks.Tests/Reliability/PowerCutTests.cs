@@ -138,7 +138,7 @@ public class PowerCutTests
 
     private static ITransport Guest(IHarnessEnvironment vm) => vm.Inventory.Context(Inventory.DefaultHost).Transport;
 
-    private static string HostUri(IHarnessEnvironment vm) => $"ssh://root@127.0.0.1:{((MicroVmEnvironment)vm).State.SshPort}";
+    private static string HostUri(IHarnessEnvironment vm) => ((MicroVmEnvironment)vm).State.SshUri;
 
     private async Task<IHarnessEnvironment> BootAsync(string name, string media, CancellationToken ct)
     {

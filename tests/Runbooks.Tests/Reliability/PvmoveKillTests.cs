@@ -27,7 +27,7 @@ public class PvmoveKillTests
 
     private MicroVmState State => ((MicroVmEnvironment)_vm!).State;
 
-    private string HostUri => $"ssh://root@127.0.0.1:{State.SshPort}";
+    private string HostUri => State.SshUri;
 
     [OneTimeSetUp]
     public async Task BootVm()
