@@ -82,9 +82,17 @@ public sealed class NewcArchive
 /// <summary>The initramfs of the microVM: static busybox, the modules that mount the root, and <see cref="GuestScripts.Init"/>.</summary>
 public static class Initramfs
 {
-    /// <summary>Loaded in this order by the init: the 9p root over virtio, then the overlay on top.</summary>
+    /// <summary>
+    /// What the init needs to mount the root: the virtio PCI transport (a module on Debian 12's 6.1), the 9p
+    /// root over virtio, then the overlay on top. Each comes with the dependencies modules.dep names.
+    /// </summary>
     internal static readonly string[] RootModules =
-        ["fs/netfs/netfs", "net/9p/9pnet", "net/9p/9pnet_virtio", "fs/9p/9p", "fs/overlayfs/overlay"];
+        ["drivers/virtio/virtio_pci", "net/9p/9pnet_virtio", "fs/9p/9p", "fs/overlayfs/overlay"];
+
+    /// <summary>Without a modules.dep (a tree never passed through depmod): the order that fits kernels 6.1 to 6.12.</summary>
+    internal static readonly string[] FallbackOrder =
+        ["drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci_modern_dev",
+         "drivers/virtio/virtio_pci", "fs/netfs/netfs", "fs/fscache/fscache", "net/9p/9pnet", "net/9p/9pnet_virtio", "fs/9p/9p", "fs/overlayfs/overlay"];
 
     public static async Task<byte[]> BuildAsync(GuestKernel kernel, ITransport local, string scratchDirectory, CancellationToken cancellationToken)
     {
@@ -94,6 +102,7 @@ public static class Initramfs
             throw new RunbookException($"{busybox} is missing; the microVM's initramfs needs a static busybox: apt-get install busybox-static");
         }
 
+        var modules = await LoadOrderAsync(kernel, cancellationToken).ConfigureAwait(false);
         var archive = new NewcArchive();
         foreach (var dir in new[] { "bin", "proc", "sys", "dev", "lower", "upper", "newroot", "mod" })
         {
@@ -101,26 +110,31 @@ public static class Initramfs
         }
 
         archive.File("bin/busybox", await System.IO.File.ReadAllBytesAsync(busybox, cancellationToken).ConfigureAwait(false), executable: true);
-        archive.File("init", Encoding.ASCII.GetBytes(GuestScripts.Init(RootModules.Select(Path.GetFileName)!)), executable: true);
-        foreach (var module in RootModules)
+        archive.File("init", Encoding.ASCII.GetBytes(GuestScripts.Init(modules.Select(Path.GetFileName)!)), executable: true);
+        foreach (var module in modules)
         {
-            var name = Path.GetFileName(module);
-            // Older kernels build netfs into 9p; a missing optional module is fine, a missing 9p is not.
-            var file = KernelLocator.ModuleFile(kernel.ModulesDirectory, module);
-            if (file is null)
-            {
-                if (module != "fs/netfs/netfs")
-                {
-                    throw new RunbookException($"kernel {kernel.Release} has no {module} module under {kernel.ModulesDirectory}; use a non-cloud Debian kernel (linux-image-amd64)");
-                }
-
-                continue;
-            }
-
-            archive.File($"mod/{name}.ko", await DecompressAsync(file, local, scratchDirectory, cancellationToken).ConfigureAwait(false));
+            archive.File($"mod/{Path.GetFileName(module)}.ko", await DecompressAsync(KernelLocator.ModuleFile(kernel.ModulesDirectory, module)!, local, scratchDirectory, cancellationToken).ConfigureAwait(false));
         }
 
         return archive.ToGzip();
+    }
+
+    /// <summary>The modules to insmod, in order; fails naming the kernel when 9p is neither a module nor built in.</summary>
+    private static async Task<IReadOnlyList<string>> LoadOrderAsync(GuestKernel kernel, CancellationToken cancellationToken)
+    {
+        var depFile = Path.Combine(kernel.ModulesDirectory, "modules.dep");
+        var order = System.IO.File.Exists(depFile)
+            ? ModuleOrder.Resolve(await System.IO.File.ReadAllTextAsync(depFile, cancellationToken).ConfigureAwait(false), RootModules)
+            : FallbackOrder;
+        var present = order.Where(m => KernelLocator.ModuleFile(kernel.ModulesDirectory, m) is not null).ToList();
+        var builtin = Path.Combine(kernel.ModulesDirectory, "modules.builtin");
+        var builtIn = System.IO.File.Exists(builtin) && (await System.IO.File.ReadAllTextAsync(builtin, cancellationToken).ConfigureAwait(false)).Contains("kernel/fs/9p/9p.ko", StringComparison.Ordinal);
+        if (!builtIn && !present.Contains("fs/9p/9p"))
+        {
+            throw new RunbookException($"kernel {kernel.Release} has no fs/9p/9p module under {kernel.ModulesDirectory}; use a non-cloud Debian kernel (linux-image-amd64)");
+        }
+
+        return present;
     }
 
     // busybox insmod reads only plain .ko files.

@@ -11,7 +11,7 @@ internal static class PlanRenderer
 
     public static string Render(RunSummary plan, string format) => format switch
     {
-        "json" => JsonSerializer.Serialize(new { hosts = ByHost(plan).Select(h => new { host = h.Key, targets = h.ToList() }), pendingChanges = plan.PendingChanges }, Json) + "\n",
+        "json" => JsonSerializer.Serialize(new { hosts = ByHost(plan).Select(h => new { host = h.Key, address = plan.HostAddresses.GetValueOrDefault(h.Key, h.Key), targets = h.ToList() }), pendingChanges = plan.PendingChanges }, Json) + "\n",
         "markdown" => Markdown(plan),
         _ => Text(plan),
     };
@@ -23,7 +23,7 @@ internal static class PlanRenderer
         var text = new StringBuilder();
         foreach (var host in ByHost(plan))
         {
-            text.AppendLine($"host {host.Key}");
+            text.AppendLine($"host {plan.DescribeHost(host.Key)}");
             foreach (var target in host)
             {
                 text.AppendLine($"  target {target.Name}{(target.Error is null ? "" : $" — {target.Error}")}");
@@ -77,7 +77,7 @@ internal static class PlanRenderer
         var text = new StringBuilder().AppendLine("## Plan").AppendLine();
         foreach (var host in ByHost(plan))
         {
-            text.AppendLine($"### Host `{host.Key}`").AppendLine().AppendLine("| target | step | decision | commands |").AppendLine("|---|---|---|---|");
+            text.AppendLine($"### Host `{plan.DescribeHost(host.Key)}`").AppendLine().AppendLine("| target | step | decision | commands |").AppendLine("|---|---|---|---|");
             foreach (var target in host)
             {
                 foreach (var step in target.Steps)

@@ -23,6 +23,9 @@ public sealed class Inventory : IAsyncDisposable
 
     public bool Contains(string name) => _transports.ContainsKey(name);
 
+    /// <summary>Where the named host is reached: <c>local</c>, <c>root@host:22</c>, the namespace's name.</summary>
+    public string Address(string name) => _transports.TryGetValue(name, out var transport) ? transport.Name : name;
+
     public static Inventory Local() => new Inventory().Add(DefaultHost, new LocalTransport());
 
     internal void Bind(IRunObserver observer, bool planOnly)

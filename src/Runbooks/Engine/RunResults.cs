@@ -74,6 +74,16 @@ public sealed record RunSummary(RunMode Mode, IReadOnlyList<TargetResult> Target
 {
     public bool Succeeded => Targets.All(t => t.Ok);
 
+    /// <summary>
+    /// Where each host of the run was reached, by inventory name: <c>local</c> may point at
+    /// <c>root@10.0.0.5:22</c> when <c>--host</c> moved the default host, and a plan must say so.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> HostAddresses { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The host's inventory name, with its address when that says something more.</summary>
+    public string DescribeHost(string host) =>
+        HostAddresses.TryGetValue(host, out var address) && address != host ? $"{host} ({address})" : host;
+
     /// <summary>Plan mode: the steps that would change something.</summary>
     public int PendingChanges => Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.WillChange));
 }

@@ -79,7 +79,10 @@ public sealed class Runner
         }
 
         var all = await Task.WhenAll(order.Select(t => results[t.Name])).ConfigureAwait(false);
-        var summary = new RunSummary(request.Mode, all, clock.Elapsed);
+        var summary = new RunSummary(request.Mode, all, clock.Elapsed)
+        {
+            HostAddresses = order.Select(t => t.Host).Distinct(StringComparer.Ordinal).ToDictionary(h => h, _inventory.Address, StringComparer.Ordinal),
+        };
         _observer.RunEnded(summary);
         return summary;
     }

@@ -84,4 +84,33 @@ public class MicroVmPureTests
     [Test]
     public void Archive_names_cannot_escape() =>
         Assert.Throws<ArgumentException>(() => new NewcArchive().File("../etc/passwd", []));
+
+    [Test]
+    public void Root_modules_come_with_their_dependencies_first_as_debian_12_modules_dep_names_them()
+    {
+        var modulesDep = System.IO.File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "kernel", "modules.dep-6.1.0-57-amd64"));
+
+        var order = ModuleOrder.Resolve(modulesDep, ["drivers/virtio/virtio_pci", "net/9p/9pnet_virtio", "fs/9p/9p", "fs/overlayfs/overlay"]).ToList();
+
+        Assert.That(order, Is.Unique);
+        Assert.That(order, Is.SupersetOf(new[] { "drivers/virtio/virtio_ring", "drivers/virtio/virtio", "fs/fscache/fscache", "fs/netfs/netfs", "net/9p/9pnet" }),
+            "6.1 has these as modules; without them insmod of 9pnet_virtio and 9p fails with 'unknown symbol'");
+        Assert.That(order[^1], Is.EqualTo("fs/overlayfs/overlay"));
+        var dependencies = ModuleOrder.Parse(modulesDep);
+        foreach (var (module, index) in order.Select((m, i) => (m, i)))
+        {
+            Assert.That(dependencies[module].Select(d => order.IndexOf(d)), Has.All.InRange(0, index - 1), $"{module} is loaded before one of its dependencies");
+        }
+    }
+
+    [Test]
+    public void A_module_the_kernel_builds_in_is_simply_not_loaded()
+    {
+        // A newer kernel with virtio built in lists no virtio modules at all.
+        const string modulesDep = "kernel/net/9p/9pnet.ko.xz:\nkernel/net/9p/9pnet_virtio.ko.xz: kernel/net/9p/9pnet.ko.xz\nkernel/fs/9p/9p.ko.xz: kernel/net/9p/9pnet.ko.xz\n";
+
+        var order = ModuleOrder.Resolve(modulesDep, ["drivers/virtio/virtio_pci", "net/9p/9pnet_virtio", "fs/9p/9p"]);
+
+        Assert.That(order, Is.EqualTo(new[] { "net/9p/9pnet", "net/9p/9pnet_virtio", "fs/9p/9p" }));
+    }
 }
