@@ -5,9 +5,9 @@ using Runbooks.Transport;
 namespace Runbooks.Engine;
 
 /// <summary>
-/// A host as steps see it: read-only facts (cached for one probe round — until a command is applied or a
-/// check or poll asks for fresh ones — so <c>pvs</c> asked by five
-/// questions runs once) and applied commands (journaled; they end the round). Other hosts of the
+/// A host as steps see it: read-only facts (cached for one probe round — until a command is applied on any
+/// host of the run, or a poll asks for fresh ones — so <c>pvs</c> asked by five questions, steps and checks
+/// runs once) and applied commands (journaled; they end the round). Other hosts of the
 /// inventory are reachable by name so a fact read on one can feed a step on another.
 /// </summary>
 public sealed class HostContext
@@ -55,6 +55,35 @@ public sealed class HostContext
         return _facts.GetOrAdd(command, c => ReadUncachedAsync(c, cancellationToken));
     }
 
+    /// <summary>The read of one file, as a step asks for it alone: <c>cat -- PATH</c>.</summary>
+    public static Command FileRead(string path) => new Command("cat", ["--", path]).AsReadOnly();
+
+    /// <summary>
+    /// Reads several files in one round trip and files each answer in the probe round under
+    /// <see cref="FileRead"/>, so the step's own <c>TryReadAsync(FileRead(path))</c> then costs nothing.
+    /// Over SSH to a slow host every command is a channel, an exec and a shell (0.2–0.3 s under emulation);
+    /// a probe that looks at four files should pay for one. Files already read this round are not read again.
+    /// </summary>
+    public async Task PrefetchFilesAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
+    {
+        var wanted = paths.Distinct(StringComparer.Ordinal).Where(p => !_facts.ContainsKey(FileRead(p))).ToList();
+        if (wanted.Count < 2)
+        {
+            return;
+        }
+
+        var batch = await TryReadAsync(FileBatch.Command(wanted), cancellationToken).ConfigureAwait(false);
+        if (batch.ExitCode != 0)
+        {
+            return;  // each file is then read on its own, with its own error
+        }
+
+        foreach (var (path, result) in FileBatch.Split(wanted, batch))
+        {
+            _facts.TryAdd(FileRead(path), Task.FromResult(result));
+        }
+    }
+
     /// <summary>Runs a changing command; fails on a non-success exit code. Ends the probe round.</summary>
     public async Task<CommandResult> ApplyAsync(Command command, CancellationToken cancellationToken)
     {
@@ -63,7 +92,7 @@ public sealed class HostContext
             throw new InvalidOperationException($"plan is read-only but a step tried to run `{command.Render()}`");
         }
 
-        InvalidateFacts();
+        _inventory.InvalidateFacts();
         try
         {
             var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
@@ -77,11 +106,12 @@ public sealed class HostContext
         }
         finally
         {
-            InvalidateFacts();
+            // Every host's: a firewall flushed or an endpoint set here changes what the other side sees.
+            _inventory.InvalidateFacts();
         }
     }
 
-    /// <summary>Forgets cached facts: called after every applied command and at each step boundary.</summary>
+    /// <summary>Forgets this host's cached facts: the engine does it after every applied command (on every host); a step or check that polls does it before each look.</summary>
     public void InvalidateFacts() => _facts.Clear();
 
     private async Task<CommandResult> ReadUncachedAsync(Command command, CancellationToken cancellationToken)

@@ -35,6 +35,18 @@ public sealed class Inventory : IAsyncDisposable
         _contexts.Clear();
     }
 
+    /// <summary>Ends the probe round on every host of the run.</summary>
+    internal void InvalidateFacts()
+    {
+        lock (_contexts)
+        {
+            foreach (var context in _contexts.Values)
+            {
+                context.InvalidateFacts();
+            }
+        }
+    }
+
     public HostContext Context(string name)
     {
         lock (_contexts)

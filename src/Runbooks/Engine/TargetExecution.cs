@@ -50,8 +50,8 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         observer.StepStarted(target, index, step);
         var clock = Stopwatch.StartNew();
         // No InvalidateFacts here: facts only go stale when a command is applied (HostContext.ApplyAsync
-        // clears them, and so does the verify below), so consecutive probes with nothing applied between
-        // them share one round — a plan of the storage runbook reads pvs once instead of once per PV step.
+        // clears them on every host), so consecutive probes with nothing applied between them share one
+        // round — a plan of the storage runbook reads pvs once instead of once per PV step.
         StepProbe? before = null;
         try
         {
@@ -71,8 +71,10 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
                     return Result(StepOutcome.WillChange);
             }
 
+            // No InvalidateFacts after applying either: every applied command already ended the round, so what
+            // is cached now was read after the last change — a step that polled in ApplyAsync until its
+            // postcondition held has already read exactly what the verify needs.
             await step.ApplyAsync(host, before, cancellationToken).ConfigureAwait(false);
-            host.InvalidateFacts();
             if (!step.HasPostcondition)
             {
                 return Result(StepOutcome.Changed, "(no postcondition to verify)");
@@ -99,9 +101,10 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
     private async Task<List<string>> EvaluateAsync(string kind, IReadOnlyList<Check> checks, CancellationToken cancellationToken)
     {
         var failing = new List<string>();
+        // Checks share the probe round too: a target's Ensures right after its last step reads the same vgs
+        // the step's verify just read, and nothing changed in between (a check that polls invalidates itself).
         foreach (var check in checks)
         {
-            host.InvalidateFacts();
             var result = await check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
             var outcome = new CheckOutcome(kind, check.Description, result.Holds, result.Observed);
             _checks.Add(outcome);

@@ -42,7 +42,50 @@ public class FactCacheTests
         Assert.That(transport.Ran.Select(c => c.Program), Is.EqualTo(new[] { "report", "fix", "report" }));
     }
 
-    private sealed class ReportStep(string name, bool satisfied = false) : Step
+    [Test]
+    public async Task A_target_ensures_right_after_its_steps_shares_the_verify_read()
+    {
+        var transport = new ScriptedTransport().On("report", stdout: "{}").On("fix");
+        await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
+        var ensures = new Check("report readable", async (h, ct) => CheckResult.From((await h.TryReadAsync(Report, ct)).ExitCode == 0));
+        var target = new Target("t", "", [], [new ReportStep("a")]).Ensures(ensures);
+
+        var summary = await new Runner(new TargetGraph([target]), inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), CancellationToken.None);
+
+        Assert.That(summary.Succeeded, Is.True);
+        Assert.That(transport.Ran.Select(c => c.Program), Is.EqualTo(new[] { "report", "fix", "report" }), "the ensures read the report the verify had just read");
+    }
+
+    [Test]
+    public async Task A_step_that_polled_its_postcondition_while_applying_is_verified_from_that_poll()
+    {
+        var transport = new ScriptedTransport().On("report", stdout: "{}").On("fix");
+        await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
+        var target = new Target("t", "", [], [new ReportStep("a", pollAfterFix: true)]);
+
+        var summary = await new Runner(new TargetGraph([target]), inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), CancellationToken.None);
+
+        Assert.That(summary.Targets[0].Steps[0].Outcome, Is.EqualTo(StepOutcome.Changed));
+        Assert.That(transport.Ran.Select(c => c.Program), Is.EqualTo(new[] { "report", "fix", "report" }));
+    }
+
+    [Test]
+    public async Task A_command_applied_on_one_host_makes_the_other_host_read_again()
+    {
+        var server = new ScriptedTransport().On("report", stdout: "{}");
+        var client = new ScriptedTransport().On("report", stdout: "{}").On("fix");
+        await using var inventory = new Inventory().Add("server", server).Add("client", client);
+        var serverSees = new Check("server report", async (h, ct) => CheckResult.From((await h.TryReadAsync(Report, ct)).ExitCode == 0));
+        var first = new Target("look", "", [], [new ReportStep("server-look", satisfied: true)]).On("server");
+        var fix = new Target("fix", "", ["look"], [new ReportStep("client-fix")]).On("client");
+        var after = new Target("after", "", ["fix"], []).On("server").Ensures(serverSees);
+
+        await new Runner(new TargetGraph([first, fix, after]), inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), CancellationToken.None);
+
+        Assert.That(server.Ran.Count(c => c.Program == "report"), Is.EqualTo(2), "a change on the client may change what the server sees");
+    }
+
+    private sealed class ReportStep(string name, bool satisfied = false, bool pollAfterFix = false) : Step
     {
         private bool _fixed = satisfied;
 
@@ -58,6 +101,10 @@ public class FactCacheTests
         {
             await base.ApplyAsync(host, probe, cancellationToken);
             _fixed = true;
+            if (pollAfterFix)
+            {
+                await ProbeAsync(host, cancellationToken);
+            }
         }
     }
 }

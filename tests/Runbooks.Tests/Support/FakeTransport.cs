@@ -51,20 +51,31 @@ public sealed class FakeTransport(string name = "fake") : ITransport
     public Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken)
     {
         Ran.Add(command);
+        if (FileBatch.PathsOf(command) is { } paths)
+        {
+            // A batch of file reads is answered from each file's own answer, as the host would.
+            return Task.FromResult(Result(0, FileBatch.Join(paths.Select(p => Answer(new Command("cat", ["--", p]).AsReadOnly()))), ""));
+        }
+
+        return Task.FromResult(Answer(command));
+    }
+
+    private CommandResult Answer(Command command)
+    {
         var key = Key(command);
         if (_answers.TryGetValue(key, out var queue) && queue.Count > 0)
         {
-            return Task.FromResult(queue.Dequeue());
+            return queue.Dequeue();
         }
 
         if (_sticky.TryGetValue(key, out var result))
         {
-            return Task.FromResult(result);
+            return result;
         }
 
         if (!command.ReadOnly && AcceptChanges)
         {
-            return Task.FromResult(Result(0, "", ""));
+            return Result(0, "", "");
         }
 
         throw new InvalidOperationException($"FakeTransport has no answer for `{key}`");

@@ -31,10 +31,11 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
         var systemd = await UsesSystemdAsync(host, cancellationToken).ConfigureAwait(false);
         var files = new List<(string Path, string Content, string Mode)> { (settings.ScriptPath, AutogrowScript.Daemon(settings), "0755") };
         files.Add(systemd ? (settings.UnitPath, AutogrowScript.Unit(settings), "0644") : (settings.SupervisorPath, AutogrowScript.Supervisor(settings), "0755"));
+        await host.PrefetchFilesAsync([.. files.Select(f => f.Path), .. systemd ? Array.Empty<string>() : [settings.PidFile], settings.StoppedFile], cancellationToken).ConfigureAwait(false);
         var stale = new List<(string Path, string Content, string Mode)>();
         foreach (var file in files)
         {
-            var current = await host.TryReadAsync(new Command("cat", ["--", file.Path]), cancellationToken).ConfigureAwait(false);
+            var current = await host.TryReadAsync(HostContext.FileRead(file.Path), cancellationToken).ConfigureAwait(false);
             if (current.ExitCode != 0 || current.StandardOutput != file.Content)
             {
                 stale.Add(file);
@@ -97,19 +98,19 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
             return active.StandardOutput.Trim() == "active";
         }
 
-        var pidText = await host.TryReadAsync(new Command("cat", ["--", settings.PidFile]), ct).ConfigureAwait(false);
+        var pidText = await host.TryReadAsync(HostContext.FileRead(settings.PidFile), ct).ConfigureAwait(false);
         if (pidText.ExitCode != 0 || !int.TryParse(pidText.StandardOutput.Trim(), out var pid) || pid <= 1)
         {
             return false;
         }
 
-        var cmdline = await host.TryReadAsync(new Command("cat", ["--", $"/proc/{pid}/cmdline"]), ct).ConfigureAwait(false);
+        var cmdline = await host.TryReadAsync(HostContext.FileRead($"/proc/{pid}/cmdline"), ct).ConfigureAwait(false);
         return cmdline.ExitCode == 0 && cmdline.StandardOutput.Contains(settings.SupervisorPath, StringComparison.Ordinal);
     }
 
     private async Task<bool> StoppedBecauseFullAsync(HostContext host, CancellationToken ct)
     {
-        var stopped = await host.TryReadAsync(new Command("cat", ["--", settings.StoppedFile]), ct).ConfigureAwait(false);
+        var stopped = await host.TryReadAsync(HostContext.FileRead(settings.StoppedFile), ct).ConfigureAwait(false);
         if (stopped.ExitCode != 0)
         {
             return false;

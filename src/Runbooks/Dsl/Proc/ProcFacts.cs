@@ -100,13 +100,17 @@ public static class ProcReads
     /// <summary>The process's stat, or null when it has exited.</summary>
     public static async Task<ProcessStatFacts?> StatAsync(HostContext host, int pid, CancellationToken ct)
     {
-        var result = await host.TryReadAsync(new Command("cat", ["--", $"/proc/{pid}/stat"]), ct).ConfigureAwait(false);
+        var result = await host.TryReadAsync(HostContext.FileRead($"/proc/{pid}/stat"), ct).ConfigureAwait(false);
         return result.ExitCode == 0 && result.StandardOutput.Contains(')', StringComparison.Ordinal) ? ProcParser.ParseStat(result.StandardOutput) : null;
     }
 
+    /// <summary>Reads the command lines of all <paramref name="pids"/> in one round trip; <see cref="CmdlineAsync"/> then answers from it.</summary>
+    public static Task PrefetchCmdlinesAsync(HostContext host, IEnumerable<int> pids, CancellationToken ct) =>
+        host.PrefetchFilesAsync(pids.Select(p => $"/proc/{p}/cmdline"), ct);
+
     public static async Task<IReadOnlyList<string>> CmdlineAsync(HostContext host, int pid, CancellationToken ct)
     {
-        var result = await host.TryReadAsync(new Command("cat", ["--", $"/proc/{pid}/cmdline"]), ct).ConfigureAwait(false);
+        var result = await host.TryReadAsync(HostContext.FileRead($"/proc/{pid}/cmdline"), ct).ConfigureAwait(false);
         return result.ExitCode == 0 ? ProcParser.ParseCmdline(result.StandardOutput) : [];
     }
 }

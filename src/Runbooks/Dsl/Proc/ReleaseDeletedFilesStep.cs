@@ -95,7 +95,9 @@ public sealed class ReleaseDeletedFilesStep(string program, Check serviceUp, boo
     private async Task<List<Holder>> HoldersAsync(HostContext host, CancellationToken ct)
     {
         var holders = new List<Holder>();
-        foreach (var group in (await ProcReads.DeletedFilesAsync(host, ct).ConfigureAwait(false)).GroupBy(d => d.Pid))
+        var byPid = (await ProcReads.DeletedFilesAsync(host, ct).ConfigureAwait(false)).GroupBy(d => d.Pid).ToList();
+        await ProcReads.PrefetchCmdlinesAsync(host, byPid.Select(g => g.Key), ct).ConfigureAwait(false);
+        foreach (var group in byPid)
         {
             if (!ProcParser.IsProgram(await ProcReads.CmdlineAsync(host, group.Key, ct).ConfigureAwait(false), program))
             {

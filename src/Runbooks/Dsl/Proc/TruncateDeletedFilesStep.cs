@@ -75,7 +75,9 @@ public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, Ti
     private async Task<List<DeletedFileFacts>> HeldAsync(HostContext host, CancellationToken ct)
     {
         var held = new List<DeletedFileFacts>();
-        foreach (var group in (await ProcReads.DeletedFilesAsync(host, ct).ConfigureAwait(false)).GroupBy(d => d.Pid))
+        var byPid = (await ProcReads.DeletedFilesAsync(host, ct).ConfigureAwait(false)).GroupBy(d => d.Pid).ToList();
+        await ProcReads.PrefetchCmdlinesAsync(host, byPid.Select(g => g.Key), ct).ConfigureAwait(false);
+        foreach (var group in byPid)
         {
             if (ProcParser.IsProgram(await ProcReads.CmdlineAsync(host, group.Key, ct).ConfigureAwait(false), program))
             {
