@@ -44,7 +44,9 @@ public sealed class ResizePvStep(string device) : Step
             return StepProbe.Blocked($"{device} is not a PV", await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false));
         }
 
-        var deviceSize = await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false)
+        // pvs asks the kernel for dev_size on every run (the BLKGETSIZE64 blockdev uses), so a loop device grown with
+        // losetup -c shows at once; blockdev is only the fallback for a report without the field.
+        var deviceSize = pv.DeviceSize > 0 ? pv.DeviceSize : await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false)
             ?? throw new RunbookException($"on host {host.Name}: blockdev cannot read the size of {device} although pvs lists it");
         var observed = $"PV {Bytes.Show(pv.Size)} + data offset {Bytes.Show(pv.PeStart)} on a {Bytes.Show(deviceSize)} device";
         return pv.UsesDevice(deviceSize)
