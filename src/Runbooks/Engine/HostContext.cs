@@ -80,9 +80,19 @@ public sealed class HostContext
 
         foreach (var (path, result) in FileBatch.Split(wanted, batch))
         {
-            _facts.TryAdd(FileRead(path), Task.FromResult(result));
+            Remember(FileRead(path), result);
         }
     }
+
+    /// <summary>True when this round already read <paramref name="command"/> (or has it on the way).</summary>
+    internal bool HasRead(Command command) => _facts.ContainsKey(command.AsReadOnly());
+
+    /// <summary>
+    /// Files <paramref name="result"/> in this round as the answer to <paramref name="command"/>, for a read that
+    /// answered several questions at once (a batch of files, one LVM report for pvs, vgs and lvs). A read
+    /// already made this round keeps its own answer.
+    /// </summary>
+    internal void Remember(Command command, CommandResult result) => _facts.TryAdd(command.AsReadOnly(), Task.FromResult(result));
 
     /// <summary>Runs a changing command; fails on a non-success exit code. Ends the probe round.</summary>
     public async Task<CommandResult> ApplyAsync(Command command, CancellationToken cancellationToken)

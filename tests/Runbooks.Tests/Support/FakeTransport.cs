@@ -78,6 +78,13 @@ public sealed class FakeTransport(string name = "fake") : ITransport
             return Result(0, "", "");
         }
 
+        if (key.StartsWith("lvm fullreport ", StringComparison.Ordinal))
+        {
+            // Tests given as separate reports: the combined one fails the way an old LVM's does, and the steps
+            // fall back to the separate ones — which are then strictly answered or fail loudly as ever.
+            return Result(3, "", "  Invalid command name: fullreport (not recorded for this test)");
+        }
+
         throw new InvalidOperationException($"FakeTransport has no answer for `{key}`");
     }
 
