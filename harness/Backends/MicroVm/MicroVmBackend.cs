@@ -68,7 +68,7 @@ public sealed class MicroVmBackend : IBackend
         var hostKey = Path.Combine(work, "hostkey");
         foreach (var key in new[] { userKey, hostKey })
         {
-            await _local.RunCheckedAsync(new Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", $"runbooks-{options.RunId}", "-f", key]), cancellationToken).ConfigureAwait(false);
+            await NewKeyAsync(_local, key, $"runbooks-{options.RunId}", cancellationToken).ConfigureAwait(false);
         }
 
         var stage2 = Path.Combine(work, "stage2.sh");
@@ -205,6 +205,18 @@ public sealed class MicroVmBackend : IBackend
         Directory.CreateDirectory(KernelLocator.CacheDirectory);
         await System.IO.File.WriteAllTextAsync(cache, verdict + "\n", cancellationToken).ConfigureAwait(false);
         return verdict;
+    }
+
+    /// <summary>
+    /// A fresh ed25519 key pair at <paramref name="path"/>. Keys are made anew for every VM; a pair left by an
+    /// <c>up</c> that failed before saving its state would make ssh-keygen ask whether to overwrite it — and,
+    /// with no terminal to answer, exit 1 — so it is removed first.
+    /// </summary>
+    internal static async Task NewKeyAsync(ITransport local, string path, string comment, CancellationToken cancellationToken)
+    {
+        System.IO.File.Delete(path);
+        System.IO.File.Delete(path + ".pub");
+        await local.RunCheckedAsync(new Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task WaitForSshAsync(SshTransport ssh, int pid, string console, string work, CancellationToken cancellationToken)

@@ -113,4 +113,25 @@ public class MicroVmPureTests
 
         Assert.That(order, Is.EqualTo(new[] { "net/9p/9pnet", "net/9p/9pnet_virtio", "fs/9p/9p" }));
     }
+
+    [Test, Category("process"), CancelAfter(30_000)]
+    public async Task A_key_left_by_a_failed_up_is_replaced_not_asked_about(CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("rb-keys-").FullName;
+        try
+        {
+            var key = Path.Combine(dir, "id");
+            var local = new Runbooks.Transport.LocalTransport();
+            await MicroVmBackend.NewKeyAsync(local, key, "first", ct);
+            var first = await System.IO.File.ReadAllTextAsync(key + ".pub", ct);
+
+            await MicroVmBackend.NewKeyAsync(local, key, "second", ct);
+
+            Assert.That(await System.IO.File.ReadAllTextAsync(key + ".pub", ct), Does.EndWith("second\n").And.Not.EqualTo(first));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
