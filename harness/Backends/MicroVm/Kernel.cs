@@ -50,6 +50,17 @@ public static partial class KernelLocator
             .Select(ext => Path.Combine(modulesDirectory, "kernel", module + ext))
             .FirstOrDefault(System.IO.File.Exists);
 
+    /// <summary>
+    /// The newest generic kernel image in <c>apt-cache search</c> output: <c>linux-image-RELEASE-amd64</c>, not the
+    /// <c>-cloud-</c> flavour (no 9p), not <c>-rt-</c>, not the <c>-unsigned</c> or <c>-dbg</c> twins.
+    /// </summary>
+    public static string? NewestPackage(string aptCacheSearchOutput) =>
+        GenericImagePattern().Matches(aptCacheSearchOutput)
+            .Select(m => (package: m.Groups[1].Value, release: m.Groups[2].Value))
+            .OrderByDescending(p => p.release, ReleaseComparer.Instance)
+            .Select(p => p.package)
+            .FirstOrDefault();
+
     /// <summary>The package <c>linux-image-amd64</c> depends on, from <c>apt-cache depends</c> output.</summary>
     public static string? PackageFromAptDepends(string aptCacheDependsOutput) =>
         DependsPattern().Matches(aptCacheDependsOutput).Select(m => m.Groups[1].Value).FirstOrDefault();
@@ -75,7 +86,9 @@ public static partial class KernelLocator
 
         return Directory.EnumerateDirectories(CacheDirectory)
             .Select(d => FindIn(Path.Combine(d, "boot"), d, "cache"))
-            .FirstOrDefault(k => k is not null);
+            .OfType<GuestKernel>()
+            .OrderByDescending(k => k.Release, ReleaseComparer.Instance)
+            .FirstOrDefault();
     }
 
     private static GuestKernel? FindIn(string bootDirectory, string root, string source)
@@ -96,9 +109,16 @@ public static partial class KernelLocator
     private static async Task<GuestKernel> FetchAsync(ITransport local, CancellationToken cancellationToken)
     {
         const string what = "the microVM needs a Debian kernel (linux-image-*-amd64) and none is installed";
-        var depends = await local.RunAsync(new Command("apt-cache", ["depends", "linux-image-amd64"]).AsReadOnly(), cancellationToken).ConfigureAwait(false);
-        var package = PackageFromAptDepends(depends.StandardOutput)
-            ?? throw new RunbookException($"{what}, and `apt-cache depends linux-image-amd64` named no package (exit {depends.ExitCode}: {depends.StderrTail(3)}); run `apt-get update` and retry");
+        // The newest generic image apt offers: Debian 12 carries 6.12 (+deb12) beside its default 6.1, and under
+        // emulation 6.12 boots to SSH in about half the time.
+        var search = await local.RunAsync(new Command("apt-cache", ["search", "--names-only", "^linux-image-[0-9].*-amd64$"]).AsReadOnly(), cancellationToken).ConfigureAwait(false);
+        var package = NewestPackage(search.StandardOutput);
+        if (package is null)
+        {
+            var depends = await local.RunAsync(new Command("apt-cache", ["depends", "linux-image-amd64"]).AsReadOnly(), cancellationToken).ConfigureAwait(false);
+            package = PackageFromAptDepends(depends.StandardOutput)
+                ?? throw new RunbookException($"{what}, and neither `apt-cache search` nor `apt-cache depends linux-image-amd64` named a package (exit {depends.ExitCode}: {depends.StderrTail(3)}); run `apt-get update` and retry");
+        }
 
         var target = Path.Combine(CacheDirectory, package);
         var download = Path.Combine(CacheDirectory, "download");
@@ -122,6 +142,9 @@ public static partial class KernelLocator
         return FindIn(Path.Combine(target, "boot"), target, "cache")
             ?? throw new RunbookException($"{what}; unpacked {package} into {target} but found no usable vmlinuz and modules there (9p, overlay, dm-mod, loop); remove {target} and retry");
     }
+
+    [GeneratedRegex(@"^(linux-image-([0-9]+\.[0-9]+[^\s-]*(?:-[0-9]+)?)-amd64) ", RegexOptions.Multiline)]
+    private static partial Regex GenericImagePattern();
 
     [GeneratedRegex(@"Depends:\s*(linux-image-[0-9][^\s]*-amd64)\b")]
     private static partial Regex DependsPattern();

@@ -134,4 +134,13 @@ public class MicroVmPureTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public void The_newest_generic_kernel_apt_offers_is_fetched_not_cloud_or_rt()
+    {
+        var search = System.IO.File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "kernel", "apt-cache-search-linux-image.txt"));
+
+        Assert.That(KernelLocator.NewestPackage(search), Is.EqualTo("linux-image-6.12.117+deb12-amd64"));
+        Assert.That(KernelLocator.NewestPackage("linux-image-6.1.0-57-cloud-amd64 - Linux 6.1 for x86-64 cloud (signed)\n"), Is.Null);
+    }
 }
