@@ -102,7 +102,7 @@ public sealed class HostContext
             throw new InvalidOperationException($"plan is read-only but a step tried to run `{command.Render()}`");
         }
 
-        _inventory.InvalidateFacts();
+        EndRound();
         try
         {
             var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
@@ -116,9 +116,16 @@ public sealed class HostContext
         }
         finally
         {
-            // Every host's: a firewall flushed or an endpoint set here changes what the other side sees.
-            _inventory.InvalidateFacts();
+            EndRound();
         }
+    }
+
+    // Every host's round, not only this one's: a firewall flushed or an endpoint set here changes what the other
+    // side sees. This host's own too, in case it was handed out before the inventory was bound to a new run.
+    private void EndRound()
+    {
+        InvalidateFacts();
+        _inventory.InvalidateFacts();
     }
 
     /// <summary>Forgets this host's cached facts: the engine does it after every applied command (on every host); a step or check that polls does it before each look.</summary>
