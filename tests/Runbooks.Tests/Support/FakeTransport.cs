@@ -54,7 +54,7 @@ public sealed class FakeTransport(string name = "fake") : ITransport
         if (FileBatch.PathsOf(command) is { } paths)
         {
             // A batch of file reads is answered from each file's own answer, as the host would.
-            return Task.FromResult(Result(0, FileBatch.Join(paths.Select(p => Answer(new Command("cat", ["--", p]).AsReadOnly()))), ""));
+            return Task.FromResult(Result(0, FileBatch.Join(paths.Select(p => Answer(HostContext.FileRead(p)))), ""));
         }
 
         return Task.FromResult(Answer(command));

@@ -1,4 +1,5 @@
 using Runbooks.Commands;
+using Runbooks.Engine;
 
 namespace Runbooks.Dsl;
 
@@ -7,7 +8,7 @@ public static class FileCommands
 {
     public static Command Stat(string path) => new Command("stat", ["-c", FileFactsParser.StatFormat, "--", path]).AsReadOnly();
 
-    public static Command Read(string path) => new Command("cat", ["--", path]).AsReadOnly();
+    public static Command Read(string path) => HostContext.FileRead(path);
 
     /// <summary>
     /// Writes content beside the file, then renames over it, so a reader never sees half a file and a crash

@@ -56,7 +56,7 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
             return StepProbe.Satisfied(observed);
         }
 
-        var content = (await host.ReadAsync(new Command("cat", ["--", fstabPath]), cancellationToken).ConfigureAwait(false)).StandardOutput;
+        var content = (await host.ReadAsync(HostContext.FileRead(fstabPath), cancellationToken).ConfigureAwait(false)).StandardOutput;
         var rewritten = FsParser.ReplaceOptions(content, target, string.Join(',', options))
             ?? throw new RunbookException($"on host {host.Name}: findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
         var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
