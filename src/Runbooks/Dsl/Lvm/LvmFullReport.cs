@@ -27,7 +27,7 @@ internal static class LvmFullReport
     /// </summary>
     public static IReadOnlyList<(Command Command, CommandResult Result)>? Split(CommandResult full)
     {
-        Dictionary<string, List<string>> rows;
+        Dictionary<string, List<(string Json, bool Hidden)>> rows;
         try
         {
             rows = Rows(full.StandardOutput);
@@ -37,23 +37,22 @@ internal static class LvmFullReport
             return null;
         }
 
-        var visibleLvs = rows["lv"].Where(r => !Hidden(r)).ToList();
-        var visibleSegments = rows["seg"].Where(r => !Hidden(r)).ToList();
-        CommandResult Part(string kind, IEnumerable<string> list) =>
-            full with { StandardOutput = $"{{\"report\":[{{\"{kind}\":[{string.Join(",", list)}]}}]}}" };
+        // lvs without -a leaves out what LVM hides (a pvmove's [pvmove0], a mirror's legs).
+        CommandResult Part(string kind, bool withHidden = true) =>
+            full with { StandardOutput = $"{{\"report\":[{{\"{kind}\":[{string.Join(",", rows[kind].Where(r => withHidden || !r.Hidden).Select(r => r.Json))}]}}]}}" };
         return
         [
-            (LvmReads.Pvs, Part("pv", rows["pv"])),
-            (LvmReads.Vgs, Part("vg", rows["vg"])),
-            (LvmReads.Lvs, Part("lv", visibleLvs)),
-            (LvmReads.AllLvs, Part("lv", rows["lv"])),
-            (LvmReads.Segments, Part("seg", visibleSegments)),
+            (LvmReads.Pvs, Part("pv")),
+            (LvmReads.Vgs, Part("vg")),
+            (LvmReads.Lvs, Part("lv", withHidden: false)),
+            (LvmReads.AllLvs, Part("lv")),
+            (LvmReads.Segments, Part("seg", withHidden: false)),
         ];
     }
 
-    private static Dictionary<string, List<string>> Rows(string json)
+    private static Dictionary<string, List<(string Json, bool Hidden)>> Rows(string json)
     {
-        var rows = new Dictionary<string, List<string>> { ["pv"] = [], ["vg"] = [], ["lv"] = [], ["seg"] = [] };
+        var rows = new Dictionary<string, List<(string Json, bool Hidden)>> { ["pv"] = [], ["vg"] = [], ["lv"] = [], ["seg"] = [] };
         using var document = JsonDocument.Parse(json);
         foreach (var entry in document.RootElement.GetProperty("report").EnumerateArray())
         {
@@ -61,7 +60,7 @@ internal static class LvmFullReport
             {
                 if (entry.TryGetProperty(kind, out var items))
                 {
-                    list.AddRange(items.EnumerateArray().Select(i => i.GetRawText()));
+                    list.AddRange(items.EnumerateArray().Select(i => (i.GetRawText(), Hidden(i))));
                 }
             }
         }
@@ -69,10 +68,7 @@ internal static class LvmFullReport
         return rows;
     }
 
-    // lvs without -a leaves out what LVM hides (a pvmove's [pvmove0], a mirror's legs): names in brackets.
-    private static bool Hidden(string row)
-    {
-        using var document = JsonDocument.Parse(row);
-        return document.RootElement.TryGetProperty("lv_name", out var name) && name.GetString() is { } text && text.StartsWith('[');
-    }
+    // LVM shows a hidden LV's name in brackets.
+    private static bool Hidden(JsonElement row) =>
+        row.TryGetProperty("lv_name", out var name) && name.GetString() is { } text && text.StartsWith('[');
 }
