@@ -43,8 +43,8 @@ one() {
 }
 
 for r in $(seq "$RUNS"); do
-  for scale in $SCALES; do one storage runbooks/storage-recovery.csx "$scale" "$r"; done
-  one connection runbooks/wireguard-link.csx 0.1 "$r"
+  for scale in $SCALES; do one storage runbooks/storage/storage-recovery.csx "$scale" "$r"; done
+  one connection runbooks/connection/wireguard-link.csx 0.1 "$r"
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$OUT/runs.tsv" "$RUNS" <<'PY'

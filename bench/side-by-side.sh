@@ -45,14 +45,14 @@ print(sum(walk(d)))" "$1"; }
 bench_runbooks() {
   local i=$1 t0 t1 host
   up; host="ssh://root@127.0.0.1:$PORT"
-  t0=$(now); "$TOOL" plan runbooks/storage-recovery.csx --host "$host" --format json > "$OUT/rb-plan-broken-$i.json" || true; t1=$(now)
+  t0=$(now); "$TOOL" plan runbooks/storage/storage-recovery.csx --host "$host" --format json > "$OUT/rb-plan-broken-$i.json" || true; t1=$(now)
   printf 'runbooks\t%s\tplan-broken\t%s\t%s\n' "$i" "$(secs "$t0" "$t1")" "$(planned_steps "$OUT/rb-plan-broken-$i.json")" >> "$RESULTS"
   rm -f "$OUT/rb-run-$i.jsonl" "$OUT/rb-rerun-$i.jsonl"  # --journal appends; a repeat must not count the last one's steps
-  t0=$(now); "$TOOL" run runbooks/storage-recovery.csx --host "$host" --journal "$OUT/rb-run-$i.jsonl" > "$OUT/rb-run-$i.log"; t1=$(now)
+  t0=$(now); "$TOOL" run runbooks/storage/storage-recovery.csx --host "$host" --journal "$OUT/rb-run-$i.jsonl" > "$OUT/rb-run-$i.log"; t1=$(now)
   printf 'runbooks\t%s\tconverge\t%s\t%s\n' "$i" "$(secs "$t0" "$t1")" "$(changed_steps "$OUT/rb-run-$i.jsonl")" >> "$RESULTS"
-  t0=$(now); "$TOOL" run runbooks/storage-recovery.csx --host "$host" --journal "$OUT/rb-rerun-$i.jsonl" > "$OUT/rb-rerun-$i.log"; t1=$(now)
+  t0=$(now); "$TOOL" run runbooks/storage/storage-recovery.csx --host "$host" --journal "$OUT/rb-rerun-$i.jsonl" > "$OUT/rb-rerun-$i.log"; t1=$(now)
   printf 'runbooks\t%s\tsecond-run\t%s\t%s\n' "$i" "$(secs "$t0" "$t1")" "$(changed_steps "$OUT/rb-rerun-$i.jsonl")" >> "$RESULTS"
-  t0=$(now); "$TOOL" plan runbooks/storage-recovery.csx --host "$host" --format json > "$OUT/rb-plan-repaired-$i.json"; t1=$(now)
+  t0=$(now); "$TOOL" plan runbooks/storage/storage-recovery.csx --host "$host" --format json > "$OUT/rb-plan-repaired-$i.json"; t1=$(now)
   printf 'runbooks\t%s\tplan-repaired\t%s\t%s\n' "$i" "$(secs "$t0" "$t1")" "$(planned_steps "$OUT/rb-plan-repaired-$i.json")" >> "$RESULTS"
   end_state > "$OUT/rb-end-state-$i.txt"
   down
@@ -76,7 +76,7 @@ bench_ansible() {
   printf 'ansible\t%s\tplan-repaired\t%s\t%s\n' "$i" "$(secs "$t0" "$t1")" "$(recap "$OUT/an-check-repaired-$i.log")" >> "$RESULTS"
   end_state > "$OUT/an-end-state-$i.txt"
   # And what our plan still finds to do there (its autogrow target looks for our daemon, not Ansible's).
-  "$TOOL" plan runbooks/storage-recovery.csx --host "ssh://root@127.0.0.1:$PORT" --format json > "$OUT/an-rb-plan-after-$i.json" || true
+  "$TOOL" plan runbooks/storage/storage-recovery.csx --host "ssh://root@127.0.0.1:$PORT" --format json > "$OUT/an-rb-plan-after-$i.json" || true
   printf 'ansible\t%s\trb-plan-after\t0\t%s\n' "$i" "$(planned_steps "$OUT/an-rb-plan-after-$i.json")" >> "$RESULTS"
   down
 }

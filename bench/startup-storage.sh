@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start-up of the storage runbook: `runbook plan runbooks/storage-recovery.csx` against a storage VM where
+# Start-up of the storage runbook: `runbook plan runbooks/storage/storage-recovery.csx` against a storage VM where
 # every step is satisfied (booted broken, then repaired by `runbook run`), warm (compile cache) and cold
 # (--no-cache), beside a bare Roslyn CSharpScript compile + run + plan of the same script against the same VM.
 # The plan's probes cost the same in all three, so the differences are start-up; `runbook check` (compile,
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}; SCALE=${SCALE:-0.1}
 OUT=artifacts/bench/startup-storage; mkdir -p "$OUT"
 STATE=$(pwd)/.runbook/harness/bench-startup
-RUNBOOK=runbooks/storage-recovery.csx
+RUNBOOK=runbooks/storage/storage-recovery.csx
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
 dotnet publish src/Runbooks.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$OUT/tool" --nologo -v q >/dev/null
 dotnet publish bench/RoslynBaseline -c Release -o "$OUT/baseline" --nologo -v q >/dev/null

@@ -1,20 +1,40 @@
 using Runbooks.Harness.Lifecycle;
+using Runbooks.Scripting;
 
 namespace Runbooks.Harness;
 
-/// <summary>The scenarios and backends the harness knows, by name. Adding one is a line here.</summary>
+/// <summary>
+/// Finds scenario files: a path to a <c>*.scenario.csx</c>, or the name of one the tool ships
+/// (<c>storage</c>, <c>connection</c>, <c>talus</c>, …: <c>runbooks/NAME/NAME.scenario.csx</c> beside the tool).
+/// </summary>
 public static class HarnessCatalog
 {
-    private static readonly List<Func<Scenario>> ScenarioFactories = [() => new Scenarios.Storage.StorageScenario(), () => new Scenarios.Connection.ConnectionScenario(), () => new Scenarios.Talus.TalusScenario()];
-    private static readonly List<Func<IBackend>> BackendFactories = [() => new Backends.MicroVm.MicroVmBackend(), () => new Backends.Netns.NetnsBackend(), () => new Backends.Runit.RunitBackend()];
+    /// <summary>Where the shipped incidents live: the <c>runbooks/</c> folder copied beside the tool's assemblies.</summary>
+    public static string ShippedDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "runbooks");
 
-    public static IReadOnlyList<Scenario> Scenarios => [.. ScenarioFactories.Select(f => f())];
+    /// <summary>The shipped scenario files, by name.</summary>
+    public static IReadOnlyList<string> ShippedScenarios =>
+        Directory.Exists(ShippedDirectory)
+            ? [.. Directory.EnumerateFiles(ShippedDirectory, "*" + ScenarioFile.Extension, SearchOption.AllDirectories).Order(StringComparer.Ordinal)]
+            : [];
 
-    public static Scenario Scenario(string name) =>
-        Scenarios.FirstOrDefault(s => s.Name == name)
-        ?? throw new InvalidRunbookException($"no harness scenario named '{name}' (known: {string.Join(", ", Scenarios.Select(s => s.Name))})");
+    /// <summary>
+    /// The scenario file for <paramref name="nameOrPath"/>: an existing file as given, else a shipped scenario of that name.
+    /// </summary>
+    public static string Resolve(string nameOrPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(nameOrPath);
+        if (nameOrPath.EndsWith(".csx", StringComparison.Ordinal) || nameOrPath.Contains('/', StringComparison.Ordinal))
+        {
+            var full = Path.GetFullPath(nameOrPath);
+            return File.Exists(full) ? full : throw new InvalidRunbookException($"scenario file {nameOrPath} does not exist");
+        }
 
-    public static IBackend BackendFor(Scenario scenario) =>
-        BackendFactories.Select(f => f()).FirstOrDefault(b => b.Name == scenario.Backend)
-        ?? throw new InvalidRunbookException($"scenario '{scenario.Name}' needs backend '{scenario.Backend}', which is not available");
+        return ShippedScenarios.FirstOrDefault(p => ScenarioFile.NameOf(p) == nameOrPath)
+            ?? throw new InvalidRunbookException($"no scenario named '{nameOrPath}' (shipped: {string.Join(", ", ShippedScenarios.Select(ScenarioFile.NameOf))}); give a path to a {ScenarioFile.Extension} file");
+    }
+
+    /// <summary>Resolves, compiles and defines a scenario (see <see cref="ScenarioFile.LoadAsync"/>).</summary>
+    public static Task<ScenarioDefinition> LoadAsync(string nameOrPath, double scale = 0.1, CompileCache? cache = null) =>
+        ScenarioFile.LoadAsync(Resolve(nameOrPath), scale, cache);
 }

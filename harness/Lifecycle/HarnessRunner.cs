@@ -19,10 +19,15 @@ public sealed record HarnessRunOptions(string OutputDirectory, double Scale = 0.
 public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, TextWriter log)
 {
     /// <summary>The environment variable a scenario-aware runbook reads its size factor from.</summary>
-    public const string ScaleVariable = "RUNBOOK_SCALE";
+    public const string ScaleVariable = RunbookGlobals.ScaleVariable;
 
-    public async Task<HarnessReport> RunAsync(Scenario scenario, IBackend backend, string runbookPath, HarnessRunOptions options, CancellationToken cancellationToken)
+    /// <summary>Runs the whole lifecycle of a loaded scenario against the runbook it proves (<paramref name="runbookPath"/>, else the one it names).</summary>
+    /// <param name="backend">Replaces the declared backend (tests use a scratch directory as the host); null for the declared one.</param>
+    public async Task<HarnessReport> RunAsync(ScenarioDefinition scenario, string? runbookPath, HarnessRunOptions options, CancellationToken cancellationToken, IBackend? backend = null)
     {
+        runbookPath ??= scenario.Runbook
+            ?? throw new InvalidRunbookException($"{scenario.Path} names no runbook (add Proves(\"x.csx\") to it) and none was given: `runbook harness run {scenario.Name} RUNBOOK`");
+        backend ??= scenario.CreateBackend();
         var runId = $"rb{DateTime.UtcNow:HHmmss}{Environment.ProcessId % 1000:000}";
         Directory.CreateDirectory(options.OutputDirectory);
         var harnessOptions = new HarnessOptions(runId, Path.Combine(options.OutputDirectory, "work"), options.Scale, options.Verbose);
@@ -57,11 +62,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
 
         try
         {
-            var ok = await Phase(report, "break", async () =>
-            {
-                await scenario.BreakAsync(environment.Inventory, harnessOptions, cancellationToken).ConfigureAwait(false);
-                return (true, "broken as the incident was");
-            }).ConfigureAwait(false)
+            var ok = await Phase(report, "break", () => BreakAsync(scenario, environment, Path.Combine(options.OutputDirectory, "break.jsonl"), cancellationToken)).ConfigureAwait(false)
                 && await VerifyBrokenAsync(scenario, environment, harnessOptions, report, cancellationToken).ConfigureAwait(false)
                 && await ConvergeAsync(scenario, environment, harnessOptions, runbook, options, report, cancellationToken).ConfigureAwait(false)
                 && await VerifyAsync(scenario, environment, harnessOptions, report, cancellationToken).ConfigureAwait(false)
@@ -88,10 +89,28 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return Finish(report, options);
     }
 
-    private async Task<bool> VerifyBrokenAsync(Scenario scenario, IHarnessEnvironment environment, HarnessOptions options, HarnessReport report, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Runs the scenario's break targets on the fresh hosts: a runbook that breaks, with its own journal. A break that
+    /// changes nothing cannot be reproducing an incident, so it fails the phase.
+    /// </summary>
+    public static async Task<(bool Ok, string Detail)> BreakAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, string journalPath, CancellationToken cancellationToken)
+    {
+        var summary = await RunGraphAsync(environment, scenario.Break, [], scenario.Path, "", journalPath, new MutationRecorder(), cancellationToken).ConfigureAwait(false);
+        if (!summary.Succeeded)
+        {
+            return (false, $"the break failed: {string.Join("; ", summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}"))}");
+        }
+
+        var changed = summary.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Changed));
+        return changed == 0
+            ? (false, $"the break changed nothing on the fresh hosts ({summary.Targets.Sum(t => t.Steps.Count)} step(s), all satisfied): it reproduces no incident")
+            : (true, $"broken as the incident was: {changed} step(s) changed");
+    }
+
+    private async Task<bool> VerifyBrokenAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, HarnessOptions options, HarnessReport report, CancellationToken cancellationToken) =>
         await Phase(report, "verify-broken", async () =>
         {
-            foreach (var spec in scenario.Specs(options))
+            foreach (var spec in scenario.Specs)
             {
                 var result = await EvaluateAsync(environment, spec, cancellationToken).ConfigureAwait(false);
                 report.Specs.Add(new SpecResult(spec.Name, spec.Host, spec.BrokenByIncident, result.Holds, result.Observed, null, ""));
@@ -103,11 +122,11 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
                 : $"pass on the broken hosts, so they prove nothing: {string.Join(", ", proveNothing)}");
         }).ConfigureAwait(false);
 
-    private async Task<bool> ConvergeAsync(Scenario scenario, IHarnessEnvironment environment, HarnessOptions options, LoadedRunbook runbook, HarnessRunOptions runOptions, HarnessReport report, CancellationToken cancellationToken) =>
+    private async Task<bool> ConvergeAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, HarnessOptions options, LoadedRunbook runbook, HarnessRunOptions runOptions, HarnessReport report, CancellationToken cancellationToken) =>
         await Phase(report, "converge", async () =>
         {
-            await using var monitor = scenario.Monitor(environment.Inventory, options);
-            if (monitor is not null)
+            var monitors = scenario.Monitors.Select(m => m.Create(environment, options)).ToList();
+            foreach (var monitor in monitors)
             {
                 await monitor.StartAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -115,12 +134,16 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
             var journal = Path.Combine(runOptions.OutputDirectory, "converge.jsonl");
             report.ConvergeJournal = journal;
             var (summary, _) = await RunRunbookAsync(environment, runbook, journal, cancellationToken).ConfigureAwait(false);
-            if (monitor is not null)
+            foreach (var monitor in monitors)
             {
+                // One monitor's figures keep their plain names; several are told apart by host.
+                var prefix = monitors.Count > 1 ? $"{scenario.Monitors[monitors.IndexOf(monitor)].Host} " : "";
                 foreach (var (key, value) in await monitor.StopAsync().ConfigureAwait(false))
                 {
-                    report.Monitor[key] = value;
+                    report.Monitor[prefix + key] = value;
                 }
+
+                await monitor.DisposeAsync().ConfigureAwait(false);
             }
 
             report.ConvergeTargets.AddRange(summary.Targets.Select(t =>
@@ -130,10 +153,10 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
                 : $"failed: {string.Join("; ", summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}"))}");
         }).ConfigureAwait(false);
 
-    private async Task<bool> VerifyAsync(Scenario scenario, IHarnessEnvironment environment, HarnessOptions options, HarnessReport report, CancellationToken cancellationToken) =>
+    private async Task<bool> VerifyAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, HarnessOptions options, HarnessReport report, CancellationToken cancellationToken) =>
         await Phase(report, "verify", async () =>
         {
-            foreach (var spec in scenario.Specs(options))
+            foreach (var spec in scenario.Specs)
             {
                 var result = await EvaluateAsync(environment, spec, cancellationToken).ConfigureAwait(false);
                 var index = report.Specs.FindIndex(s => s.Name == spec.Name);
@@ -160,18 +183,22 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         RunSummary? summary = null;
         var mutations = new MutationRecorder();
         await runbook.ExecuteAsync([], async (graph, names) =>
-        {
-            using var journal = new JournalWriter(journalPath, new RunMetadata(
-                runbook.Source.Path,
-                runbook.Source.TextHash,
-                environment.Inventory.Names.ToDictionary(n => n, n => environment.Inventory.Context(n).Transport.Name),
-                names,
-                Environment.UserName,
-                "harness"));
-            var runner = new Runner(graph, environment.Inventory, new CompositeObserver(journal, mutations));
-            summary = await runner.RunAsync(new RunRequest(RunMode.Run, names), cancellationToken).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            summary = await RunGraphAsync(environment, graph, names, runbook.Source.Path, runbook.Source.TextHash, journalPath, mutations, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         return (summary!, mutations.Commands);
+    }
+
+    private static async Task<RunSummary> RunGraphAsync(IHarnessEnvironment environment, TargetGraph graph, IReadOnlyList<string> names, string path, string hash,
+        string journalPath, MutationRecorder mutations, CancellationToken cancellationToken)
+    {
+        using var journal = new JournalWriter(journalPath, new RunMetadata(
+            path,
+            hash,
+            environment.Inventory.Names.ToDictionary(n => n, n => environment.Inventory.Context(n).Transport.Name),
+            names,
+            Environment.UserName,
+            "harness"));
+        var runner = new Runner(graph, environment.Inventory, new CompositeObserver(journal, mutations));
+        return await runner.RunAsync(new RunRequest(RunMode.Run, names), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<CheckResult> EvaluateAsync(IHarnessEnvironment environment, Spec spec, CancellationToken cancellationToken)

@@ -28,20 +28,24 @@ public static class RunbookCompiler
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = RunbookAnalyzers.All;
 
     /// <summary>Compiles or throws <see cref="CompilationFailedException"/> carrying every diagnostic.</summary>
-    public static CompiledRunbook Compile(ScriptSource source, CancellationToken cancellationToken = default)
+    public static CompiledRunbook Compile(ScriptSource source, CancellationToken cancellationToken = default) =>
+        Compile(source, ScriptKind.Runbook, cancellationToken);
+
+    /// <summary>Compiles a script of the given kind (a runbook, a harness scenario) against its globals type.</summary>
+    public static CompiledRunbook Compile(ScriptSource source, ScriptKind kind, CancellationToken cancellationToken = default)
     {
         var directory = Path.GetDirectoryName(source.Path)!;
         var options = ScriptOptions.Default
             .WithFilePath(source.Path)
             .WithFileEncoding(System.Text.Encoding.UTF8)
-            .WithReferences(References())
-            .WithImports(Imports)
+            .WithReferences(References(kind.Globals))
+            .WithImports(Imports.AddRange(kind.Imports))
             .WithSourceResolver(new SourceFileResolver([directory], directory))
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(directory))
             .WithEmitDebugInformation(true)
             .WithOptimizationLevel(OptimizationLevel.Debug)
             .WithAllowUnsafe(false);
-        var script = CSharpScript.Create(source.Text, options, typeof(RunbookGlobals));
+        var script = CSharpScript.Create(source.Text, options, kind.Globals);
         var compilation = script.GetCompilation();
         var diagnostics = compilation.GetDiagnostics(cancellationToken)
             .Where(d => d.Severity is Microsoft.CodeAnalysis.DiagnosticSeverity.Error or Microsoft.CodeAnalysis.DiagnosticSeverity.Warning)
@@ -82,12 +86,12 @@ public static class RunbookCompiler
 
     private static AnalyzerOptions AnalyzerOptions() => new([]);
 
-    private static IEnumerable<MetadataReference> References()
+    private static IEnumerable<MetadataReference> References(Type globals)
     {
         // The DSL plus the framework assemblies a runbook is likely to touch; the rest resolve through #r.
         var anchors = new[]
         {
-            typeof(RunbookGlobals).Assembly, typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(List<>).Assembly,
+            typeof(RunbookGlobals).Assembly, globals.Assembly, typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(List<>).Assembly,
             typeof(ImmutableArray).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly, typeof(System.Net.Http.HttpClient).Assembly,
             typeof(System.Text.Json.JsonSerializer).Assembly, typeof(Console).Assembly, typeof(System.Diagnostics.Process).Assembly,
         };

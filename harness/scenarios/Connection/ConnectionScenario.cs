@@ -11,7 +11,7 @@ namespace Runbooks.Harness.Scenarios.Connection;
 /// The network incident (incidents/fly-network-and-storage-notes.md, challenge 1): two hosts on a 6PN link
 /// whose WireGuard tunnel is broken in several places at once.
 /// </summary>
-public sealed class ConnectionScenario : Scenario
+public sealed class ConnectionScenario
 {
     public const string KeyFile = "/etc/wireguard/wg0.key";
     public const string ConfigFile = "/etc/wireguard/wg0.conf";
@@ -22,11 +22,11 @@ public sealed class ConnectionScenario : Scenario
         "umask 077 && printf '[Interface]\\nPrivateKey = %s\\nAddress = %s\\nListenPort = 51820\\nMTU = %s\\n\\n[Peer]\\nPublicKey = %s\\nAllowedIPs = %s\\n' " +
         "\"$(cat \"$1\")\" \"$3\" \"$4\" \"$5\" \"$6\" > \"$2\"";
 
-    public override string Name => "connection";
+    public string Name => "connection";
 
-    public override string Backend => "netns";
+    public string Backend => "netns";
 
-    public override async Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
+    public async Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
     {
         var server = Transport(inventory, "server");
         var client = Transport(inventory, "client");
@@ -54,7 +54,7 @@ public sealed class ConnectionScenario : Scenario
         // The TCP service on [::]:9000 answers anyone on the 6PN network: the backend already left it so.
     }
 
-    public override IReadOnlyList<Spec> Specs(HarnessOptions options) => ConnectionSpecs.All();
+    public IReadOnlyList<Spec> Specs(HarnessOptions options) => ConnectionSpecs.All();
 
     private static Command WgKeyCommand() => Dsl.WgKey.PublicKeyOfFile(KeyFile);
 

@@ -5,7 +5,7 @@ using Runbooks.Harness.Backends.Netns;
 namespace Runbooks.Harness.Scenarios.Connection;
 
 /// <summary>
-/// The targets of <c>runbooks/wireguard-link.csx</c>, built in C#: what the harness converges with until the
+/// The targets of <c>runbooks/connection/wireguard-link.csx</c>, built in C#: what the harness converges with until the
 /// script compiler is wired in, and what the tests run through <see cref="Runner"/>. Keep the two in step.
 /// </summary>
 public static class WireguardLinkTargets

@@ -13,16 +13,16 @@ namespace Runbooks.Harness.Scenarios.Storage;
 /// different way, data0 mounted read-only, and an object server holding a deleted file so that there is
 /// no room for the fourth disk image.
 /// </summary>
-public sealed class StorageScenario : Scenario
+public sealed class StorageScenario
 {
     /// <summary>sha256sum output for every object, recorded at break time, outside /data.</summary>
     public const string ChecksumManifest = "/var/lib/runbooks-scenario/objects.sha256";
 
-    public override string Name => "storage";
+    public string Name => "storage";
 
-    public override string Backend => "microvm";
+    public string Backend => "microvm";
 
-    public override async Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
+    public async Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
     {
         var host = inventory.Context(Inventory.DefaultHost).Transport;
         var sizes = new StorageSizes(options.Scale);
@@ -60,9 +60,9 @@ public sealed class StorageScenario : Scenario
         }
     }
 
-    public override IReadOnlyList<Spec> Specs(HarnessOptions options) => StorageSpecs.All(new StorageSizes(options.Scale));
+    public IReadOnlyList<Spec> Specs(HarnessOptions options) => StorageSpecs.All(new StorageSizes(options.Scale));
 
-    public override IConvergeMonitor? Monitor(Inventory inventory, HarnessOptions options) =>
+    public IConvergeMonitor? Monitor(Inventory inventory, HarnessOptions options) =>
         new ObjectServiceMonitor(inventory.Context(Inventory.DefaultHost).Transport, new Uri($"http://127.0.0.1:{ObjectServiceMonitor.HostPortFor(options)}/"));
 
     private static Dictionary<string, int> PeCounts(string pvsJson)

@@ -13,15 +13,15 @@ namespace Runbooks.Harness.Scenarios.Talus;
 /// db → amqp → web → master → slave, found with db stopped and master wedged. master ignores SIGTERM, so only a
 /// KILL after a grace period stops it; web refuses to start while db is down; slave refuses while master is.
 /// </summary>
-public sealed class TalusScenario : Scenario
+public sealed class TalusScenario
 {
     private const string WriteFile = "printf '%s' \"$2\" > \"$1\" && chmod \"$3\" \"$1\"";
 
-    public override string Name => "talus";
+    public string Name => "talus";
 
-    public override string Backend => "runit";
+    public string Backend => "runit";
 
-    public override async Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
+    public async Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
     {
         var host = inventory.Context(RunitBackend.HostName);
         var on = host.Transport;
@@ -59,7 +59,7 @@ public sealed class TalusScenario : Scenario
             cancellationToken);
     }
 
-    public override IReadOnlyList<Spec> Specs(HarnessOptions options) => TalusSpecs.All();
+    public IReadOnlyList<Spec> Specs(HarnessOptions options) => TalusSpecs.All();
 
     private static async Task WaitAsync(HostContext host, string what, TimeSpan deadline, IReadOnlyList<Check> checks, CancellationToken cancellationToken)
     {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Runbooks.Compiler;
+using System.Text.Json;
 using Runbooks.Harness;
 using Runbooks.Harness.Lifecycle;
 using Runbooks.Scripting;
@@ -9,8 +9,9 @@ using RunbookCommand = Runbooks.Commands.Command;
 namespace Runbooks.Cli.Verbs;
 
 /// <summary>
-/// <c>runbook harness run SCENARIO RUNBOOK</c> proves a runbook on disposable hosts broken as the incident
-/// was; <c>up</c>/<c>exec</c>/<c>down</c> keep such hosts around to explore by hand.
+/// <c>runbook harness run SCENARIO [RUNBOOK]</c> proves a runbook on disposable hosts broken as the incident
+/// was; <c>up</c>/<c>exec</c>/<c>down</c> keep such hosts around to explore by hand. SCENARIO is a
+/// <c>*.scenario.csx</c> file or the name of one the tool ships.
 /// </summary>
 internal static class HarnessVerb
 {
@@ -19,26 +20,40 @@ internal static class HarnessVerb
         RunCommand(), UpCommand(), ExecCommand(), DownCommand(), ListCommand(),
     };
 
-    private static Argument<string> ScenarioArgument() => new("scenario") { Description = "scenario name (see `runbook harness list`)" };
+    private static Argument<string> ScenarioArgument() => new("scenario") { Description = "a *.scenario.csx file, or the name of a shipped one (see `runbook harness list`)" };
 
-    private static Option<double> ScaleOption() => new("--scale") { Description = "multiplies every size in the scenario (1 = the incident's real sizes)", DefaultValueFactory = _ => 0.1 };
+    private static Option<double> ScaleOption() => new("--scale") { Description = "multiplies every size in the scenario and the runbook (1 = the incident's real sizes)", DefaultValueFactory = _ => 0.1 };
 
     private static Option<DirectoryInfo?> StateOption() => new("--state") { Description = "where the hosts' state lives (default ./.runbook/harness/SCENARIO)" };
 
     private static string StateDirectory(ParseResult parse, Option<DirectoryInfo?> state, string scenario) =>
         parse.GetValue(state)?.FullName ?? Path.GetFullPath(Path.Combine(".runbook", "harness", scenario));
 
-    /// <summary>Re-attaches to hosts a previous `harness up` left running, from their saved state.</summary>
-    private static Task<IHarnessEnvironment> AttachAsync(ParseResult parse, Argument<string> scenario, Option<DirectoryInfo?> state, CancellationToken cancellationToken)
+    /// <summary>Compiles and defines the scenario before anything boots; its warnings go to stderr.</summary>
+    private static async Task<ScenarioDefinition> LoadAsync(string nameOrPath, double scale)
     {
-        var chosen = HarnessCatalog.Scenario(parse.GetValue(scenario)!);
-        return HarnessCatalog.BackendFor(chosen).AttachAsync(new HarnessOptions("", StateDirectory(parse, state, chosen.Name)), cancellationToken);
+        Environment.SetEnvironmentVariable(HarnessRunner.ScaleVariable, scale.ToString(CultureInfo.InvariantCulture));
+        var scenario = await HarnessCatalog.LoadAsync(nameOrPath, scale, CompileCache.Default()).ConfigureAwait(false);
+        foreach (var warning in scenario.Warnings)
+        {
+            Console.Error.WriteLine(warning);
+        }
+
+        return scenario;
+    }
+
+    /// <summary>Re-attaches to hosts a previous `harness up` left running, from their saved state.</summary>
+    private static async Task<(ScenarioDefinition Scenario, IHarnessEnvironment Environment)> AttachAsync(ParseResult parse, Argument<string> scenario, Option<DirectoryInfo?> state, CancellationToken cancellationToken)
+    {
+        var chosen = await LoadAsync(parse.GetValue(scenario)!, 0.1).ConfigureAwait(false);
+        var environment = await chosen.CreateBackend().AttachAsync(new HarnessOptions("", StateDirectory(parse, state, chosen.Name)), cancellationToken).ConfigureAwait(false);
+        return (chosen, environment);
     }
 
     private static Command RunCommand()
     {
         var scenario = ScenarioArgument();
-        var runbook = new Argument<FileInfo>("runbook") { Description = "the runbook that must repair it" };
+        var runbook = new Argument<FileInfo?>("runbook") { Description = "the runbook that must repair it (default: the one the scenario names with Proves)", Arity = ArgumentArity.ZeroOrOne };
         var scale = ScaleOption();
         var keep = new Option<bool>("--keep") { Description = "on failure, leave the hosts up and print how to reach them" };
         var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "report directory (default ./artifacts/harness/SCENARIO)" };
@@ -47,11 +62,11 @@ internal static class HarnessVerb
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
-                var chosen = HarnessCatalog.Scenario(parse.GetValue(scenario)!);
+                var chosen = await LoadAsync(parse.GetValue(scenario)!, parse.GetValue(scale)).ConfigureAwait(false);
                 var outputDirectory = parse.GetValue(output)?.FullName ?? Path.GetFullPath(Path.Combine("artifacts", "harness", chosen.Name));
                 var options = new HarnessRunOptions(outputDirectory, parse.GetValue(scale), parse.GetValue(keep), parse.GetValue(verbose), CompileCache.Default());
-                var runner = new HarnessRunner(source => RunbookCompiler.Compile(source), Console.Out);
-                var report = await runner.RunAsync(chosen, HarnessCatalog.BackendFor(chosen), parse.GetValue(runbook)!.FullName, options, cancellationToken).ConfigureAwait(false);
+                var runner = new HarnessRunner(source => Compiler.RunbookCompiler.Compile(source), Console.Out);
+                var report = await runner.RunAsync(chosen, parse.GetValue(runbook)?.FullName, options, cancellationToken).ConfigureAwait(false);
                 Console.WriteLine();
                 Console.Write(ReportWriter.Markdown(report));
                 Console.WriteLine($"\nreport: {Path.Combine(outputDirectory, "report.md")}\njunit:  {Path.Combine(outputDirectory, "junit.xml")}");
@@ -71,17 +86,22 @@ internal static class HarnessVerb
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
-                var chosen = HarnessCatalog.Scenario(parse.GetValue(scenario)!);
+                var chosen = await LoadAsync(parse.GetValue(scenario)!, parse.GetValue(scale)).ConfigureAwait(false);
                 var options = new HarnessOptions($"rb{DateTime.UtcNow:HHmmss}", StateDirectory(parse, state, chosen.Name), parse.GetValue(scale));
-                Environment.SetEnvironmentVariable(HarnessRunner.ScaleVariable, options.Scale.ToString(CultureInfo.InvariantCulture));
-                await using var environment = await HarnessCatalog.BackendFor(chosen).CreateAsync(options, cancellationToken).ConfigureAwait(false);
+                await using var environment = await chosen.CreateBackend().CreateAsync(options, cancellationToken).ConfigureAwait(false);
                 if (parse.GetValue(breakIt))
                 {
-                    await chosen.BreakAsync(environment.Inventory, options, cancellationToken).ConfigureAwait(false);
+                    var (ok, detail) = await HarnessRunner.BreakAsync(chosen, environment, Path.Combine(options.WorkDirectory, "break.jsonl"), cancellationToken).ConfigureAwait(false);
+                    Console.WriteLine($"break: {detail}");
+                    if (!ok)
+                    {
+                        Console.WriteLine($"the hosts stay up to look at: {environment.HowToReach}");
+                        return ExitCodes.Failed;
+                    }
                 }
 
                 Console.WriteLine($"{chosen.Name} is up{(parse.GetValue(breakIt) ? " and broken" : "")}: {environment.HowToReach}");
-                Console.WriteLine($"`runbook harness exec {chosen.Name} -- CMD` runs a command there; `runbook harness down {chosen.Name}` removes it.");
+                Console.WriteLine($"`runbook harness exec {parse.GetValue(scenario)} -- CMD` runs a command there; `runbook harness down {parse.GetValue(scenario)}` removes it.");
                 return ExitCodes.Done;
             },
             Console.Error));
@@ -92,13 +112,14 @@ internal static class HarnessVerb
     {
         var scenario = ScenarioArgument();
         var state = StateOption();
-        var host = new Option<string?>("--on") { Description = "inventory host name (default: the first)" };
+        var host = new Option<string?>("--on") { Description = "host name (default: the first the scenario declares)" };
         var argv = new Argument<string[]>("command") { Description = "program and arguments", Arity = ArgumentArity.OneOrMore };
         var command = new Command("exec", "run one command on a host created by `harness up`") { scenario, state, host, argv };
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
-                await using var environment = await AttachAsync(parse, scenario, state, cancellationToken).ConfigureAwait(false);
+                var (_, environment) = await AttachAsync(parse, scenario, state, cancellationToken).ConfigureAwait(false);
+                await using var _ = environment;
                 var name = parse.GetValue(host) ?? environment.Inventory.Names.First();
                 var words = parse.GetValue(argv)!;
                 var result = await environment.Inventory.Context(name).Transport
@@ -119,8 +140,8 @@ internal static class HarnessVerb
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
-                var chosen = HarnessCatalog.Scenario(parse.GetValue(scenario)!);
-                await using var environment = await AttachAsync(parse, scenario, state, cancellationToken).ConfigureAwait(false);
+                var (chosen, environment) = await AttachAsync(parse, scenario, state, cancellationToken).ConfigureAwait(false);
+                await using var _ = environment;
                 var leaks = await environment.DestroyAsync(cancellationToken).ConfigureAwait(false);
                 Console.WriteLine(leaks.Count == 0 ? $"{chosen.Name} is down; nothing left behind" : $"{chosen.Name} is down but left: {string.Join(", ", leaks)}");
                 return leaks.Count == 0 ? ExitCodes.Done : ExitCodes.Failed;
@@ -131,14 +152,47 @@ internal static class HarnessVerb
 
     private static Command ListCommand()
     {
-        var command = new Command("list", "the scenarios the harness can reproduce");
-        command.SetAction(_ =>
-        {
-            foreach (var scenario in HarnessCatalog.Scenarios)
+        var format = new Option<string>("--format") { Description = "text, or json (for a CI matrix)", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var paths = new Argument<string[]>("scenario") { Description = "scenario files or folders to list (default: the shipped ones)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("list", "the scenarios the harness can reproduce: shipped ones, or the files/folders given") { format, paths };
+        command.SetAction((parse, _) => ExitCodes.GuardAsync(
+            async () =>
             {
-                Console.WriteLine($"{scenario.Name,-12} on {scenario.Backend}");
-            }
-        });
+                var given = parse.GetValue(paths) ?? [];
+                var files = given.Length == 0 ? HarnessCatalog.ShippedScenarios
+                    : [.. given.SelectMany<string, string>(p => Directory.Exists(p)
+                        ? Directory.EnumerateFiles(p, "*" + ScenarioFile.Extension, SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                        : [HarnessCatalog.Resolve(p)])];
+                var rows = new List<ScenarioListing>();
+                foreach (var file in files)
+                {
+                    var scenario = await LoadAsync(file, 0.1).ConfigureAwait(false);
+                    rows.Add(new ScenarioListing(scenario.Name, scenario.Path, scenario.Backend.Name, [.. scenario.Backend.HostNames], scenario.Runbook, scenario.Specs.Count));
+                }
+
+                if (parse.GetValue(format) == "json")
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(rows, ListingJson.Default.ListScenarioListing));
+                }
+                else
+                {
+                    foreach (var row in rows)
+                    {
+                        Console.WriteLine($"{row.Name,-12} on {row.Backend,-8} hosts {string.Join(",", row.Hosts),-16} {row.Specs} spec(s)  {row.Path}");
+                    }
+                }
+
+                return ExitCodes.Done;
+            },
+            Console.Error));
         return command;
     }
 }
+
+/// <summary>One row of <c>harness list --format json</c>: what a CI matrix needs to run the scenario.</summary>
+internal sealed record ScenarioListing(string Name, string Path, string Backend, List<string> Hosts, string? Runbook, int Specs);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<ScenarioListing>))]
+internal sealed partial class ListingJson : System.Text.Json.Serialization.JsonSerializerContext;

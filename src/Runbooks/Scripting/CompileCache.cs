@@ -23,9 +23,9 @@ public sealed class CompileCache(string directory)
         return new CompileCache(Path.Combine(root, "runbooks", "compiled"));
     }
 
-    public CompiledRunbook? TryLoad(ScriptSource source)
+    public CompiledRunbook? TryLoad(ScriptSource source, ScriptKind? kind = null)
     {
-        var entry = Path.Combine(Directory, source.Key);
+        var entry = Path.Combine(Directory, source.Key + (kind ?? ScriptKind.Runbook).CacheKeySuffix);
         try
         {
             var assembly = System.IO.File.ReadAllBytes(Path.Combine(entry, "runbook.dll"));
@@ -38,9 +38,9 @@ public sealed class CompileCache(string directory)
         }
     }
 
-    public void Store(ScriptSource source, CompiledRunbook runbook)
+    public void Store(ScriptSource source, CompiledRunbook runbook, ScriptKind? kind = null)
     {
-        var entry = Path.Combine(Directory, source.Key);
+        var entry = Path.Combine(Directory, source.Key + (kind ?? ScriptKind.Runbook).CacheKeySuffix);
         var staging = entry + "." + Environment.ProcessId + ".tmp";
         try
         {

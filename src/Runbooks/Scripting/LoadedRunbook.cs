@@ -19,14 +19,14 @@ public sealed class LoadedRunbook
 
     public CompiledRunbook Compiled { get; }
 
-    public static LoadedRunbook Load(string path, Func<ScriptSource, CompiledRunbook> compile, CompileCache? cache)
+    public static LoadedRunbook Load(string path, Func<ScriptSource, CompiledRunbook> compile, CompileCache? cache, ScriptKind? kind = null)
     {
         var source = ScriptSource.Read(path);
-        var compiled = cache?.TryLoad(source);
+        var compiled = cache?.TryLoad(source, kind);
         if (compiled is null)
         {
             compiled = compile(source);
-            cache?.Store(source, compiled);
+            cache?.Store(source, compiled, kind);
         }
 
         return new LoadedRunbook(source, compiled);
@@ -41,20 +41,30 @@ public sealed class LoadedRunbook
     public async Task ExecuteAsync(IReadOnlyList<string> targetNames, Func<TargetGraph, IReadOnlyList<string>, Task> onRun)
     {
         var globals = new RunbookGlobals(targetNames, (g, names) => onRun(new TargetGraph(g.Targets), names));
+        await DefineAsync(globals).ConfigureAwait(false);
+        if (!globals.RanTargets)
+        {
+            await onRun(new TargetGraph(globals.Targets), targetNames).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs the script body against <paramref name="globals"/> (a runbook's or a scenario's), mapping a mistake
+    /// made while it defines its targets to an RB100 <see cref="InvalidRunbookException"/> at the script line.
+    /// </summary>
+    public async Task DefineAsync(RunbookGlobals globals)
+    {
         try
         {
             await Compiled.ExecuteAsync(globals).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not RunbookException and not OperationCanceledException)
         {
-            throw new InvalidRunbookException($"{Where(ex)}: error RB100: the runbook failed while defining its targets: {ex.Message}", ex);
-        }
-
-        if (!globals.RanTargets)
-        {
-            await onRun(new TargetGraph(globals.Targets), targetNames).ConfigureAwait(false);
+            throw new InvalidRunbookException($"{Where(ex)}: error RB100: the {Kind} failed while defining its targets: {ex.Message}", ex);
         }
     }
+
+    private string Kind => Source.Path.EndsWith(".scenario.csx", StringComparison.Ordinal) ? "scenario" : "runbook";
 
     private string Where(Exception ex)
     {

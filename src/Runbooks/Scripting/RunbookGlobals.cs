@@ -18,6 +18,16 @@ public class RunbookGlobals
         _run = run;
     }
 
+    /// <summary>The environment variable that carries <see cref="Scale"/>; the harness sets it for the runbook it proves.</summary>
+    public const string ScaleVariable = "RUNBOOK_SCALE";
+
+    /// <summary>
+    /// The size factor shared by a scenario and the runbook it proves: 1 on a real host (the incident's sizes),
+    /// the harness's <c>--scale</c> (0.1 in CI) when it runs the runbook. Read from <c>RUNBOOK_SCALE</c>.
+    /// </summary>
+    /// <example><c>var dataMiB = (long)(4096 * Scale);</c></example>
+    public double Scale { get; protected init; } = ReadScale();
+
     /// <summary>The target names given on the command line.</summary>
     public IList<string> Args { get; }
 
@@ -54,6 +64,19 @@ public class RunbookGlobals
         {
             await _run(this, [.. args ?? Args]).ConfigureAwait(false);
         }
+    }
+
+    private static double ReadScale()
+    {
+        var text = Environment.GetEnvironmentVariable(ScaleVariable);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return 1;
+        }
+
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var scale) && scale > 0 && scale <= 100
+            ? scale
+            : throw new InvalidRunbookException($"{ScaleVariable}='{text}' is not a size factor; give a number above 0 and at most 100, e.g. 0.1");
     }
 
     private Target Add(Target target)

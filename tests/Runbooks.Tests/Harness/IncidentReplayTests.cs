@@ -20,11 +20,14 @@ public class IncidentReplayTests
             Assert.Ignore($"REPLAY NOT RUN: the {scenarioName} scenario needs root (loop devices, namespaces); CI runs as root");
         }
 
-        var scenario = HarnessCatalog.Scenario(scenarioName);
+        // By name, as `runbook harness run NAME` finds it: the scenario file the tool ships.
+        var scenario = await HarnessCatalog.LoadAsync(scenarioName, 0.1);
+        Assert.That(scenario.Runbook, Does.EndWith(runbook), "the scenario names the runbook it proves");
         var output = Path.Combine(Repository, "artifacts", "harness", scenarioName);
         var log = new StringWriter();
+        Environment.SetEnvironmentVariable(HarnessRunner.ScaleVariable, "0.1");
         var report = await new HarnessRunner(source => RunbookCompiler.Compile(source), log)
-            .RunAsync(scenario, HarnessCatalog.BackendFor(scenario), Path.Combine(Repository, "runbooks", runbook), new HarnessRunOptions(output, Scale: 0.1), cancellationToken);
+            .RunAsync(scenario, Path.Combine(Repository, "runbooks", scenarioName, runbook), new HarnessRunOptions(output, Scale: 0.1), cancellationToken);
         TestContext.Out.WriteLine(log.ToString());
         TestContext.Out.WriteLine(ReportWriter.Markdown(report));
         return report;

@@ -32,7 +32,22 @@ public class LifecycleTests
     private async Task<HarnessReport> Run(string runbook, bool specHoldsWhenBroken = false)
     {
         var runner = new HarnessRunner(source => RunbookCompiler.Compile(source), TextWriter.Null);
-        return await runner.RunAsync(new FileScenario(_root, specHoldsWhenBroken), new DirectoryBackend(), runbook, new HarnessRunOptions(Path.Combine(_root, "out")), CancellationToken.None);
+        var scenario = await ScenarioFile.LoadAsync(Scenario(specHoldsWhenBroken), 0.1, cache: null);
+        return await runner.RunAsync(scenario, runbook, new HarnessRunOptions(Path.Combine(_root, "out")), CancellationToken.None, new DirectoryBackend());
+    }
+
+    /// <summary>A scenario file whose one host is a scratch directory (the test substitutes <see cref="DirectoryBackend"/>).</summary>
+    private string Scenario(bool specHoldsWhenBroken)
+    {
+        var path = Path.Combine(_root, "file.scenario.csx");
+        System.IO.File.WriteAllText(path, $$"""
+            Services();
+            var root = Environment.GetEnvironmentVariable("RB_LIFE_ROOT")!;
+            Target("break", File.Directory(root + "/state"), File.Content(root + "/state/config", "{{(specHoldsWhenBroken ? "good" : "broken")}}\n"));
+            Spec("config is good", File.Content(root + "/state/config", "good\n"));
+            Spec("state directory exists", File.Exists(root + "/state")).NotBroken();
+            """);
+        return path;
     }
 
     [Test, CancelAfter(60_000)]
@@ -108,25 +123,5 @@ public class LifecycleTests
         }
 
         public ValueTask DisposeAsync() => Inventory.DisposeAsync();
-    }
-
-    private sealed class FileScenario(string root, bool specHoldsWhenBroken) : Scenario
-    {
-        public override string Name => "file";
-
-        public override string Backend => "directory";
-
-        public override Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
-        {
-            Directory.CreateDirectory(Path.Combine(root, "state"));
-            System.IO.File.WriteAllText(Path.Combine(root, "state", "config"), specHoldsWhenBroken ? "good\n" : "broken\n");
-            return Task.CompletedTask;
-        }
-
-        public override IReadOnlyList<Spec> Specs(HarnessOptions options) =>
-        [
-            new Spec("config is good", Inventory.DefaultHost, Check.From("config says good", () => System.IO.File.ReadAllText(Path.Combine(root, "state", "config")) == "good\n")),
-            new Spec("state directory exists", Inventory.DefaultHost, Check.From("state exists", () => Directory.Exists(Path.Combine(root, "state"))), BrokenByIncident: false),
-        ];
     }
 }

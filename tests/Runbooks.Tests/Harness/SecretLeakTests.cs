@@ -25,48 +25,42 @@ public class SecretLeakTests
 
         var output = Directory.CreateTempSubdirectory("rb-secrets-").FullName;
         var repository = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", ".."));
-        var scenario = new KeyRecordingScenario(new ConnectionScenario());
+        // The shipped connection scenario plus one break target that copies each host's private key out of its
+        // private /etc/wireguard, so the test knows what to look for; the copies live outside the output directory.
+        var keys = Directory.CreateTempSubdirectory("rb-keys-").FullName;
+        var incident = Directory.CreateTempSubdirectory("rb-secret-incident-").FullName;
+        var shipped = Path.Combine(repository, "runbooks", "connection");
+        System.IO.File.Copy(Path.Combine(shipped, "wireguard-link.csx"), Path.Combine(incident, "wireguard-link.csx"));
+        var scenarioFile = Path.Combine(incident, "connection.scenario.csx");
+        System.IO.File.WriteAllText(scenarioFile, System.IO.File.ReadAllText(Path.Combine(shipped, "connection.scenario.csx")) + $$"""
+
+            foreach (var host in new[] { "server", "client" })
+            {
+                Target($"{host}-key-recorded", DependsOn("server-broken", "client-broken"),
+                    Exec("copy the key out for the test", new Command("cp", ["--", KeyFile, $"{{keys}}/{host}.key"])).Until(File.Exists($"{{keys}}/{host}.key")))
+                    .On(host);
+            }
+            """);
+        var scenario = await ScenarioFile.LoadAsync(scenarioFile, 0.1, cache: null);
         var log = new StringWriter();
 
-        var report = await new HarnessRunner(source => RunbookCompiler.Compile(source), log).RunAsync(
-            scenario, HarnessCatalog.BackendFor(scenario), Path.Combine(repository, "runbooks", "wireguard-link.csx"), new HarnessRunOptions(output), cancellationToken);
+        var report = await new HarnessRunner(source => RunbookCompiler.Compile(source), log).RunAsync(scenario, null, new HarnessRunOptions(output), cancellationToken);
+        var recorded = Directory.EnumerateFiles(keys).Select(f => System.IO.File.ReadAllText(f).Trim()).ToList();
 
         Assert.That(report.Passed, Is.True, log.ToString());
-        Assert.That(scenario.Keys, Has.Count.EqualTo(2), "both hosts' private keys were read");
+        Assert.That(recorded, Has.Count.EqualTo(2).And.All.Length.EqualTo(44), "both hosts' private keys were read");
         var written = Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories)
             .Select(f => (Name: Path.GetFileName(f), Text: System.IO.File.ReadAllText(f)))
             .Append((Name: "console log", Text: log.ToString()))
             .ToList();
         Assert.That(written.Select(w => w.Name), Has.Member("converge.jsonl").And.Member("report.md").And.Member("junit.xml"));
-        foreach (var key in scenario.Keys)
+        foreach (var key in recorded)
         {
             Assert.That(written.Where(w => w.Text.Contains(key, StringComparison.Ordinal)).Select(w => w.Name), Is.Empty, "a private key leaked into these outputs");
         }
 
         Directory.Delete(output, recursive: true);
-    }
-
-    /// <summary>The connection scenario, reading each host's private key right after the break so the test knows what to look for.</summary>
-    private sealed class KeyRecordingScenario(Scenario inner) : Scenario
-    {
-        public List<string> Keys { get; } = [];
-
-        public override string Name => inner.Name;
-
-        public override string Backend => inner.Backend;
-
-        public override async Task BreakAsync(Inventory inventory, HarnessOptions options, CancellationToken cancellationToken)
-        {
-            await inner.BreakAsync(inventory, options, cancellationToken);
-            foreach (var host in new[] { "server", "client" })
-            {
-                var key = await inventory.Context(host).Transport.RunCheckedAsync(new Command("cat", ["--", ConnectionScenario.KeyFile]), cancellationToken);
-                Keys.Add(key.StandardOutput.Trim());
-            }
-        }
-
-        public override IReadOnlyList<Spec> Specs(HarnessOptions options) => inner.Specs(options);
-
-        public override IConvergeMonitor? Monitor(Inventory inventory, HarnessOptions options) => inner.Monitor(inventory, options);
+        Directory.Delete(keys, recursive: true);
+        Directory.Delete(incident, recursive: true);
     }
 }

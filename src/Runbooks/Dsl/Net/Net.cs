@@ -20,6 +20,22 @@ public static class Net
     public static Task<NetLinkState?> ReadLinkAsync(HostContext host, string name, CancellationToken cancellationToken) =>
         NetRead.LinkAsync(host, Validate.InterfaceName(name), cancellationToken);
 
+    /// <summary>A check: the link has the same MTU on this host and on <paramref name="peerHost"/> (a tunnel's two ends must agree).</summary>
+    /// <example><c>Net.SameMtu("wg0", "server")</c></example>
+    public static Check SameMtu(string link, string peerHost)
+    {
+        link = Validate.InterfaceName(link);
+        ArgumentException.ThrowIfNullOrWhiteSpace(peerHost);
+        return new($"{link} MTU equals {peerHost}'s", async (host, ct) =>
+        {
+            var mine = await NetRead.LinkAsync(host, link, ct).ConfigureAwait(false);
+            var theirs = await NetRead.LinkAsync(host.Host(peerHost), link, ct).ConfigureAwait(false);
+            return new CheckResult(mine is not null && theirs is not null && mine.Mtu == theirs.Mtu,
+                $"{host.Name} {link} mtu {mine?.Mtu.ToString(CultureInfo.InvariantCulture) ?? "(no link)"}, " +
+                $"{peerHost} {link} mtu {theirs?.Mtu.ToString(CultureInfo.InvariantCulture) ?? "(no link)"}");
+        });
+    }
+
     /// <summary>Exactly these addresses on the link: missing ones are added, any other global address is removed.</summary>
     /// <example><c>Net.Addresses("wg0", "192.168.0.1/32")</c></example>
     public static NetAddressesStep Addresses(string device, params string[] cidrs)

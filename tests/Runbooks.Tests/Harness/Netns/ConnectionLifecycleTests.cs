@@ -24,7 +24,7 @@ public sealed class ConnectionLifecycleTests
             graph = g;
             return Task.CompletedTask;
         });
-        return graph ?? throw new AssertionException("runbooks/wireguard-link.csx did not call RunAsync");
+        return graph ?? throw new AssertionException("runbooks/connection/wireguard-link.csx did not call RunAsync");
     });
 
     [Test]
@@ -264,14 +264,14 @@ public sealed class ConnectionLifecycleTests
     {
         for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "runbooks", "wireguard-link.csx");
+            var candidate = Path.Combine(dir.FullName, "runbooks", "connection", "wireguard-link.csx");
             if (System.IO.File.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        throw new AssertionException("runbooks/wireguard-link.csx not found above the test directory");
+        throw new AssertionException("runbooks/connection/wireguard-link.csx not found above the test directory");
     }
 
     private static string Describe(RunSummary summary) =>

@@ -3,8 +3,8 @@
 // Sizes follow RUNBOOK_SCALE (default 1 = the incident's real sizes). The harness sets it to shrink every
 // size with one factor, e.g. RUNBOOK_SCALE=0.1 → 180M disks, data0 to 410M, autogrow steps of 50M.
 //
-//   runbook plan runbooks/storage-recovery.csx --host ssh://root@host
-//   runbook run  runbooks/storage-recovery.csx --host ssh://root@host
+//   runbook plan runbooks/storage/storage-recovery.csx --host ssh://root@host
+//   runbook run  runbooks/storage/storage-recovery.csx --host ssh://root@host
 
 var scale = double.TryParse(Environment.GetEnvironmentVariable("RUNBOOK_SCALE"), System.Globalization.NumberStyles.Float,
     System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 1.0;

@@ -2,8 +2,8 @@
 // db → amqp → web → master → slave. Whatever is down, unhealthy, or older than something it depends on is
 // restarted together with everything after it: stopped in reverse order, started in order, each start only
 // once the one before answers. master ignores a polite stop: it gets 3 s after TERM, then KILL.
-//   runbook plan runbooks/talus-restart.csx          # what would be stopped and started, and the waits
-//   runbook run runbooks/talus-restart.csx
+//   runbook plan runbooks/talus/talus-restart.csx          # what would be stopped and started, and the waits
+//   runbook run runbooks/talus/talus-restart.csx
 
 var db = Service.Named("db")
     .HealthyWhen(Probe.Tcp("127.0.0.1", 27017, TcpOutcome.Connected));

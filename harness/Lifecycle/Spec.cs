@@ -1,0 +1,19 @@
+using Runbooks.Engine;
+
+namespace Runbooks.Harness.Lifecycle;
+
+/// <summary>One assertion about the end state, on one host.</summary>
+/// <param name="Name">Short and stable: used as the JUnit test name.</param>
+/// <param name="Host">Inventory host the check runs on.</param>
+/// <param name="Check">The read-only condition.</param>
+/// <param name="BrokenByIncident">True when the incident broke this; it must then fail on the broken hosts (verify-broken).</param>
+public sealed record Spec(string Name, string Host, Check Check, bool BrokenByIncident = true);
+
+/// <summary>Watches a service while the runbook converges and reports what it saw.</summary>
+public interface IConvergeMonitor : IAsyncDisposable
+{
+    Task StartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops and returns figures for the report, e.g. "requests": "812", "failed": "0", "longest outage": "0.31 s".</summary>
+    Task<IReadOnlyDictionary<string, string>> StopAsync();
+}
