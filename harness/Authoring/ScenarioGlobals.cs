@@ -76,6 +76,14 @@ public partial class ScenarioGlobals : RunbookGlobals
     }
 
     /// <summary>
+    /// A shell script kept beside the scenario (reviewed like code, linted with shellcheck), run as <c>sh -c</c> with the
+    /// values as <c>$1</c>, <c>$2</c>…, never spliced into its text. For break steps no DSL noun covers.
+    /// </summary>
+    /// <example><c>Exec("fill the log", ScriptBeside("files/fill-log.sh", "/var/log/app/app.log", "64")).Until(…)</c></example>
+    public Runbooks.Commands.Command ScriptBeside(string relativePath, params Runbooks.Commands.Arg[] values) =>
+        Runbooks.Commands.Shell.Script(FileBeside(relativePath), values);
+
+    /// <summary>
     /// A named check of the end state. It must hold after converge; unless marked <see cref="ScenarioSpec.NotBroken"/>,
     /// it must also FAIL right after the break (verify-broken), or it proves nothing. Bound to <c>local</c> unless <c>.On(host)</c>.
     /// </summary>

@@ -9,10 +9,23 @@
 
 const string KeyFile = "/etc/wireguard/wg0.key";
 const string ServerSixPn = "fdaa:3:a396:a7b:88dc:68d5:bd36:2";
+const string ClientSixPn = "fdaa:3:a396:a7b:175:7ae9:e030:2";
 const string ServerTunnel = "192.168.0.1";
 
-Netns();
+// Two hosts on the 6PN network (eth0 on both), each with a WireGuard wg0 and its own /etc/wireguard.
+var net = Netns().WireGuard();
+net.Host("server").Private("/srv/www", "/opt/internal");
+net.Host("client");
+net.Link("server", "client", $"{ServerSixPn}/64,172.19.0.2/24", $"{ClientSixPn}/64,172.19.0.74/24");
 Proves("wireguard-link.csx");
+
+// The server's services: a web page on 0.0.0.0:8080 and the internal TCP service on [::]:9000.
+Target("server-services", "web on 8080 and the internal service on 9000 answer on the server",
+    File.Content("/srv/www/index.html", "<p>server</p>\n"),
+    File.Content("/opt/internal/service.py", FileBeside("files/internal-service.py")),
+    Exec("start the web and internal services", ScriptBeside("files/start-services.sh", "/srv/www", "/opt/internal/service.py"))
+        .Until(Probe.Tcp("127.0.0.1", 9000, TcpOutcome.Connected)))
+    .On("server");
 
 foreach (var host in new[] { "server", "client" })
 {
@@ -22,7 +35,7 @@ foreach (var host in new[] { "server", "client" })
 }
 
 // Valid keys, but the addresses do not agree with the peers' AllowedIPs.
-Target("server-broken", "server: wg0 on 10.0.0.1/24; ICMP ignored; tcp/8080 and WireGuard's port dropped", DependsOn("server-key", "client-key"),
+Target("server-broken", "server: wg0 on 10.0.0.1/24; ICMP ignored; tcp/8080 and WireGuard's port dropped", DependsOn("server-key", "client-key", "server-services"),
     Wg.Interface("wg0").PrivateKeyFile(KeyFile).ListenPort(51820)
         .Peer(Wg.Peer(WgPublicKey.DerivedOn("client", KeyFile)).AllowedIps("10.0.0.2/32")).Configured(),
     Net.Addresses("wg0", "10.0.0.1/24"),

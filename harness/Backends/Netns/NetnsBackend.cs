@@ -4,112 +4,133 @@ using System.Text.RegularExpressions;
 using Runbooks.Commands;
 using Runbooks.Engine;
 using Runbooks.Harness.Lifecycle;
+using Runbooks.Scenarios;
 using Runbooks.Transport;
 
 namespace Runbooks.Harness.Backends.Netns;
 
 /// <summary>
-/// Two simulated hosts, <c>server</c> and <c>client</c>: each a network namespace plus a persistent mount
-/// namespace with private <c>/etc/wireguard</c>, <c>/var/run/wireguard</c>, <c>/etc/hosts</c> and
-/// <c>/etc/sysctl.d</c>, joined by a veth pair (<c>eth0</c> on both sides) carrying the 6PN IPv6 network.
-/// WireGuard comes from the kernel module when it loads in a namespace, else from wireguard-go started in the
-/// foreground per host. The server runs an HTTP service on 0.0.0.0:8080 and a TCP service on [::]:9000.
+/// The hosts a scenario's <see cref="NetnsDeclaration"/> names: each a network namespace plus a persistent mount
+/// namespace in which <see cref="NetnsDeclaration.DefaultPrivatePaths"/> and the host's own private paths are scratch
+/// directories of this run, joined by veth links carrying the declared addresses. With <c>WireGuard()</c>, every host
+/// gets <c>wg0</c> from the kernel module when it loads in a namespace, else from wireguard-go started per host.
+/// Processes a break starts inside a host are killed at destroy (everything <c>ip netns pids</c> lists).
 /// </summary>
 public sealed partial class NetnsBackend : IBackend
 {
-    public const string ServerSixPn = "fdaa:3:a396:a7b:88dc:68d5:bd36:2";
-    public const string ClientSixPn = "fdaa:3:a396:a7b:175:7ae9:e030:2";
-    public const int HttpPort = 8080;
-    public const int TcpPort = 9000;
-
-    // Every fresh namespace needs these before anything else; the values arrive as $1.. (no shell parsing).
-    // A private /run/lock per host: each simulated host holds its own runbook host lock, as real machines do.
-    private const string MountScript =
-        "mkdir -p /var/run/wireguard /etc/wireguard && mount --bind \"$1\" /etc/wireguard && mount --bind \"$2\" /var/run/wireguard && " +
-        "mount --bind \"$3\" /etc/hosts && mount --bind \"$4\" /etc/sysctl.d && mkdir -p /run/lock && mount --bind \"$5\" /run/lock";
+    // Binds "$1 over $2", "$3 over $4", …: the values arrive as positional parameters, never parsed by a shell.
+    // A mount point that does not exist yet is created (and its name printed, so destroy removes it again).
+    private const string MountScript = """
+        set -eu
+        while [ "$#" -gt 1 ]; do
+            if [ ! -e "$2" ]; then
+                if [ -d "$1" ]; then mkdir -p -- "$2"; else mkdir -p -- "$(dirname -- "$2")"; : > "$2"; fi
+                echo "$2"
+            fi
+            mount --bind -- "$1" "$2"
+            shift 2
+        done
+        """;
 
     // '&' under sh so that $! is the daemon itself (nsenter execs it): it is killed by that PID at destroy.
     private const string BackgroundScript = "\"$@\" >/dev/null 2>&1 </dev/null & echo $!";
 
-    private const string TcpServiceScript = """
-        import socket
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        s.bind(("::", 9000))
-        s.listen(16)
-        while True:
-            c, _ = s.accept()
-            c.sendall(b"internal service\n")
-            c.close()
-        """;
-
-    private static readonly string[] HostNames = ["server", "client"];
     private static readonly TimeSpan Quick = TimeSpan.FromSeconds(15);
+
+    private readonly NetnsDeclaration? _declaration;
+
+    /// <param name="declaration">The hosts to create; null only to attach to (or destroy) hosts an earlier process created.</param>
+    internal NetnsBackend(NetnsDeclaration? declaration = null) => _declaration = declaration;
 
     public string Name => "netns";
 
     public async Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken)
     {
+        var declaration = _declaration ?? throw new InvalidOperationException("a netns backend without a declaration can only attach");
         var clock = Stopwatch.StartNew();
         var local = new LocalTransport();
+        foreach (var tool in new[] { "ip", "unshare", "nsenter" })
+        {
+            if ((await local.RunAsync(Shell.Script("command -v \"$1\"", tool).WithTimeout(Quick), cancellationToken)).ExitCode != 0)
+            {
+                throw new RunbookException($"netns backend: '{tool}' is not installed; `apt-get install iproute2 util-linux` (harness/prerequisites.sh does)");
+            }
+        }
+
         var prefix = Prefix(options.RunId);
         var runDirectory = $"{NetnsTransport.MountDirectory}/{prefix}";
         Directory.CreateDirectory(runDirectory);
         Directory.CreateDirectory(options.WorkDirectory);
         var hosts = new List<NetnsHostState>();
-        var state = new NetnsState(options.RunId, prefix, runDirectory, "pending", hosts);
+        var state = new NetnsState(options.RunId, prefix, runDirectory, "none", hosts);
         var environment = new NetnsEnvironment(state, options);
         try
         {
-            var index = 0;
-            foreach (var name in HostNames)
+            var hostsFile = HostsFile(declaration);
+            foreach (var declared in declaration.Hosts)
             {
-                var root = Path.Combine(Path.GetFullPath(options.WorkDirectory), "hosts", name);
-                foreach (var dir in new[] { "etc-wireguard", "run-wireguard", "sysctl.d", "www", "run-lock" })
+                var root = Path.Combine(Path.GetFullPath(options.WorkDirectory), "hosts", declared.Name);
+                var binds = new List<string>();
+                foreach (var path in NetnsDeclaration.DefaultPrivatePaths.Concat(declared.PrivatePaths).Distinct(StringComparer.Ordinal))
                 {
-                    Directory.CreateDirectory(Path.Combine(root, dir));
+                    var scratch = ScratchFor(root, path);
+                    if (path == "/etc/hosts" || System.IO.File.Exists(path))
+                    {
+                        // A file on this machine (the hosts file, a resolv.conf) gets a scratch file: the hosts file names every host.
+                        Directory.CreateDirectory(Path.GetDirectoryName(scratch)!);
+                        await System.IO.File.WriteAllTextAsync(scratch, path == "/etc/hosts" ? hostsFile : "", cancellationToken);
+                    }
+                    else
+                    {
+                        Directory.CreateDirectory(scratch);
+                    }
+
+                    binds.AddRange([scratch, path]);
                 }
 
-                System.IO.File.WriteAllText(Path.Combine(root, "hosts"),
-                    $"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{ServerSixPn}\tserver\n{ClientSixPn}\tclient\n172.19.0.1\t5683930b32e68e\n");
-                System.IO.File.WriteAllText(Path.Combine(root, "www", "index.html"), $"<p>{name}</p>\n");
-                var host = new NetnsHostState(name, $"{prefix}-{name}", $"{runDirectory}/{name}.mnt", root,
-                    name == "server" ? ServerSixPn : ClientSixPn, name == "server" ? "172.19.0.2" : "172.19.0.74", []);
+                var host = new NetnsHostState(declared.Name, $"{prefix}-{declared.Name}", $"{runDirectory}/{declared.Name}.mnt", root, "", "", []);
                 hosts.Add(host);
                 state.Save(options.WorkDirectory);
                 await Run(local, new Command("ip", ["netns", "add", host.Netns]), cancellationToken);
                 await System.IO.File.WriteAllTextAsync(host.MountFile, "", cancellationToken);
-                await Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh",
-                    Path.Combine(root, "etc-wireguard"), Path.Combine(root, "run-wireguard"), Path.Combine(root, "hosts"), Path.Combine(root, "sysctl.d"), Path.Combine(root, "run-lock")]), cancellationToken);
-                await Run(environment.Transport(name), new Command("ip", ["link", "set", "lo", "up"]), cancellationToken);
-                index++;
+                var mounted = await Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh", .. binds.Select(Arg.FromString)]), cancellationToken);
+                host.CreatedMountPoints.AddRange(mounted.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                state.Save(options.WorkDirectory);
+                await Run(environment.Transport(declared.Name), new Command("ip", ["link", "set", "lo", "up"]), cancellationToken);
             }
 
-            // The 6PN link: created in the root namespace with prefixed names, moved, then called eth0 inside.
-            var server = hosts[0];
-            var client = hosts[1];
-            await Run(local, new Command("ip", ["link", "add", $"{prefix}s", "type", "veth", "peer", "name", $"{prefix}c"]), cancellationToken);
-            foreach (var (host, end) in new[] { (server, $"{prefix}s"), (client, $"{prefix}c") })
+            // Each link: created in the root namespace with run-unique names, moved, then renamed inside.
+            var index = 0;
+            foreach (var link in declaration.Links)
             {
-                await Run(local, new Command("ip", ["link", "set", end, "netns", host.Netns]), cancellationToken);
-                var on = environment.Transport(host.Name);
-                await Run(on, new Command("ip", ["link", "set", end, "name", "eth0"]), cancellationToken);
-                // nodad: duplicate address detection would hold the address "tentative" for a second or more.
-                await Run(on, new Command("ip", ["addr", "add", $"{host.SixPn}/64", "dev", "eth0", "nodad"]), cancellationToken);
-                await Run(on, new Command("ip", ["addr", "add", $"{host.Ipv4}/24", "dev", "eth0"]), cancellationToken);
-                await Run(on, new Command("ip", ["link", "set", "eth0", "up"]), cancellationToken);
+                var (a, b) = ($"{prefix}{index}a", $"{prefix}{index}b");
+                index++;
+                await Run(local, new Command("ip", ["link", "add", a, "type", "veth", "peer", "name", b]), cancellationToken);
+                foreach (var (end, hostName, addresses) in new[] { (a, link.From, link.FromAddresses), (b, link.To, link.ToAddresses) })
+                {
+                    var host = hosts.First(h => h.Name == hostName);
+                    await Run(local, new Command("ip", ["link", "set", end, "netns", host.Netns]), cancellationToken);
+                    var on = environment.Transport(host.Name);
+                    await Run(on, new Command("ip", ["link", "set", end, "name", link.Device]), cancellationToken);
+                    foreach (var address in addresses)
+                    {
+                        // nodad: duplicate address detection would hold an IPv6 address "tentative" for a second or more.
+                        await Run(on, new Command("ip", ["addr", "add", address, "dev", link.Device, .. address.Contains(':', StringComparison.Ordinal) ? new Arg[] { "nodad" } : []]), cancellationToken);
+                    }
+
+                    await Run(on, new Command("ip", ["link", "set", link.Device, "up"]), cancellationToken);
+                }
             }
 
-            state = state with { WireGuard = await ProvideWireGuardAsync(environment, hosts, cancellationToken) };
-            environment.Replace(state);
-            state.Save(options.WorkDirectory);
+            if (declaration.WantsWireGuard)
+            {
+                state = state with { WireGuard = await ProvideWireGuardAsync(environment, hosts, cancellationToken) };
+                environment.Replace(state);
+                environment.Facts["wireguard"] = state.WireGuard;
+            }
 
-            server.Daemons["http"] = await StartAsync(server, ["python3", "-m", "http.server", HttpPort.ToString(CultureInfo.InvariantCulture), "--bind", "0.0.0.0", "--directory", Path.Combine(server.Root, "www")], cancellationToken);
-            server.Daemons["tcp"] = await StartAsync(server, ["python3", "-c", TcpServiceScript], cancellationToken);
             state.Save(options.WorkDirectory);
-            await WaitForListenersAsync(environment.Transport("server"), [HttpPort, TcpPort], cancellationToken);
-            environment.Facts["wireguard"] = state.WireGuard;
+            environment.Facts["hosts"] = string.Join(" ", hosts.Select(h => h.Name));
             environment.Facts["create"] = $"{clock.Elapsed.TotalSeconds:0.00} s";
             return environment;
         }
@@ -123,6 +144,26 @@ public sealed partial class NetnsBackend : IBackend
 
             throw;
         }
+    }
+
+    /// <summary>Where on this machine the scratch copy of a host's private path lives.</summary>
+    internal static string ScratchFor(string hostRoot, string path) => Path.Combine(hostRoot, "private", path.TrimStart('/').Replace('/', '_'));
+
+    /// <summary>localhost, then every host by the first address of its first link (IPv6 first, as the 6PN network).</summary>
+    private static string HostsFile(NetnsDeclaration declaration)
+    {
+        var lines = new List<string> { "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback" };
+        foreach (var host in declaration.Hosts)
+        {
+            var addresses = declaration.Links.SelectMany(l => l.From == host.Name ? l.FromAddresses : l.To == host.Name ? l.ToAddresses : []).ToList();
+            var first = addresses.FirstOrDefault(a => a.Contains(':', StringComparison.Ordinal)) ?? addresses.FirstOrDefault();
+            if (first is not null)
+            {
+                lines.Add($"{first.Split('/')[0]}\t{host.Name}");
+            }
+        }
+
+        return string.Join("\n", lines) + "\n";
     }
 
     public Task<IHarnessEnvironment> AttachAsync(HarnessOptions options, CancellationToken cancellationToken)
@@ -150,12 +191,16 @@ public sealed partial class NetnsBackend : IBackend
         var probe = await environment.Transport(hosts[0].Name).RunAsync(new Command("ip", ["link", "add", "wg0", "type", "wireguard"]).WithTimeout(Quick), cancellationToken);
         if (probe.ExitCode == 0)
         {
-            await Run(environment.Transport(hosts[1].Name), new Command("ip", ["link", "add", "wg0", "type", "wireguard"]), cancellationToken);
+            foreach (var host in hosts.Skip(1))
+            {
+                await Run(environment.Transport(host.Name), new Command("ip", ["link", "add", "wg0", "type", "wireguard"]), cancellationToken);
+            }
+
             return "kernel module";
         }
 
         // This machine's kernel has no WireGuard module: wireguard-go gives each host a wg0. Its UAPI socket
-        // lands in the host's private /var/run/wireguard, so the two daemons do not collide.
+        // lands in the host's private /var/run/wireguard, so the daemons do not collide.
         foreach (var host in hosts)
         {
             host.Daemons["wireguard-go"] = await StartAsync(host,
@@ -164,7 +209,7 @@ public sealed partial class NetnsBackend : IBackend
 
         foreach (var host in hosts)
         {
-            var socket = Path.Combine(host.Root, "run-wireguard", "wg0.sock");
+            var socket = Path.Combine(ScratchFor(host.Root, "/var/run/wireguard"), "wg0.sock");
             var deadline = Stopwatch.StartNew();
             while (!System.IO.File.Exists(socket))
             {
@@ -187,27 +232,6 @@ public sealed partial class NetnsBackend : IBackend
         var launch = Shell.Script(BackgroundScript, [wrapped.Program, .. wrapped.Arguments]).WithEnvironment("PATH", wrapped.Environment["PATH"]).WithTimeout(Quick);
         var result = await new LocalTransport().RunCheckedAsync(launch, cancellationToken);
         return int.Parse(result.StandardOutput.Trim(), CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitForListenersAsync(ITransport server, int[] ports, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var result = await server.RunCheckedAsync(new Command("ss", ["-Hltn"]).AsReadOnly().WithTimeout(Quick), cancellationToken);
-            var missing = ports.Where(p => !result.StandardOutput.Contains($":{p} ", StringComparison.Ordinal)).ToList();
-            if (missing.Count == 0)
-            {
-                return;
-            }
-
-            if (deadline.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                throw new RunbookException($"netns host server: nothing listens on port(s) {string.Join(", ", missing)} 10 s after start; is python3 installed?");
-            }
-
-            await Task.Delay(50, cancellationToken);
-        }
     }
 
     internal static Task<CommandResult> Run(ITransport transport, Command command, CancellationToken cancellationToken) =>

@@ -70,6 +70,12 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
 
             await local.RunAsync(new Command("umount", [host.MountFile]).WithTimeout(quick), cancellationToken);
             await local.RunAsync(new Command("ip", ["netns", "del", host.Netns]).WithTimeout(quick), cancellationToken);
+
+            // Mount points made for private paths the machine did not have: remove them once unmounted (only if still empty).
+            foreach (var created in host.CreatedMountPoints.AsEnumerable().Reverse())
+            {
+                RemoveIfEmpty(created);
+            }
         }
 
         try
@@ -100,6 +106,25 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
         return leaks;
     }
 
+    private static void RemoveIfEmpty(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any())
+            {
+                Directory.Delete(path);
+            }
+            else if (System.IO.File.Exists(path) && new FileInfo(path).Length == 0)
+            {
+                System.IO.File.Delete(path);
+            }
+        }
+        catch (IOException)
+        {
+            // Still mounted somewhere else (another run's namespace): leave it; it is an empty mount point.
+        }
+    }
+
     /// <summary>The PID still runs the daemon we started (after a re-attach a PID may have been reused by anything else).</summary>
     private static bool IsDaemon(int pid, string daemon)
     {
@@ -108,7 +133,7 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
             var cmdline = System.IO.File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
             var status = System.IO.File.ReadAllText($"/proc/{pid}/status");
             return !status.Contains("State:\tZ", StringComparison.Ordinal) &&
-                   cmdline.Contains(daemon switch { "http" => "http.server", "tcp" => "python3", _ => daemon }, StringComparison.Ordinal);
+                   cmdline.Contains(daemon, StringComparison.Ordinal);
         }
         catch (IOException)
         {

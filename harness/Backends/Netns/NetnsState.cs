@@ -10,7 +10,11 @@ internal sealed record NetnsHostState(
     string Root,
     string SixPn,
     string Ipv4,
-    Dictionary<string, int> Daemons);
+    Dictionary<string, int> Daemons)
+{
+    /// <summary>Mount points that did not exist on this machine and were created for a private path; removed at destroy.</summary>
+    public List<string> CreatedMountPoints { get; init; } = [];
+}
 
 /// <summary>What a later process needs to attach to, or tear down, a netns environment.</summary>
 internal sealed record NetnsState(string RunId, string Prefix, string RunDirectory, string WireGuard, List<NetnsHostState> Hosts)

@@ -3,7 +3,6 @@ using Runbooks.Compiler;
 using Runbooks.Engine;
 using Runbooks.Harness;
 using Runbooks.Harness.Lifecycle;
-using Runbooks.Harness.Scenarios.Connection;
 using Runbooks.Transport;
 
 namespace Runbooks.Tests.Harness;
@@ -31,6 +30,12 @@ public class SecretLeakTests
         var incident = Directory.CreateTempSubdirectory("rb-secret-incident-").FullName;
         var shipped = Path.Combine(repository, "runbooks", "connection");
         System.IO.File.Copy(Path.Combine(shipped, "wireguard-link.csx"), Path.Combine(incident, "wireguard-link.csx"));
+        Directory.CreateDirectory(Path.Combine(incident, "files"));
+        foreach (var file in Directory.GetFiles(Path.Combine(shipped, "files")))
+        {
+            System.IO.File.Copy(file, Path.Combine(incident, "files", Path.GetFileName(file)));
+        }
+
         var scenarioFile = Path.Combine(incident, "connection.scenario.csx");
         System.IO.File.WriteAllText(scenarioFile, System.IO.File.ReadAllText(Path.Combine(shipped, "connection.scenario.csx")) + $$"""
 

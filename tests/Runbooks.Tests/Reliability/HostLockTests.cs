@@ -145,7 +145,8 @@ public class HostLockTests
     {
         RequireRoot();
         var options = new HarnessOptions($"lock{Environment.ProcessId % 10000}", Path.Combine(_root, "work"));
-        var environment = await new NetnsBackend().CreateAsync(options, cancellationToken);
+        // The two hosts of the shipped connection scenario, created bare (no break).
+        var environment = await (await Runbooks.Harness.HarnessCatalog.LoadAsync("connection")).CreateBackend().CreateAsync(options, cancellationToken);
         var previous = Environment.GetEnvironmentVariable("RUNBOOK_LOCK");
         try
         {
@@ -160,11 +161,11 @@ public class HostLockTests
                 """);
             string[] hosts = ["--host", $"server=netns:{server.Netns}?mount={server.MountNamespaceFile}", "--host", $"client=netns:{client.Netns}?mount={client.MountNamespaceFile}"];
             Environment.SetEnvironmentVariable("RUNBOOK_LOCK", HostLocking.DefaultPath);
-            var serverLock = Path.Combine(options.WorkDirectory, "hosts", "server", "run-lock", "runbook");
+            var serverLock = Path.Combine(NetnsBackend.ScratchFor(Path.Combine(options.WorkDirectory, "hosts", "server"), "/run/lock"), "runbook");
             HoldLock(serverLock, Environment.ProcessId, Environment.MachineName);
 
             var (refused, _, why) = CliRunner.Run(["run", script, "--journal", Path.Combine(_root, "j1.jsonl"), .. hosts]);
-            var clientUntouched = !Directory.Exists(Path.Combine(options.WorkDirectory, "hosts", "client", "etc-wireguard", "rb-lock-test"));
+            var clientUntouched = !Directory.Exists(Path.Combine(NetnsBackend.ScratchFor(Path.Combine(options.WorkDirectory, "hosts", "client"), "/etc/wireguard"), "rb-lock-test"));
             Directory.Delete(serverLock, recursive: true);
             var (exit, output, error) = CliRunner.Run(["run", script, "--journal", Path.Combine(_root, "j2.jsonl"), .. hosts]);
 
@@ -174,8 +175,8 @@ public class HostLockTests
             Assert.That(exit, Is.EqualTo(0), output + error);
             foreach (var host in new[] { "server", "client" })
             {
-                Assert.That(Directory.Exists(Path.Combine(options.WorkDirectory, "hosts", host, "etc-wireguard", "rb-lock-test")), Is.True, host);
-                Assert.That(Directory.Exists(Path.Combine(options.WorkDirectory, "hosts", host, "run-lock", "runbook")), Is.False, $"lock left on {host}");
+                Assert.That(Directory.Exists(Path.Combine(NetnsBackend.ScratchFor(Path.Combine(options.WorkDirectory, "hosts", host), "/etc/wireguard"), "rb-lock-test")), Is.True, host);
+                Assert.That(Directory.Exists(Path.Combine(NetnsBackend.ScratchFor(Path.Combine(options.WorkDirectory, "hosts", host), "/run/lock"), "runbook")), Is.False, $"lock left on {host}");
             }
         }
         finally

@@ -3,7 +3,7 @@ using Runbooks.Compiler;
 using Runbooks.Engine;
 using Runbooks.Harness.Backends.Netns;
 using Runbooks.Harness.Lifecycle;
-using Runbooks.Harness.Scenarios.Connection;
+using Runbooks.Harness;
 using Runbooks.Scripting;
 
 namespace Runbooks.Tests.Harness.Netns;
@@ -12,32 +12,33 @@ namespace Runbooks.Tests.Harness.Netns;
 [NonParallelizable]
 public sealed class ConnectionLifecycleTests
 {
-    private static readonly ConnectionScenario Scenario = new();
+    private const string ServerSixPn = "fdaa:3:a396:a7b:88dc:68d5:bd36:2";
+
+    /// <summary>The shipped scenario file, as `runbook harness run connection` loads it.</summary>
+    private static readonly Lazy<Task<ScenarioDefinition>> Scenario = new(() => HarnessCatalog.LoadAsync("connection", 0.1));
 
     /// <summary>The real runbook, compiled once: the lifecycle converges with the script itself.</summary>
-    private static readonly Lazy<Task<TargetGraph>> RunbookGraph = new(async () =>
+    private static readonly Lazy<Task<TargetGraph>> RunbookGraph = new(() => GraphOf(FindRunbook()));
+
+    private static async Task<TargetGraph> GraphOf(string runbook)
     {
-        var loaded = LoadedRunbook.Load(FindRunbook(), s => RunbookCompiler.Compile(s), cache: null);
+        var loaded = LoadedRunbook.Load(runbook, s => RunbookCompiler.Compile(s), cache: null);
         TargetGraph? graph = null;
         await loaded.ExecuteAsync([], (g, _) =>
         {
             graph = g;
             return Task.CompletedTask;
         });
-        return graph ?? throw new AssertionException("runbooks/connection/wireguard-link.csx did not call RunAsync");
-    });
+        return graph ?? throw new AssertionException($"{runbook} did not call RunAsync");
+    }
 
-    [Test]
-    public async Task The_script_and_the_csharp_targets_describe_the_same_steps()
+    private static async Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken) =>
+        await (await Scenario.Value).CreateBackend().CreateAsync(options, cancellationToken);
+
+    private static async Task BreakAsync(IHarnessEnvironment environment, HarnessOptions options, CancellationToken cancellationToken)
     {
-        var script = await RunbookGraph.Value;
-        var mirror = WireguardLinkTargets.Build();
-
-        foreach (var target in mirror)
-        {
-            Assert.That(script[target.Name].Host, Is.EqualTo(target.Host));
-            Assert.That(script[target.Name].Steps.Select(s => s.Description), Is.EqualTo(target.Steps.Select(s => s.Description)), target.Name);
-        }
+        var (ok, detail) = await HarnessRunner.BreakAsync(await Scenario.Value, environment, Path.Combine(options.WorkDirectory, "break.jsonl"), cancellationToken);
+        Assert.That(ok, Is.True, detail);
     }
 
     [OneTimeSetUp]
@@ -101,12 +102,14 @@ public sealed class ConnectionLifecycleTests
     public async Task An_endpoint_that_never_answers_fails_the_handshake_step_naming_host_peer_endpoint_and_the_redacted_dump(CancellationToken cancellationToken)
     {
         var options = Options();
-        var environment = await new NetnsBackend().CreateAsync(options, cancellationToken);
+        var environment = await CreateAsync(options, cancellationToken);
         try
         {
-            await Scenario.BreakAsync(environment.Inventory, options, cancellationToken);
-            var targets = WireguardLinkTargets.Build(serverSixPn: "fdaa:3:a396:a7b::99");
-            var summary = await new Runner(new TargetGraph(targets), environment.Inventory, new RunObserver())
+            await BreakAsync(environment, options, cancellationToken);
+            // The shipped runbook with the server's endpoint moved to an address nobody has.
+            var wrong = Path.Combine(options.WorkDirectory, "wrong-endpoint.csx");
+            System.IO.File.WriteAllText(wrong, System.IO.File.ReadAllText(FindRunbook()).Replace($"\"{ServerSixPn}\"", "\"fdaa:3:a396:a7b::99\"", StringComparison.Ordinal));
+            var summary = await new Runner(await GraphOf(wrong), environment.Inventory, new RunObserver())
                 .RunAsync(new RunRequest(RunMode.Run, ["client"]), cancellationToken);
             var client = summary.Targets.Single(t => t.Name == "client");
             Assert.That(client.Status, Is.EqualTo(TargetStatus.Failed));
@@ -128,13 +131,13 @@ public sealed class ConnectionLifecycleTests
     public async Task Attach_from_a_later_process_finds_the_hosts_and_destroy_removes_them(CancellationToken cancellationToken)
     {
         var options = Options();
-        var created = await new NetnsBackend().CreateAsync(options, cancellationToken);
+        var created = await CreateAsync(options, cancellationToken);
         IReadOnlyList<string> leaks;
         try
         {
-            var attached = await new NetnsBackend().AttachAsync(options, cancellationToken);
+            var attached = await (await Scenario.Value).CreateBackend().AttachAsync(options, cancellationToken);
             var result = await attached.Inventory.Context("server").Transport.RunAsync(new Runbooks.Commands.Command("ip", ["-j", "addr", "show", "dev", "eth0"]), cancellationToken);
-            Assert.That(result.StandardOutput, Does.Contain(NetnsBackend.ServerSixPn));
+            Assert.That(result.StandardOutput, Does.Contain(ServerSixPn));
             leaks = await attached.DestroyAsync(cancellationToken);
         }
         catch
@@ -154,8 +157,8 @@ public sealed class ConnectionLifecycleTests
     [Explicit("leaves broken hosts up for `runbook plan|run --host server=netns:rbanual01-server --host client=netns:rbanual01-client`; take them down with Manual_down")]
     public async Task Manual_up(CancellationToken cancellationToken)
     {
-        var environment = await new NetnsBackend().CreateAsync(Manual, cancellationToken);
-        await Scenario.BreakAsync(environment.Inventory, Manual, cancellationToken);
+        var environment = await CreateAsync(Manual, cancellationToken);
+        await BreakAsync(environment, Manual, cancellationToken);
         TestContext.Out.WriteLine(environment.HowToReach);
         Assert.That(environment.HowToReach, Does.Contain("--host server=netns:"));
     }
@@ -165,10 +168,10 @@ public sealed class ConnectionLifecycleTests
     [Explicit("checks the specs on the hosts left by Manual_up, then destroys them")]
     public async Task Manual_down(CancellationToken cancellationToken)
     {
-        var environment = await new NetnsBackend().AttachAsync(Manual, cancellationToken);
+        var environment = await (await Scenario.Value).CreateBackend().AttachAsync(Manual, cancellationToken);
         try
         {
-            var results = await EvaluateAsync(environment.Inventory, Scenario.Specs(Manual), cancellationToken);
+            var results = await EvaluateAsync(environment.Inventory, (await Scenario.Value).Specs, cancellationToken);
             Assert.That(results.Where(r => !r.Holds).Select(r => r.Name), Is.Empty);
         }
         finally
@@ -217,14 +220,14 @@ public sealed class ConnectionLifecycleTests
         var graph = await RunbookGraph.Value;
         clock.Restart();
         var options = Options();
-        var environment = await new NetnsBackend().CreateAsync(options, cancellationToken);
+        var environment = await CreateAsync(options, cancellationToken);
         Mark("create");
         IReadOnlyList<string> leaks = [];
         try
         {
-            await Scenario.BreakAsync(environment.Inventory, options, cancellationToken);
+            await BreakAsync(environment, options, cancellationToken);
             Mark("break");
-            var specs = Scenario.Specs(options);
+            var specs = (await Scenario.Value).Specs;
             var broken = await EvaluateAsync(environment.Inventory, specs, cancellationToken);
             Mark("verify-broken");
             var first = await new Runner(graph, environment.Inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), cancellationToken);
