@@ -151,8 +151,12 @@ public sealed partial class NetnsDeclaration : BackendDeclaration
 public sealed class NetnsHostDeclaration
 {
     private readonly List<string> _private = [];
+    private readonly Dictionary<string, int> _small = new(StringComparer.Ordinal);
 
     internal NetnsHostDeclaration(string name) => Name = name;
+
+    /// <summary>Private paths that are small filesystems of their own (tmpfs), in MiB, so an incident can fill one.</summary>
+    public IReadOnlyDictionary<string, int> SmallFilesystems => _small;
 
     public string Name { get; }
 
@@ -171,6 +175,23 @@ public sealed class NetnsHostDeclaration
             _private.Add(PrivatePath.Check(path, $"Netns().Host(\"{Name}\").Private"));
         }
 
+        return this;
+    }
+
+    /// <summary>
+    /// A private path that is a filesystem of its own of <paramref name="sizeMiB"/> MiB (a tmpfs in the host's mount
+    /// namespace), so a break can fill it as a runaway log fills /var — without touching the machine's disks.
+    /// </summary>
+    /// <example><c>net.Host("web").SmallFilesystem("/var/log/app", sizeMiB: 32)</c></example>
+    public NetnsHostDeclaration SmallFilesystem(string path, int sizeMiB)
+    {
+        path = PrivatePath.Check(path, $"Netns().Host(\"{Name}\").SmallFilesystem");
+        if (sizeMiB is < 1 or > 4096)
+        {
+            throw new InvalidRunbookException($"Netns().Host(\"{Name}\").SmallFilesystem(\"{path}\", {sizeMiB}): give 1 to 4096 MiB (it lives in RAM)");
+        }
+
+        _small[path] = sizeMiB;
         return this;
     }
 }

@@ -85,7 +85,7 @@ public partial class ScenarioGlobals : RunbookGlobals
 
     /// <summary>
     /// A named check of the end state. It must hold after converge; unless marked <see cref="ScenarioSpec.NotBroken"/>,
-    /// it must also FAIL right after the break (verify-broken), or it proves nothing. Bound to <c>local</c> unless <c>.On(host)</c>.
+    /// it must also FAIL right after the break (verify-broken), or it proves nothing and the run fails naming it. Bound to <c>local</c> unless <c>.On(host)</c>.
     /// </summary>
     /// <example><c>Spec("http-200", Probe.HttpGet("http://127.0.0.1:8080/", 200)).On("web");</c></example>
     public ScenarioSpec Spec(string name, Check check)
@@ -158,8 +158,8 @@ public sealed class ScenarioSpec
     }
 
     /// <summary>
-    /// The incident does not break this (e.g. no object is corrupted): it must hold right after the break and
-    /// still hold after the repair — a guard that the repair loses nothing.
+    /// The incident does not break this (e.g. no object is corrupted): it is not required to fail after the break (the
+    /// report shows what it found), and it must hold after the repair — a guard that the repair loses nothing.
     /// </summary>
     /// <example><c>Spec("objects-intact", checksumsMatch).NotBroken()</c></example>
     public ScenarioSpec NotBroken()

@@ -18,16 +18,20 @@ namespace Runbooks.Harness.Backends.Netns;
 /// </summary>
 public sealed partial class NetnsBackend : IBackend
 {
-    // Binds "$1 over $2", "$3 over $4", …: the values arrive as positional parameters, never parsed by a shell.
-    // A mount point that does not exist yet is created (and its name printed, so destroy removes it again).
+    // Binds "$1 over $2", "$3 over $4", …, or mounts a tmpfs where the source is "tmpfs:SIZE": the values arrive as
+    // positional parameters, never parsed by a shell. A mount point that does not exist yet is created (and its
+    // name printed, so destroy removes it again).
     private const string MountScript = """
         set -eu
         while [ "$#" -gt 1 ]; do
             if [ ! -e "$2" ]; then
-                if [ -d "$1" ]; then mkdir -p -- "$2"; else mkdir -p -- "$(dirname -- "$2")"; : > "$2"; fi
+                if [ -f "$1" ]; then mkdir -p -- "$(dirname -- "$2")"; : > "$2"; else mkdir -p -- "$2"; fi
                 echo "$2"
             fi
-            mount --bind -- "$1" "$2"
+            case "$1" in
+                tmpfs:*) mount -t tmpfs -o "size=${1#tmpfs:},mode=0755" tmpfs "$2" ;;
+                *) mount --bind -- "$1" "$2" ;;
+            esac
             shift 2
         done
         """;
@@ -87,6 +91,8 @@ public sealed partial class NetnsBackend : IBackend
 
                     binds.AddRange([scratch, path]);
                 }
+
+                binds.AddRange(declared.SmallFilesystems.SelectMany(f => new[] { $"tmpfs:{f.Value}m", f.Key }));
 
                 var host = new NetnsHostState(declared.Name, $"{prefix}-{declared.Name}", $"{runDirectory}/{declared.Name}.mnt", root, "", "", []);
                 hosts.Add(host);

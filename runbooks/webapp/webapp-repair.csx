@@ -1,0 +1,32 @@
+// Repairs the webapp incident (README.md beside this file) on the web host:
+//   runbook plan runbooks/webapp/webapp-repair.csx --host web=ssh://root@web
+// In order: the firewall first (so a restart is never blamed on the app), the log's room back (truncated in place:
+// the app holds the file open, so deleting it would free nothing), logrotate pointed at the real log, the accept
+// queue, then the app's listen address and one restart through its supervisor.
+
+const string Log = "/var/log/app/access.log";
+
+Target("firewall", "nothing drops tcp/8080",
+    Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent())
+    .On("web");
+
+Target("log-room", "the app's log filesystem has room, and logrotate keeps it so",
+    Exec("truncate the runaway log in place", new Command("truncate", ["-s", "0", "--", Log]))
+        .Until(Fs.Mount("/var/log/app").UsageBelow(50)),
+    File.Content("/etc/logrotate.d/app", $"{Log} {{\n    size 1M\n    rotate 3\n    copytruncate\n    missingok\n    notifempty\n}}\n"))
+    .On("web");
+
+Target("somaxconn", "the accept queue is the kernel's default again, now and after a reboot",
+    Sysctl.Value("net.core.somaxconn", "4096").Persisted())
+    .On("web");
+
+// Healthy means reachable on the host's own link address, which a 127.0.0.1 listener is not.
+var app = Service.Named("app").HealthyWhen(Probe.HttpGet("http://10.20.0.1:8080/", 200));
+
+Target("app", "the app listens on every address and answers", DependsOn("firewall", "log-room"),
+    File.Content("/etc/app/app.conf", "listen = 0.0.0.0:8080\nlog = /var/log/app/access.log\n"),
+    app.Running())
+    .Ensures(Probe.Tcp("10.20.0.1", 8080, TcpOutcome.Connected))
+    .On("web");
+
+await RunAsync(Args);
