@@ -62,15 +62,23 @@ public sealed class LoadedRunbook
         {
             throw new InvalidRunbookException($"{Where(ex)}: error RB100: the {Kind} failed while defining its targets: {ex.Message}", ex);
         }
+        catch (InvalidRunbookException ex) when (ScriptFrame(ex) is { } where && !ex.Message.Contains(": error RB", StringComparison.Ordinal))
+        {
+            // A DSL argument the script got wrong (a bad path, a second backend): the author needs the line.
+            throw new InvalidRunbookException($"{where}: error RB100: {ex.Message}", ex);
+        }
     }
 
     private string Kind => Source.Path.EndsWith(".scenario.csx", StringComparison.Ordinal) ? "scenario" : "runbook";
 
-    private string Where(Exception ex)
+    private string Where(Exception ex) => ScriptFrame(ex) ?? Source.Path;
+
+    /// <summary>The script line (<c>file(line,col)</c>) the exception came through, or null when it did not come from the script.</summary>
+    private string? ScriptFrame(Exception ex)
     {
         var files = Source.LoadedFiles.Append(Source.Path).ToHashSet(StringComparer.Ordinal);
         var frame = new StackTrace(ex, fNeedFileInfo: true).GetFrames()
             .FirstOrDefault(f => f.GetFileName() is { } file && files.Contains(file));
-        return frame is null ? Source.Path : $"{frame.GetFileName()}({frame.GetFileLineNumber()},{frame.GetFileColumnNumber()})";
+        return frame is null ? null : $"{frame.GetFileName()}({frame.GetFileLineNumber()},{frame.GetFileColumnNumber()})";
     }
 }

@@ -74,4 +74,18 @@ public class IncidentReplayTests
         var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "talus", "converge.jsonl"));
         Assert.That(journal, Does.Contain("sv kill /etc/service/master").And.Contain("waits up to 3 s"));
     }
+
+    // The fourth incident: written only against the public surface (runbooks/webapp/ holds all of it).
+    [Test, CancelAfter(120_000)]
+    public async Task The_webapp_incident_is_repaired_by_its_runbook(CancellationToken cancellationToken)
+    {
+        var report = await Replay("webapp", "webapp-repair.csx", cancellationToken);
+
+        Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
+        Assert.That(report.Specs, Has.Count.EqualTo(6));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.Name), Has.Count.EqualTo(5));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False);
+        Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
+        Assert.That(report.Leaks, Is.Empty);
+    }
 }
