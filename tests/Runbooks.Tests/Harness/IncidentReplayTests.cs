@@ -83,7 +83,7 @@ public class IncidentReplayTests
 
         Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
         Assert.That(report.Specs, Has.Count.EqualTo(6));
-        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.Name), Has.Count.EqualTo(5));
+        Assert.That(report.Specs.Count(s => s.BrokenByIncident), Is.EqualTo(5));
         Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False);
         Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
         Assert.That(report.Leaks, Is.Empty);
