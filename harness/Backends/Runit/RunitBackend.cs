@@ -10,17 +10,26 @@ namespace Runbooks.Harness.Backends.Runit;
 
 /// <summary>
 /// One simulated host, <c>local</c>, supervised by runit: a network namespace (loopback only) plus a mount
-/// namespace whose <c>/etc/sv</c>, <c>/etc/service</c> and <c>/var/log</c> are private directories, with
+/// namespace whose <c>/etc/sv</c>, <c>/etc/service</c> and <c>/var/log</c> (and whatever the scenario declares
+/// with <c>Services().Private(…)</c>) are private scratch directories, with
 /// <c>runsvdir -P /etc/service</c> running inside. runsvdir does not need to be PID 1, so a real supervisor from the
 /// Debian package runs in a second instead of a VM boot. Built from the netns backend's pieces; its state file
 /// and teardown are the netns ones, preceded by killing the supervision tree so nothing is respawned mid-teardown.
 /// </summary>
-public sealed class RunitBackend : IBackend
+public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : IBackend
 {
     public const string HostName = "local";
 
-    // Fresh mount namespace: the host's runit directories and logs replaced by this run's own.
-    private const string MountScript = "mount --bind \"$1\" /etc/sv && mount --bind \"$2\" /etc/service && mount --bind \"$3\" /var/log";
+    /// <summary>The directories every services host has to itself: runit's and the logs.</summary>
+    public static readonly IReadOnlyList<string> AlwaysPrivate = ["/etc/sv", "/etc/service", "/var/log"];
+
+    // Fresh mount namespace: each private path replaced by this run's own scratch directory (argv: SCRATCH PATH pairs).
+    private const string MountScript = "set -e; while [ $# -gt 0 ]; do mount --bind \"$1\" \"$2\"; shift 2; done";
+
+    private static readonly string[] KernelFilesystems = ["/proc", "/sys", "/dev"];
+
+    // Mountpoints this run had to create on the machine (the path did not exist there), removed at destroy.
+    private const string CreatedMountpointsFile = "runit-mountpoints.txt";
 
     // '&' under sh so that $! is runsvdir itself (nsenter execs it): it is killed by that PID at destroy.
     private const string BackgroundScript = "\"$@\" >/dev/null 2>&1 </dev/null & echo $!";
@@ -46,21 +55,27 @@ public sealed class RunitBackend : IBackend
         Directory.CreateDirectory(runDirectory);
         Directory.CreateDirectory(options.WorkDirectory);
         var root = Path.Combine(Path.GetFullPath(options.WorkDirectory), "hosts", HostName);
-        foreach (var dir in new[] { "sv", "service", "log" })
+        var paths = AlwaysPrivate.Concat(privatePaths ?? []).ToList();
+        var mounts = new List<string>();
+        for (var index = 0; index < paths.Count; index++)
         {
-            Directory.CreateDirectory(Path.Combine(root, dir));
+            var scratch = Path.Combine(root, "private", index.ToString(CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(scratch);
+            mounts.AddRange([scratch, paths[index]]);
         }
+
+        var created = CreateMountpoints(paths.Skip(AlwaysPrivate.Count), options.WorkDirectory);
 
         var host = new NetnsHostState(HostName, $"{prefix}-{HostName}", $"{runDirectory}/{HostName}.mnt", root, "", "127.0.0.1", []);
         var state = new NetnsState(options.RunId, prefix, runDirectory, "none", [host]);
         state.Save(options.WorkDirectory);
-        var environment = new RunitEnvironment(new NetnsEnvironment(state, options), state);
+        var environment = new RunitEnvironment(new NetnsEnvironment(state, options), state, created);
         try
         {
             await NetnsBackend.Run(local, new Command("ip", ["netns", "add", host.Netns]), cancellationToken);
             await System.IO.File.WriteAllTextAsync(host.MountFile, "", cancellationToken);
-            await NetnsBackend.Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh",
-                Path.Combine(root, "sv"), Path.Combine(root, "service"), Path.Combine(root, "log")]), cancellationToken);
+            await NetnsBackend.Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh", .. mounts]),
+                cancellationToken);
             var inside = new NetnsTransport(host.Name, host.Netns, host.MountFile);
             await NetnsBackend.Run(inside, new Command("ip", ["link", "set", "lo", "up"]), cancellationToken);
 
@@ -69,6 +84,7 @@ public sealed class RunitBackend : IBackend
             host.Daemons["runsvdir"] = int.Parse((await local.RunCheckedAsync(launch, cancellationToken)).StandardOutput.Trim(), CultureInfo.InvariantCulture);
             state.Save(options.WorkDirectory);
             environment.Facts["supervisor"] = "runsvdir (runit) in a network+mount namespace";
+            environment.Facts["private"] = string.Join(" ", paths);
             environment.Facts["create"] = $"{clock.Elapsed.TotalSeconds:0.00} s";
             return environment;
         }
@@ -93,12 +109,104 @@ public sealed class RunitBackend : IBackend
             throw new RunbookException($"the runit environment {state.Prefix} is gone; `runbook harness down` clears the record");
         }
 
-        return Task.FromResult<IHarnessEnvironment>(new RunitEnvironment(new NetnsEnvironment(state, options), state));
+        return Task.FromResult<IHarnessEnvironment>(new RunitEnvironment(new NetnsEnvironment(state, options), state, ReadCreatedMountpoints(options.WorkDirectory)));
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be private to the host (null when it can), given the paths declared before it.</summary>
+    internal static string? PrivatePathProblem(string? path, IReadOnlyList<string> declared)
+    {
+        if (string.IsNullOrWhiteSpace(path) || path.IndexOfAny(['\0', '\n']) >= 0)
+        {
+            return "give an absolute directory path, e.g. /etc/app";
+        }
+
+        if (!path.StartsWith('/'))
+        {
+            return "not an absolute path; give the full path, e.g. /etc/app";
+        }
+
+        if (path.Split('/').Any(segment => segment is ".." or "."))
+        {
+            return "has a '.' or '..' segment; give the directory itself, e.g. /etc/app";
+        }
+
+        var trimmed = path.TrimEnd('/');
+        if (trimmed.Length == 0)
+        {
+            return "is the whole filesystem; name the directory the scenario changes, e.g. /etc/app";
+        }
+
+        static bool Within(string inner, string outer) => inner == outer || inner.StartsWith(outer + "/", StringComparison.Ordinal);
+        if (KernelFilesystems.FirstOrDefault(k => Within(trimmed, k)) is { } kernel)
+        {
+            return $"{kernel} is the kernel's own filesystem, shared with the machine; a scratch directory over it would break the host";
+        }
+
+        if (AlwaysPrivate.FirstOrDefault(a => Within(trimmed, a)) is { } always)
+        {
+            return $"already private: every services host has its own {always}";
+        }
+
+        if (AlwaysPrivate.FirstOrDefault(a => Within(a, trimmed)) is { } inside)
+        {
+            return $"would hide {inside}, which the backend mounts itself; name a directory beside it, e.g. {trimmed}/app";
+        }
+
+        if (declared.FirstOrDefault(d => Within(trimmed, d) || Within(d, trimmed)) is { } other)
+        {
+            return other == trimmed ? "declared twice" : $"overlaps {other}, declared private already; declare one of the two";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Makes a mountpoint for each path missing on the machine and records it (the path, and the topmost directory
+    /// created for it) so that destroy, in this process or a later <c>harness down</c>, removes exactly those.
+    /// </summary>
+    private static List<CreatedMountpoint> CreateMountpoints(IEnumerable<string> paths, string workDirectory)
+    {
+        var created = new List<CreatedMountpoint>();
+        foreach (var path in paths)
+        {
+            if (System.IO.File.Exists(path))
+            {
+                throw new RunbookException($"runit backend: Private(\"{path}\"): {path} is a file on this machine; only a directory can be private");
+            }
+
+            if (Directory.Exists(path))
+            {
+                continue;
+            }
+
+            var top = path;
+            while (!Directory.Exists(Path.GetDirectoryName(top)!))
+            {
+                top = Path.GetDirectoryName(top)!;
+            }
+
+            Directory.CreateDirectory(path);
+            created.Add(new CreatedMountpoint(path, top));
+        }
+
+        System.IO.File.WriteAllLines(Path.Combine(workDirectory, CreatedMountpointsFile), created.Select(c => $"{c.Path}\t{c.Top}"));
+        return created;
+    }
+
+    private static List<CreatedMountpoint> ReadCreatedMountpoints(string workDirectory)
+    {
+        var file = Path.Combine(workDirectory, CreatedMountpointsFile);
+        return System.IO.File.Exists(file)
+            ? [.. System.IO.File.ReadAllLines(file).Select(l => l.Split('\t')).Where(f => f.Length == 2).Select(f => new CreatedMountpoint(f[0], f[1]))]
+            : [];
     }
 }
 
-/// <summary>The netns environment, with the supervision tree killed first at destroy.</summary>
-internal sealed class RunitEnvironment(NetnsEnvironment inner, NetnsState state) : IHarnessEnvironment
+/// <summary>A directory made on the machine only to mount a private path on: <see cref="Path"/> and its parents up to <see cref="Top"/>.</summary>
+internal sealed record CreatedMountpoint(string Path, string Top);
+
+/// <summary>The netns environment, with the supervision tree killed first at destroy and the mountpoints it made removed last.</summary>
+internal sealed class RunitEnvironment(NetnsEnvironment inner, NetnsState state, IReadOnlyList<CreatedMountpoint> mountpoints) : IHarnessEnvironment
 {
     private static readonly string[] Supervisors = ["runsvdir", "runsv"];
 
@@ -136,7 +244,33 @@ internal sealed class RunitEnvironment(NetnsEnvironment inner, NetnsState state)
             }
         }
 
-        return await inner.DestroyAsync(cancellationToken);
+        var leaks = (await inner.DestroyAsync(cancellationToken)).ToList();
+        foreach (var mountpoint in mountpoints)
+        {
+            // Only while empty: outside the namespace nothing was ever written there, so a file in it is someone else's.
+            for (var dir = mountpoint.Path; ; dir = System.IO.Path.GetDirectoryName(dir)!)
+            {
+                try
+                {
+                    Directory.Delete(dir);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                }
+                catch (IOException)
+                {
+                    leaks.Add($"mountpoint {dir} (made for this run, no longer empty)");
+                    break;
+                }
+
+                if (dir == mountpoint.Top)
+                {
+                    break;
+                }
+            }
+        }
+
+        return leaks;
     }
 
     private static string Comm(int pid)

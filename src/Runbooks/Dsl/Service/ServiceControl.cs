@@ -109,24 +109,39 @@ internal static class ServiceControl
         }
     }
 
-    /// <summary>Starts through the supervisor and waits for health; fails naming the service and quoting its last output.</summary>
+    /// <summary>
+    /// Starts through the supervisor and waits for health; fails naming the service and quoting its last output.
+    /// A runit directory no runsv has opened yet is waited for first (within the same deadline): <c>sv up</c> fails on it.
+    /// </summary>
     public static async Task StartAsync(HostContext host, ServiceDefinition definition, CancellationToken ct)
     {
-        var state = await ObserveAsync(host, definition, ct).ConfigureAwait(false);
-        var up = Up(state.Where);
-        await host.ApplyAsync(up, ct).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
+        Command? up = null;
         while (true)
         {
             host.InvalidateFacts();
-            state = await ObserveAsync(host, definition, ct).ConfigureAwait(false);
-            if (state.Ok)
+            var state = await ObserveAsync(host, definition, ct).ConfigureAwait(false);
+            if (up is null && state.Facts.Supervised)
+            {
+                up = Up(state.Where);
+                await host.ApplyAsync(up, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            if (up is not null && state.Ok)
             {
                 return;
             }
 
             if (clock.Elapsed > definition.StartDeadline)
             {
+                if (up is null)
+                {
+                    throw new RunbookException(
+                        $"on host {host.Name}: no runsv picked up {state.Where.Location} within {Seconds(definition.StartDeadline)}, so {definition.Name} could not be started; " +
+                        "is runsvdir running and watching that service directory?");
+                }
+
                 var output = await ServiceReads.LastOutputAsync(host, state.Where, definition.LogFile, ct).ConfigureAwait(false);
                 throw new RunbookException(
                     $"on host {host.Name}: {definition.Name} did not come back within {Seconds(definition.StartDeadline)} after `{up.Render()}` " +

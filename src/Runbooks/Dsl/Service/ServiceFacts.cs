@@ -25,6 +25,8 @@ public sealed record SupervisorLocation(Supervisor Supervisor, string Location);
 /// <summary>
 /// A service as its supervisor sees it. <see cref="MainPid"/>, <see cref="Since"/> and <see cref="Restarts"/> are null
 /// where the supervisor does not know them (an LSB script knows only "running or not"; runit keeps no restart count).
+/// <see cref="Supervised"/> is false for a runit directory no runsv has opened yet (just linked into the service
+/// directory: runsvdir starts its runsv within 5 s), which cannot be told to start until then.
 /// </summary>
 public sealed record ServiceFacts(
     string Name,
@@ -35,7 +37,8 @@ public sealed record ServiceFacts(
     int? MainPid,
     DateTimeOffset? Since,
     int? Restarts,
-    bool WantsDown = false)
+    bool WantsDown = false,
+    bool Supervised = true)
 {
     public string Describe() =>
         $"{Name} ({Supervisor.ToString().ToLowerInvariant()} {Location}): {State}" +
@@ -83,6 +86,13 @@ public static partial class ServiceParser
 
         var state = match.Groups["state"].Value;
         var dir = match.Groups["dir"].Value;
+        if (state == "warning" && line.EndsWith("unable to open supervise/ok: file does not exist", StringComparison.Ordinal))
+        {
+            // runsv creates supervise/ on start: without it, the directory is new and runsvdir has not rescanned yet.
+            return new ServiceFacts(name, Supervisor.Runit, dir, false, "not supervised yet (no runsv has opened it; runsvdir starts one within 5 s)", null, null, null,
+                Supervised: false);
+        }
+
         if (state is "fail" or "warning")
         {
             // "unable to open supervise/ok" is what sv says when no runsv watches the directory.

@@ -34,6 +34,15 @@ public class ServiceParserTests
     }
 
     [Test]
+    public void Sv_status_of_a_directory_just_linked_is_a_service_not_supervised_yet()
+    {
+        var facts = ServiceParser.ParseSvStatus("db", Fixture.Read("service/sv-status-not-supervised-yet.txt"), ObservedAt);
+
+        Assert.That((facts.Supervisor, facts.Location, facts.Running, facts.Supervised), Is.EqualTo((Supervisor.Runit, "/etc/service/db", false, false)));
+        Assert.That(facts.State, Does.Contain("not supervised yet"));
+    }
+
+    [Test]
     public void Systemctl_show_gives_state_pid_start_time_and_restart_count()
     {
         var facts = ServiceParser.ParseSystemctlShow("db", Fixture.Read("service/systemctl-show-running.txt"));

@@ -171,6 +171,45 @@ public class ServiceStepTests
             .And.Contain("refusing to start: nothing answers on 127.0.0.1:27017"));
     }
 
+    [Test, CancelAfter(10_000)]
+    public async Task Start_waits_for_runsv_to_pick_up_a_new_directory_before_sv_up(CancellationToken cancellationToken)
+    {
+        var host = new ScriptedTransport();
+        var looks = 0;
+        var up = false;
+        host.On(c => c.Program == "sh", _ => ScriptedTransport.Result(stdout: "runit /etc/service/db\n"))
+            .On(c => c.Program == "cat", _ => ScriptedTransport.Result(stdout: Stat(42, 900)))
+            .On(c => Key(c) == "sv status /etc/service/db", _ => ++looks < 3
+                ? ScriptedTransport.Result(stdout: "warning: /etc/service/db: unable to open supervise/ok: file does not exist\n", exit: 1)
+                : ScriptedTransport.Result(stdout: up ? "run: /etc/service/db: (pid 42) 0s\n" : "down: /etc/service/db: 0s, normally up\n"))
+            .On(c => Key(c) == "sv up /etc/service/db", _ => { up = looks >= 3; return ScriptedTransport.Result(); });
+        var step = ServiceDsl.Named("db").Running();
+        var context = new Inventory().Add("local", host).Context("local");
+
+        var probe = await step.ProbeAsync(context, cancellationToken);
+        await step.ApplyAsync(context, probe, cancellationToken);
+
+        Assert.That(probe.Observed, Does.Contain("not supervised yet"));
+        Assert.That(host.Mutations.Select(Key), Is.EqualTo(new[] { "sv up /etc/service/db" }));
+        Assert.That(up, Is.True, "sv up was sent before runsv had opened the directory");
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task Start_of_a_directory_no_runsv_ever_opens_fails_naming_runsvdir(CancellationToken cancellationToken)
+    {
+        var host = new FakeTransport()
+            .On(ServiceReads.Detect("db"), "runit /etc/service/db\n")
+            .On(ServiceReads.SvStatus("/etc/service/db"), "warning: /etc/service/db: unable to open supervise/ok: file does not exist\n");
+        var step = ServiceDsl.Named("db").HealthyWithin(TimeSpan.FromMilliseconds(300)).Running();
+        var context = host.Context();
+
+        var probe = await step.ProbeAsync(context, cancellationToken);
+        var error = await Assert.ThrowsAsync<RunbookException>(() => step.ApplyAsync(context, probe, cancellationToken));
+
+        Assert.That(error!.Message, Does.Contain("no runsv picked up /etc/service/db within 0.3 s").And.Contain("runsvdir"));
+        Assert.That(host.Changes, Is.Empty);
+    }
+
     private static string Key(Command command) => FakeTransport.Key(command);
 
     private static string Stat(int pid, long ticks) => $"{pid} (python3) S 1 {pid} {pid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 {ticks} 0 0\n";

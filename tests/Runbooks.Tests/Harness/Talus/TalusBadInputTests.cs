@@ -1,9 +1,9 @@
 using Runbooks.Commands;
 using Runbooks.Dsl;
 using Runbooks.Engine;
+using Runbooks.Harness;
 using Runbooks.Harness.Backends.Runit;
 using Runbooks.Harness.Lifecycle;
-using Runbooks.Harness.Scenarios.Talus;
 using Runbooks.Transport;
 using ServiceDsl = Runbooks.Dsl.Service;
 
@@ -83,16 +83,19 @@ public sealed class TalusBadInputTests
     }
 
     private static async Task<string> EventsAsync(HostContext host, CancellationToken cancellationToken) =>
-        (await host.Transport.RunCheckedAsync(new Command("cat", ["--", TalusServices.EventLog]), cancellationToken)).StandardOutput;
+        (await host.Transport.RunCheckedAsync(new Command("cat", ["--", "/var/log/talus/events.log"]), cancellationToken)).StandardOutput;
 
     private static async Task<BrokenTalus> BrokenTalusAsync(CancellationToken cancellationToken)
     {
         var work = Path.Combine(Path.GetTempPath(), $"rb-talus-{Guid.NewGuid():N}");
         var options = new HarnessOptions($"t{Environment.ProcessId % 1000:000}{Random.Shared.Next(1000):000}", work);
-        var environment = await new RunitBackend().CreateAsync(options, cancellationToken);
+        // The shipped scenario file, broken as `harness run talus` breaks it.
+        var scenario = await HarnessCatalog.LoadAsync("talus", 0.1);
+        var environment = await scenario.CreateBackend().CreateAsync(options, cancellationToken);
         try
         {
-            await new TalusScenario().BreakAsync(environment.Inventory, options, cancellationToken);
+            var (ok, detail) = await HarnessRunner.BreakAsync(scenario, environment, Path.Combine(work, "break.jsonl"), cancellationToken);
+            Assert.That(ok, Is.True, detail);
             return new BrokenTalus(environment, work);
         }
         catch
