@@ -172,7 +172,7 @@ public sealed class NetnsHostDeclaration
     {
         foreach (var path in paths)
         {
-            _private.Add(PrivatePath.Check(path, $"Netns().Host(\"{Name}\").Private"));
+            _private.Add(PrivatePath.Check(path, $"Netns().Host(\"{Name}\").Private", [.. _private, .. _small.Keys], NetnsDeclaration.DefaultPrivatePaths));
         }
 
         return this;
@@ -185,7 +185,7 @@ public sealed class NetnsHostDeclaration
     /// <example><c>net.Host("web").SmallFilesystem("/var/log/app", sizeMiB: 32)</c></example>
     public NetnsHostDeclaration SmallFilesystem(string path, int sizeMiB)
     {
-        path = PrivatePath.Check(path, $"Netns().Host(\"{Name}\").SmallFilesystem");
+        path = PrivatePath.Check(path, $"Netns().Host(\"{Name}\").SmallFilesystem", [.. _private, .. _small.Keys], NetnsDeclaration.DefaultPrivatePaths);
         if (sizeMiB is < 1 or > 4096)
         {
             throw new InvalidRunbookException($"Netns().Host(\"{Name}\").SmallFilesystem(\"{path}\", {sizeMiB}): give 1 to 4096 MiB (it lives in RAM)");
@@ -197,27 +197,3 @@ public sealed class NetnsHostDeclaration
 }
 
 internal sealed record NetnsLinkDeclaration(string From, string To, string Device, IReadOnlyList<string> FromAddresses, IReadOnlyList<string> ToAddresses);
-
-/// <summary>The rules for a path a disposable host keeps private (one rule for every backend that binds scratch over paths).</summary>
-public static class PrivatePath
-{
-    private static readonly string[] Refused = ["/", "/proc", "/sys", "/dev", "/run", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/var", "/tmp"];
-
-    /// <summary>Returns the normalised path or throws naming <paramref name="where"/> and what is allowed.</summary>
-    /// <example><c>PrivatePath.Check("/etc/app", "Private")</c></example>
-    public static string Check(string path, string where)
-    {
-        if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.Split('/').Any(p => p is ".." or ".") || path.Contains("//", StringComparison.Ordinal) || path.Any(char.IsControl))
-        {
-            throw new InvalidRunbookException($"{where}(\"{path}\"): give an absolute path without '.', '..' or '//', e.g. /etc/app");
-        }
-
-        var normal = path.TrimEnd('/');
-        if (normal.Length == 0 || Refused.Contains(normal) || normal.StartsWith("/proc/", StringComparison.Ordinal) || normal.StartsWith("/sys/", StringComparison.Ordinal) || normal.StartsWith("/dev/", StringComparison.Ordinal))
-        {
-            throw new InvalidRunbookException($"{where}(\"{path}\"): {normal} cannot be made private (a whole system directory or a kernel filesystem); name the directory your incident breaks, e.g. /etc/app");
-        }
-
-        return normal;
-    }
-}

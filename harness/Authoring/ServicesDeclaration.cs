@@ -41,14 +41,7 @@ public sealed class ServicesDeclaration : BackendDeclaration
         ArgumentNullException.ThrowIfNull(paths);
         foreach (var path in paths)
         {
-            // ArgumentException, not InvalidRunbookException: the scenario loader reports it at the calling line.
-            var problem = RunitBackend.PrivatePathProblem(path, _private);
-            if (problem is not null)
-            {
-                throw new ArgumentException($"Services().Private(\"{path}\"): {problem}");
-            }
-
-            _private.Add(path.TrimEnd('/'));
+            _private.Add(PrivatePath.Check(path, "Services().Private", _private, RunitBackend.AlwaysPrivate));
         }
 
         return this;

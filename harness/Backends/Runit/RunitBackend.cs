@@ -26,7 +26,6 @@ public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : I
     // Fresh mount namespace: each private path replaced by this run's own scratch directory (argv: SCRATCH PATH pairs).
     private const string MountScript = "set -e; while [ $# -gt 0 ]; do mount --bind \"$1\" \"$2\"; shift 2; done";
 
-    private static readonly string[] KernelFilesystems = ["/proc", "/sys", "/dev"];
 
     // Mountpoints this run had to create on the machine (the path did not exist there), removed at destroy.
     private const string CreatedMountpointsFile = "runit-mountpoints.txt";
@@ -110,54 +109,6 @@ public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : I
         }
 
         return Task.FromResult<IHarnessEnvironment>(new RunitEnvironment(new NetnsEnvironment(state, options), state, ReadCreatedMountpoints(options.WorkDirectory)));
-    }
-
-    /// <summary>Why <paramref name="path"/> cannot be private to the host (null when it can), given the paths declared before it.</summary>
-    internal static string? PrivatePathProblem(string? path, IReadOnlyList<string> declared)
-    {
-        if (string.IsNullOrWhiteSpace(path) || path.IndexOfAny(['\0', '\n']) >= 0)
-        {
-            return "give an absolute directory path, e.g. /etc/app";
-        }
-
-        if (!path.StartsWith('/'))
-        {
-            return "not an absolute path; give the full path, e.g. /etc/app";
-        }
-
-        if (path.Split('/').Any(segment => segment is ".." or "."))
-        {
-            return "has a '.' or '..' segment; give the directory itself, e.g. /etc/app";
-        }
-
-        var trimmed = path.TrimEnd('/');
-        if (trimmed.Length == 0)
-        {
-            return "is the whole filesystem; name the directory the scenario changes, e.g. /etc/app";
-        }
-
-        static bool Within(string inner, string outer) => inner == outer || inner.StartsWith(outer + "/", StringComparison.Ordinal);
-        if (KernelFilesystems.FirstOrDefault(k => Within(trimmed, k)) is { } kernel)
-        {
-            return $"{kernel} is the kernel's own filesystem, shared with the machine; a scratch directory over it would break the host";
-        }
-
-        if (AlwaysPrivate.FirstOrDefault(a => Within(trimmed, a)) is { } always)
-        {
-            return $"already private: every services host has its own {always}";
-        }
-
-        if (AlwaysPrivate.FirstOrDefault(a => Within(a, trimmed)) is { } inside)
-        {
-            return $"would hide {inside}, which the backend mounts itself; name a directory beside it, e.g. {trimmed}/app";
-        }
-
-        if (declared.FirstOrDefault(d => Within(trimmed, d) || Within(d, trimmed)) is { } other)
-        {
-            return other == trimmed ? "declared twice" : $"overlaps {other}, declared private already; declare one of the two";
-        }
-
-        return null;
     }
 
     /// <summary>

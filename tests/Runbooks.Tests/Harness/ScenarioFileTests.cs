@@ -52,9 +52,9 @@ public class ScenarioFileTests
             .SetName("A missing file beside the scenario is rejected naming it");
         yield return new TestCaseData(Good + "\nvar text = FileBeside(\"../repair.csx\");", "is outside the scenario's folder")
             .SetName("A file outside the scenario's folder is refused");
-        yield return new TestCaseData(Good.Replace("Netns().Host(\"web\");", "Netns().Host(\"web\").Private(\"/etc\");", StringComparison.Ordinal), "/etc cannot be made private")
+        yield return new TestCaseData(Good.Replace("Netns().Host(\"web\");", "Netns().Host(\"web\").Private(\"/etc\");", StringComparison.Ordinal), "/etc holds the host's own programs")
             .SetName("A whole system directory cannot be made private");
-        yield return new TestCaseData(Good.Replace("Netns().Host(\"web\");", "Netns().Host(\"web\").Private(\"/etc/app/../../root\");", StringComparison.Ordinal), "without '.', '..' or '//'")
+        yield return new TestCaseData(Good.Replace("Netns().Host(\"web\");", "Netns().Host(\"web\").Private(\"/etc/app/../../root\");", StringComparison.Ordinal), "has a '.' or '..' segment")
             .SetName("A private path with .. is refused");
         yield return new TestCaseData(Good.Replace("Netns().Host(\"web\");", "Netns().Host(\"web\"); Netns().Host(\"web2\");", StringComparison.Ordinal), "already declared the netns backend")
             .SetName("Netns declared twice is rejected");

@@ -1,6 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Harness.Backends.Runit;
 using Runbooks.Harness.Lifecycle;
+using Runbooks.Scenarios;
 using Runbooks.Scripting;
 using Runbooks.Transport;
 
@@ -23,8 +24,9 @@ public sealed class PrivatePathTests
     [TestCase("/proc/sys/net", "/proc is the kernel's own filesystem")]
     [TestCase("/sys", "/sys is the kernel's own filesystem")]
     [TestCase("/dev/shm", "/dev is the kernel's own filesystem")]
-    [TestCase("/var/log/app", "already private: every services host has its own /var/log")]
-    [TestCase("/etc", "would hide /etc/sv")]
+    [TestCase("/var/log/app", "already private: every host of this backend has its own /var/log")]
+    [TestCase("/etc", "holds the host's own programs")]
+    [TestCase("/etc/sv/x/..", "'..' segment")]
     public async Task A_path_that_cannot_be_private_is_an_error_at_the_scenario_line(string path, string why)
     {
         var file = Path.Combine(_root, "app.scenario.csx");
@@ -43,9 +45,9 @@ public sealed class PrivatePathTests
     [Test]
     public void Overlapping_or_repeated_paths_are_rejected()
     {
-        Assert.That(RunitBackend.PrivatePathProblem("/etc/app", ["/etc/app"]), Is.EqualTo("declared twice"));
-        Assert.That(RunitBackend.PrivatePathProblem("/etc/app/conf.d", ["/etc/app"]), Does.Contain("overlaps /etc/app"));
-        Assert.That(RunitBackend.PrivatePathProblem("/etc/app", []), Is.Null);
+        Assert.That(PrivatePath.Problem("/etc/app", ["/etc/app"], RunitBackend.AlwaysPrivate), Is.EqualTo("declared twice"));
+        Assert.That(PrivatePath.Problem("/etc/app/conf.d", ["/etc/app"], RunitBackend.AlwaysPrivate), Does.Contain("overlaps /etc/app"));
+        Assert.That(PrivatePath.Problem("/etc/app", [], RunitBackend.AlwaysPrivate), Is.Null);
     }
 
     [Test, Category("harness"), NonParallelizable, CancelAfter(60_000)]
