@@ -5,6 +5,7 @@ namespace Runbooks.Harness.Authoring;
 /// <summary>What <see cref="IncidentScaffold.Write"/> wrote.</summary>
 /// <param name="Directory">The incident folder, full path.</param>
 /// <param name="Name">The incident's name: the folder's name.</param>
+/// <param name="Backend">The backend its scenario declares: netns, services or microvm.</param>
 /// <param name="Files">The files written, relative to <paramref name="Directory"/>, in the order written.</param>
 public sealed record ScaffoldResult(string Directory, string Name, string Backend, IReadOnlyList<string> Files);
 
@@ -60,7 +61,11 @@ public static partial class IncidentScaffold
             problems.Add($"unknown backend '{backend}': choose one of {string.Join(", ", Backends)}");
         }
 
-        if (!force && System.IO.Directory.Exists(full) && System.IO.Directory.EnumerateFileSystemEntries(full).FirstOrDefault() is { } existing)
+        if (System.IO.File.Exists(full))
+        {
+            problems.Add($"{full} is a file; give a folder to create");
+        }
+        else if (!force && System.IO.Directory.Exists(full) && System.IO.Directory.EnumerateFileSystemEntries(full).FirstOrDefault() is { } existing)
         {
             problems.Add($"{full} is not empty (it holds {Path.GetFileName(existing)}); give a new or empty folder, or --force to overwrite the scaffold's files there");
         }

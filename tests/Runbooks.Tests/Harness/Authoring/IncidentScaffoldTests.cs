@@ -134,6 +134,37 @@ public class IncidentScaffoldTests
         Assert.That(File.Exists(Path.Combine(dir, "web-down.scenario.csx")), Is.True);
     }
 
+    [Test]
+    public void Init_refuses_a_path_that_is_a_file()
+    {
+        var file = Path.Combine(_root, "web-down");
+        File.WriteAllText(file, "x");
+
+        var (exit, _, error) = CliRunner.Run("init", file, "--force");
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain($"{file} is a file"));
+    }
+
+    [Test]
+    public void Init_of_the_current_folder_names_the_incident_after_it()
+    {
+        var dir = Path.Combine(_root, "disk-full");
+        Directory.CreateDirectory(dir);
+        var before = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = dir;
+        try
+        {
+            Assert.That(CliRunner.Run("init", ".", "--backend", "microvm").Exit, Is.EqualTo(0));
+        }
+        finally
+        {
+            Environment.CurrentDirectory = before;
+        }
+
+        Assert.That(File.ReadAllText(Path.Combine(dir, "disk-full.scenario.csx")), Does.Contain("Proves(\"disk-full.csx\");"));
+    }
+
     [TestCase("Web-Down")]
     [TestCase("web_down")]
     [TestCase("9lives")]
