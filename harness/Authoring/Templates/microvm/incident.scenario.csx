@@ -8,7 +8,8 @@
 const string Image = "/var/tmp/{{NAME}}.img";
 const string Data = "/srv/{{NAME}}";
 
-MicroVm();
+// The image lives in the guest's RAM-backed overlay: a small VM is plenty.
+MicroVm().MemoryMiB(1024);
 Proves("{{NAME}}.csx");
 
 var ext4 = new Check($"{Image} holds an ext4 filesystem", async (host, ct) =>

@@ -50,7 +50,7 @@ public class IncidentScaffoldTests
 
         var scenario = File.ReadAllText(Path.Combine(dir, "web-down.scenario.csx"));
         Assert.That(scenario, Does.Contain("Proves(\"web-down.csx\");"));
-        Assert.That(scenario, Does.Contain(backend switch { "netns" => "Netns();", "services" => "Services();", _ => "MicroVm();" }));
+        Assert.That(scenario, Does.Contain(backend switch { "netns" => "Netns();", "services" => "Services();", _ => "MicroVm()" }));
         Assert.That(File.ReadAllText(Path.Combine(dir, "README.md")), Does.StartWith("# web-down\n").And.Contain($"**{backend}** backend").And.Contain("artifacts/harness/web-down/"));
         using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, ".vscode", "settings.json")));
         Assert.That(settings.RootElement.GetProperty("files.associations").GetProperty("*.csx").GetString(), Is.EqualTo("csharp"));
