@@ -12,6 +12,12 @@ public static class HarnessCatalog
     /// <summary>Where the shipped incidents live: the <c>runbooks/</c> folder copied beside the tool's assemblies.</summary>
     public static string ShippedDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "runbooks");
 
+    /// <summary>
+    /// The script that installs the packages the backends drive (qemu, iproute2, iptables, runit, …), shipped beside the
+    /// tool so that CI installs what the installed version needs: <c>runbook harness prerequisites | sudo bash</c>.
+    /// </summary>
+    public static string PrerequisitesScript { get; } = Path.Combine(AppContext.BaseDirectory, "prerequisites.sh");
+
     /// <summary>The shipped scenario files, by name.</summary>
     public static IReadOnlyList<string> ShippedScenarios =>
         Directory.Exists(ShippedDirectory)

@@ -10,6 +10,7 @@ internal static class CommandLine
     {
         var root = new RootCommand("runbook — compile, plan, run, journal and prove incident-repair runbooks")
         {
+            InitVerb.Create(),
             CheckVerb.Create(),
             ListVerb.Create(),
             PlanVerb.Create(),

@@ -17,7 +17,7 @@ internal static class HarnessVerb
 {
     public static Command Create() => new("harness", "prove a runbook on disposable hosts broken the way the incident broke them")
     {
-        RunCommand(), UpCommand(), ExecCommand(), DownCommand(), ListCommand(),
+        RunCommand(), UpCommand(), ExecCommand(), DownCommand(), ListCommand(), PrerequisitesCommand(),
     };
 
     private static Argument<string> ScenarioArgument() => new("scenario") { Description = "a *.scenario.csx file, or the name of a shipped one (see `runbook harness list`)" };
@@ -184,6 +184,25 @@ internal static class HarnessVerb
                 }
 
                 return ExitCodes.Done;
+            },
+            Console.Error));
+        return command;
+    }
+
+    private static Command PrerequisitesCommand()
+    {
+        var command = new Command("prerequisites", "print the script that installs the Debian/Ubuntu packages the backends need (pipe it to `sudo bash`)");
+        command.SetAction((_, _) => ExitCodes.GuardAsync(
+            () =>
+            {
+                var script = HarnessCatalog.PrerequisitesScript;
+                if (!File.Exists(script))
+                {
+                    throw new RunbookException($"{script} is missing beside the tool; reinstall it (`dotnet tool update -g Runbooks.Tool`)");
+                }
+
+                Console.Write(File.ReadAllText(script));
+                return Task.FromResult(ExitCodes.Done);
             },
             Console.Error));
         return command;
