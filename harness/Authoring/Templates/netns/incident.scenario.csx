@@ -5,10 +5,13 @@
 // Replace the break and the spec with your incident: the break is a runbook that breaks (same DSL, same
 // engine), and every Spec must fail right after it and hold after the repair.
 
-// The server's eth0 address on the link the netns backend creates between "server" and "client".
-const string Server = "172.19.0.2";
+const string Server = "10.30.0.1";
 
-Netns();
+// Two hosts joined by one link (eth0 on both). Add .Private("/etc/app") to a host for paths the break may write.
+var net = Netns();
+net.Host("server");
+net.Host("client");
+net.Link("server", "client", $"{Server}/24", "10.30.0.2/24");
 Proves("{{NAME}}.csx");
 
 Target("icmp-ignored", "server ignores ICMP echo (net.ipv4.icmp_echo_ignore_all = 1)",
