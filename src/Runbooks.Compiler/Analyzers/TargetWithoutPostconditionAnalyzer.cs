@@ -8,7 +8,9 @@ namespace Runbooks.Compiler.Analyzers;
 
 /// <summary>
 /// RB001 (warning): a target whose work nothing verifies — raw <c>Exec</c> commands without <c>.Until(…)</c>,
-/// or no steps at all — and no <c>.Ensures(…)</c>. Such a target runs on every run and proves nothing.
+/// or no steps at all — and no <c>.Ensures(…)</c>. Such a target runs on every run and proves nothing. An
+/// <c>Exec</c> without <c>.Until(…)</c> is flagged even when the target <c>.Ensures(…)</c> its result: the check
+/// then passes, but the command still runs on every run (a log truncated each time the runbook runs).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
@@ -16,7 +18,7 @@ public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor Rule = new(
         "RB001",
         "Target has no postcondition",
-        "Target '{0}' {1} and declares no postcondition; add .Until(check) to the Exec step or .Ensures(…) to the target so a re-run can tell it is done",
+        "Target '{0}' {1}",
         RunbookAnalyzers.Category,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true);
@@ -32,11 +34,12 @@ public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
 
     private static void Analyze(IInvocationOperation invocation, Action<Diagnostic> report)
     {
-        if (!RunbookAnalyzers.IsGlobalsMethod(invocation.TargetMethod, "Target") || HasEnsuresInChain(invocation))
+        if (!RunbookAnalyzers.IsGlobalsMethod(invocation.TargetMethod, "Target"))
         {
             return;
         }
 
+        var ensures = HasEnsuresInChain(invocation);
         var name = RunbookAnalyzers.ConstantString(invocation.Arguments.FirstOrDefault()?.Value) ?? "?";
         var steps = invocation.Arguments.FirstOrDefault(a => a.Parameter?.IsParams == true)?.Value;
         var stepValues = steps is IArrayCreationOperation { Initializer: { } initializer } ? initializer.ElementValues.Select(RunbookAnalyzers.Unwrap).ToList() : [];
@@ -44,11 +47,13 @@ public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
         string? problem = null;
         if (stepValues.Any(s => s is IInvocationOperation { TargetMethod.Name: "Exec" }))
         {
-            problem = "runs raw commands";
+            problem = ensures
+                ? "runs raw commands without .Until(check): .Ensures(…) verifies the result, but the commands still run on every run; add .Until(check) to the Exec step so a re-run skips them, or .EveryRun() if running every time is the point"
+                : "runs raw commands and declares no postcondition; add .Until(check) to the Exec step or .Ensures(…) to the target so a re-run can tell it is done";
         }
-        else if (stepValues.Count == 0 && !hasDependencies)
+        else if (stepValues.Count == 0 && !hasDependencies && !ensures)
         {
-            problem = "has no steps and no dependencies";
+            problem = "has no steps and no dependencies and declares no postcondition; add steps, or .Ensures(…) for a target that only checks";
         }
 
         if (problem is not null)

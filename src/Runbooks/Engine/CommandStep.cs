@@ -30,6 +30,13 @@ public sealed class CommandStep : Step
 
     public override bool HasPostcondition => _done is not null;
 
+    /// <summary>
+    /// Says the commands run on every run on purpose (a build, a test run): nothing is converged, so there is no
+    /// <see cref="Until"/> to give. Quiets RB001; the plan still shows the commands as a change every time.
+    /// </summary>
+    /// <example><c>Exec("dotnet build", new Command("dotnet", ["build"])).EveryRun()</c></example>
+    public CommandStep EveryRun() => _done is null ? this : throw new InvalidOperationException("a step with .Until(…) skips once done; it cannot also run every run");
+
     /// <summary>The condition that means the commands are no longer needed, and that must hold after they ran.</summary>
     public CommandStep Until(Check done) => new(_description, _commands, done);
 

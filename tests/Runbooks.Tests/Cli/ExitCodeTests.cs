@@ -81,7 +81,7 @@ public class ExitCodeTests
 
         Assert.That(exit, Is.EqualTo(0));
         Assert.That(error, Does.Contain("warning RB001"));
-        Assert.That(output, Does.Contain("2 warning(s)"));
+        Assert.That(output, Does.Contain("3 warning(s)"));
     }
 
     [Test]

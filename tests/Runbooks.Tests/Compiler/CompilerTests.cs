@@ -35,6 +35,16 @@ public class CompilerTests
         yield return new TestCaseData("unknown-dependency.csx", "RB004", DiagnosticSeverity.Error, 2, 44).SetName("RB004 flags a dependency typo at its position");
         yield return new TestCaseData("no-postcondition.csx", "RB001", DiagnosticSeverity.Warning, 1, 1).SetName("RB001 warns on raw commands without a postcondition");
         yield return new TestCaseData("no-postcondition.csx", "RB001", DiagnosticSeverity.Warning, 3, 1).SetName("RB001 warns on an empty target");
+        yield return new TestCaseData("no-postcondition.csx", "RB001", DiagnosticSeverity.Warning, 4, 1).SetName("RB001 warns on an Exec without Until even when the target Ensures its result");
+    }
+
+    [Test]
+    public void RB001_is_quiet_for_an_Exec_with_Until_and_for_a_target_that_only_checks()
+    {
+        var rb001 = Diagnostics("no-postcondition.csx").Where(d => d.Id == "RB001").ToList();
+
+        Assert.That(rb001.Select(d => d.Line), Is.EqualTo(new[] { 1, 3, 4 }));
+        Assert.That(rb001.Single(d => d.Line == 4).Message, Does.Contain("still run on every run").And.Contain("add .Until(check)"));
     }
 
     [TestCaseSource(nameof(AnalyzerCases))]
