@@ -18,16 +18,32 @@ internal sealed class ConsoleReporter : RunObserver
     private string? _current;
     private Stopwatch _stepClock = new();
 
-    public ConsoleReporter(TextWriter output, bool live, bool verbose)
+    private readonly IReadOnlyDictionary<string, string> _addresses;
+
+    /// <param name="addresses">Where each inventory host is reached, so a line names the machine, not just "local".</param>
+    public ConsoleReporter(TextWriter output, bool live, bool verbose, IReadOnlyDictionary<string, string>? addresses = null)
     {
         _out = output;
+        _addresses = addresses ?? new Dictionary<string, string>();
         _live = live;
         _verbose = verbose;
         _ticker = live ? new Timer(_ => Tick(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250)) : null;
     }
 
     public override void TargetStarted(Target target) =>
-        Line($"{Paint("1", "▶")} {target.Name}{(target.Host == Inventory.DefaultHost ? "" : $" on {target.Host}")}");
+        Line($"{Paint("1", "▶")} {target.Name}{Where(target.Host)}");
+
+    /// <summary>" on web (root@10.0.0.5:22)"; nothing for this machine itself.</summary>
+    private string Where(string host)
+    {
+        var address = _addresses.GetValueOrDefault(host, host);
+        return (host, address) switch
+        {
+            (Inventory.DefaultHost, Inventory.DefaultHost) => "",
+            _ when address == host => $" on {host}",
+            _ => $" on {host} ({address})",
+        };
+    }
 
     public override void StepStarted(Target target, int index, Step step)
     {

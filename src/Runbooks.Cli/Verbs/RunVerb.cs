@@ -56,7 +56,8 @@ internal static class RunVerb
                                 Environment.UserName,
                                 ToolVersion.Value,
                                 resumed?.Path));
-                            reporter = new ConsoleReporter(Console.Out, Terminal.IsInteractive(parse.GetValue(run.NoColor)), parse.GetValue(run.Verbose));
+                            reporter = new ConsoleReporter(Console.Out, Terminal.IsInteractive(parse.GetValue(run.NoColor)), parse.GetValue(run.Verbose),
+                                inventory.Names.ToDictionary(n => n, inventory.Address));
                             return new CompositeObserver(writer, reporter);
                         },
                         cancellationToken,

@@ -16,11 +16,14 @@ public sealed class NetnsTransport : ITransport
 
     private readonly ITransport _local;
 
-    public NetnsTransport(string name, string netns, string mountNamespaceFile, ITransport? local = null)
+    /// <param name="name">The inventory host name, shown in messages.</param>
+    /// <param name="netns">The network namespace under <c>/var/run/netns</c>.</param>
+    /// <param name="local">Runs <c>nsenter</c> on this machine (a fake in tests).</param>
+    /// <param name="mountNamespaceFile">The mount namespace to enter too; null keeps this machine's (a namespace from <c>ip netns add</c>).</param>
+    public NetnsTransport(string name, string netns, string? mountNamespaceFile, ITransport? local = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(netns);
-        ArgumentException.ThrowIfNullOrWhiteSpace(mountNamespaceFile);
         Name = name;
         Netns = netns;
         MountNamespaceFile = mountNamespaceFile;
@@ -33,35 +36,44 @@ public sealed class NetnsTransport : ITransport
     public const string MountDirectory = "/run/runbooks-netns";
 
     /// <summary>
-    /// From an inventory address: <c>netns:PREFIX-HOST</c> (the harness's layout) or
-    /// <c>netns:NAME?mount=/path/to/mnt</c>.
+    /// From an inventory address: <c>netns:NAME</c> — a namespace made with <c>ip netns add NAME</c>, entered with this
+    /// machine's mount namespace, or a harness host (<c>PREFIX-HOST</c>) whose own mount namespace is found under
+    /// <see cref="MountDirectory"/> — or <c>netns:NAME?mount=/path/to/mnt</c> to name the mount namespace.
     /// </summary>
-    /// <example><c>NetnsTransport.FromAddress("netns:rb1a2b3c-server")</c></example>
+    /// <example><c>NetnsTransport.FromAddress("netns:blue")</c></example>
     public static NetnsTransport FromAddress(string address)
     {
         var rest = address.StartsWith("netns:", StringComparison.Ordinal) ? address["netns:".Length..] : address;
         var query = rest.IndexOf("?mount=", StringComparison.Ordinal);
         var netns = query >= 0 ? rest[..query] : rest;
-        var dash = netns.IndexOf('-', StringComparison.Ordinal);
-        if (netns.Length == 0 || netns.Contains('/', StringComparison.Ordinal) || (query < 0 && dash <= 0))
+        if (netns.Length == 0 || netns.StartsWith('.') || !netns.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
-            throw new InvalidRunbookException($"host address '{address}': expected netns:PREFIX-HOST or netns:NAME?mount=/path/to/mount-namespace-file");
+            throw new InvalidRunbookException($"host address '{address}': expected netns:NAME (a namespace in /var/run/netns, as `ip netns add NAME` makes) or netns:NAME?mount=/path/to/mount-namespace-file");
         }
 
-        var mount = query >= 0 ? rest[(query + "?mount=".Length)..] : $"{MountDirectory}/{netns[..dash]}/{netns[(dash + 1)..]}.mnt";
+        var mount = query >= 0 ? rest[(query + "?mount=".Length)..] : HarnessMountFile(netns);
         return new NetnsTransport(netns, netns, mount);
+    }
+
+    /// <summary>The harness's own mount namespace for <c>PREFIX-HOST</c> when it exists; null for any other namespace.</summary>
+    private static string? HarnessMountFile(string netns)
+    {
+        var dash = netns.IndexOf('-', StringComparison.Ordinal);
+        var file = dash > 0 ? $"{MountDirectory}/{netns[..dash]}/{netns[(dash + 1)..]}.mnt" : null;
+        return file is not null && System.IO.File.Exists(file) ? file : null;
     }
 
     /// <summary>The network namespace name under <c>/var/run/netns</c>.</summary>
     public string Netns { get; }
 
-    /// <summary>The file the mount namespace is bound to.</summary>
-    public string MountNamespaceFile { get; }
+    /// <summary>The file the mount namespace is bound to; null when commands keep this machine's mount namespace.</summary>
+    public string? MountNamespaceFile { get; }
 
     /// <summary>The command as it is really run on this machine.</summary>
     public Command Wrap(Command command)
     {
-        var wrapped = new Command("nsenter", [$"--net=/var/run/netns/{Netns}", $"--mount={MountNamespaceFile}", "--", command.Program, .. command.Arguments])
+        Arg[] mount = MountNamespaceFile is null ? [] : [$"--mount={MountNamespaceFile}"];
+        var wrapped = new Command("nsenter", [$"--net=/var/run/netns/{Netns}", .. mount, "--", command.Program, .. command.Arguments])
         {
             Stdin = command.Stdin,
             Environment = command.Environment.ContainsKey("PATH") ? command.Environment : command.Environment.SetItem("PATH", HostPath),

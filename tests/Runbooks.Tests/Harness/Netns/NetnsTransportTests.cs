@@ -7,21 +7,27 @@ namespace Runbooks.Tests.Harness.Netns;
 public sealed class NetnsTransportTests
 {
     [Test]
-    public void An_inventory_address_finds_the_harness_mount_namespace()
+    public void A_plain_named_namespace_keeps_this_machines_mount_namespace()
     {
-        var transport = (NetnsTransport)TransportUri.Create("netns:rb1a2b3c-server");
+        var transport = (NetnsTransport)TransportUri.Create("netns:blue");
 
-        Assert.That(transport.Netns, Is.EqualTo("rb1a2b3c-server"));
-        Assert.That(transport.MountNamespaceFile, Is.EqualTo("/run/runbooks-netns/rb1a2b3c/server.mnt"));
+        Assert.That(transport.Netns, Is.EqualTo("blue"));
+        Assert.That(transport.MountNamespaceFile, Is.Null);
+        Assert.That(transport.Wrap(new Command("ip", ["addr"])).Render(), Does.Contain("nsenter --net=/var/run/netns/blue -- ip addr"));
     }
+
+    [Test]
+    public void A_dash_in_a_name_is_not_taken_for_the_harness_layout_unless_its_mount_file_exists() =>
+        Assert.That(NetnsTransport.FromAddress("netns:rb1a2b3c-server").MountNamespaceFile, Is.Null);
 
     [Test]
     public void An_explicit_mount_file_is_honoured() =>
         Assert.That(NetnsTransport.FromAddress("netns:blue?mount=/run/blue.mnt").MountNamespaceFile, Is.EqualTo("/run/blue.mnt"));
 
     [TestCase("netns:")]
-    [TestCase("netns:nodash")]
     [TestCase("netns:../x-y")]
+    [TestCase("netns:a b")]
+    [TestCase("netns:.hidden")]
     public void A_malformed_address_is_one_clear_inventory_error(string address) =>
         Assert.That(() => NetnsTransport.FromAddress(address), Throws.TypeOf<InvalidRunbookException>().With.Message.Contains(address));
 

@@ -1,0 +1,55 @@
+using Runbooks.Commands;
+using Runbooks.Tests.Support;
+using Runbooks.Transport;
+
+namespace Runbooks.Tests.Harness.Netns;
+
+/// <summary><c>--host netns:NAME</c> on a namespace made by hand with <c>ip netns add</c>, as the README writes it.</summary>
+[Category("harness"), NonParallelizable]
+public sealed class PlainNetnsTests
+{
+    private readonly string _name = $"rbplain{Environment.ProcessId % 100000}";
+    private string _dir = "";
+
+    [SetUp]
+    public async Task Create()
+    {
+        if (Environment.UserName != "root")
+        {
+            Assert.Ignore("PLAIN NETNS NOT RUN: `ip netns add` needs root; CI runs as root");
+        }
+
+        _dir = Directory.CreateTempSubdirectory("rb-plain-").FullName;
+        await new LocalTransport().RunCheckedAsync(new Command("ip", ["netns", "add", _name]), CancellationToken.None);
+    }
+
+    [TearDown]
+    public async Task Remove()
+    {
+        if (_dir.Length > 0)
+        {
+            await new LocalTransport().RunAsync(new Command("ip", ["netns", "del", _name]), CancellationToken.None);
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [Test, CancelAfter(60_000)]
+    public void A_runbook_runs_inside_a_plain_named_namespace_and_leaves_the_machine_alone()
+    {
+        var before = System.IO.File.ReadAllText("/proc/sys/net/ipv4/icmp_echo_ignore_all").Trim();
+        var runbook = Path.Combine(_dir, "ping-off.csx");
+        // A per-namespace sysctl: set inside, it must not move on this machine.
+        System.IO.File.WriteAllText(runbook, $$"""
+            Target("ping-off", Sysctl.Value("net.ipv4.icmp_echo_ignore_all", "{{(before == "1" ? "0" : "1")}}"));
+            await RunAsync(Args);
+            """);
+
+        var (exit, output, error) = CliRunner.Run("run", runbook, "--host", $"netns:{_name}", "--journal", Path.Combine(_dir, "j.jsonl"));
+        var inside = new LocalTransport().RunCheckedAsync(new Command("ip", ["netns", "exec", _name, "cat", "/proc/sys/net/ipv4/icmp_echo_ignore_all"]), CancellationToken.None).GetAwaiter().GetResult();
+
+        Assert.That(exit, Is.EqualTo(0), output + error);
+        Assert.That(inside.StandardOutput.Trim(), Is.EqualTo(before == "1" ? "0" : "1"), "the namespace's own value changed");
+        Assert.That(System.IO.File.ReadAllText("/proc/sys/net/ipv4/icmp_echo_ignore_all").Trim(), Is.EqualTo(before), "the machine's own value moved");
+        Assert.That(output, Does.Contain(_name), "the output names the host by its address");
+    }
+}
