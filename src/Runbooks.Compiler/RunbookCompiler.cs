@@ -112,6 +112,17 @@ public static class RunbookCompiler
             span.StartLinePosition.Character + 1,
             diagnostic.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error ? ScriptDiagnosticSeverity.Error : ScriptDiagnosticSeverity.Warning,
             diagnostic.Id,
-            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture) + Hint(diagnostic));
+    }
+
+    /// <summary>What to do about a diagnostic whose usual cause Roslyn cannot see: System.IO's File and Directory hiding the DSL's.</summary>
+    private static string Hint(Diagnostic diagnostic)
+    {
+        var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        var hidden = diagnostic.Id is "CS0117" or "CS1501" or "CS0104" or "CS1503" && (message.Contains("'File'", StringComparison.Ordinal) || message.Contains("'Directory'", StringComparison.Ordinal) || message.Contains("System.IO.File", StringComparison.Ordinal));
+        var usesSystemIo = diagnostic.Location.SourceTree?.GetText().ToString().Contains("using System.IO;", StringComparison.Ordinal) == true;
+        return hidden && usesSystemIo
+            ? " (hint: `using System.IO;` brings System.IO.File and Directory, which hide the DSL's File and Directory; remove it and write System.IO.File.… where you need the framework's)"
+            : "";
     }
 }

@@ -24,6 +24,9 @@ public sealed class Target
 
     public string Description { get; }
 
+    /// <summary>Where the script defined it, <c>file(line,col)</c>, for messages about the graph; null when built in C#.</summary>
+    public string? DefinedAt { get; internal set; }
+
     /// <summary>The inventory host the target runs on.</summary>
     public string Host { get; private set; } = Inventory.DefaultHost;
 

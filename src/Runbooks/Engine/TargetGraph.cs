@@ -17,7 +17,7 @@ public sealed class TargetGraph
         {
             if (!_byName.TryAdd(target.Name, target))
             {
-                problems.Add($"target '{target.Name}' is defined more than once");
+                problems.Add($"{At(target)}target '{target.Name}' is defined more than once");
             }
         }
 
@@ -25,10 +25,10 @@ public sealed class TargetGraph
         {
             problems.AddRange(target.Dependencies
                 .Where(d => !_byName.ContainsKey(d))
-                .Select(d => $"target '{target.Name}' depends on '{d}', which is not defined{Suggest(d)}"));
+                .Select(d => $"{At(target)}target '{target.Name}' depends on '{d}', which is not defined{Suggest(d)}"));
         }
 
-        problems.AddRange(FindCycles().Select(c => $"dependency cycle: {string.Join(" -> ", c)}"));
+        problems.AddRange(FindCycles().Select(c => $"{At(_byName[c[0]])}dependency cycle: {string.Join(" -> ", c)}"));
         if (problems.Count > 0)
         {
             throw new InvalidRunbookException(problems);
@@ -36,6 +36,8 @@ public sealed class TargetGraph
     }
 
     public IReadOnlyList<Target> Targets { get; }
+
+    private static string At(Target target) => target.DefinedAt is null ? "" : $"{target.DefinedAt}: error RB005: ";
 
     public Target this[string name] => _byName[name];
 

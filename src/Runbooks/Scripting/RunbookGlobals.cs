@@ -81,6 +81,14 @@ public class RunbookGlobals
 
     private Target Add(Target target)
     {
+        // The script line that defined it, so a cycle or a missing dependency is reported where the author looks.
+        var frame = new System.Diagnostics.StackTrace(fNeedFileInfo: true).GetFrames()
+            .FirstOrDefault(f => f.GetFileName()?.EndsWith(".csx", StringComparison.Ordinal) == true);
+        if (frame is not null)
+        {
+            target.DefinedAt = $"{frame.GetFileName()}({frame.GetFileLineNumber()},{frame.GetFileColumnNumber()})";
+        }
+
         _targets.Add(target);
         return target;
     }

@@ -9,6 +9,7 @@ public class ExitCodeTests
     {
         yield return new TestCaseData("syntax-error.csx", "error CS1002").SetName("check of a syntax error exits 2");
         yield return new TestCaseData("cycle.csx", "dependency cycle: a -> b -> a").SetName("check of a cycle exits 2 naming it");
+        yield return new TestCaseData("cycle.csx", "cycle.csx(1,1): error RB005: dependency cycle").SetName("a cycle is reported at the line of the target that starts it");
         yield return new TestCaseData("interpolated-shell.csx", "error RB002").SetName("check of an interpolated shell command exits 2");
         yield return new TestCaseData("private-key.csx", "error RB003").SetName("check of a private key literal exits 2");
         yield return new TestCaseData("unknown-dependency.csx", "error RB004").SetName("check of an unknown dependency exits 2");

@@ -39,6 +39,15 @@ public class CompilerTests
     }
 
     [Test]
+    public void Using_system_io_gets_a_hint_that_its_File_hides_the_dsls()
+    {
+        var error = Diagnostics("system-io.csx").First(d => d.IsError);
+
+        Assert.That(error.Line, Is.EqualTo(2));
+        Assert.That(error.Message, Does.Contain("'File' does not contain a definition for 'Content'").And.Contain("hint: `using System.IO;` brings System.IO.File"));
+    }
+
+    [Test]
     public void RB001_is_quiet_for_an_Exec_with_Until_and_for_a_target_that_only_checks()
     {
         var rb001 = Diagnostics("no-postcondition.csx").Where(d => d.Id == "RB001").ToList();
