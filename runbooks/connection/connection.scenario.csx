@@ -1,4 +1,4 @@
-// The network incident (../../../shared/incidents/fly-network-and-storage-notes.md, challenge 1): two hosts on
+// The network incident (README.md beside this file): two hosts on
 // a 6PN IPv6 link whose WireGuard tunnel is broken in several places at once. Proved by wireguard-link.csx.
 //   runbook harness run runbooks/connection/connection.scenario.csx
 //

@@ -1,5 +1,5 @@
 // Repairs the WireGuard link between "server" and "client" on the 6PN network, as in the network incident
-// (incidents/fly-network-and-storage-notes.md, challenge 1). Both hosts come from the inventory:
+// (README.md beside this file). Both hosts come from the inventory:
 //   runbook run runbooks/connection/wireguard-link.csx --host server=ssh://root@server --host client=ssh://root@client
 // Keys are never pasted: each side's private key stays in /etc/wireguard/wg0.key on its host, and each side's
 // peer key is the public key derived from the other host's key file, read on that host.

@@ -1,4 +1,4 @@
-// Brings the talus services back in the order the notes give (incidents/talus-service-notes.rst):
+// Brings the talus services back in the order the notes give (README.md beside this file):
 // db → amqp → web → master → slave. Whatever is down, unhealthy, or older than something it depends on is
 // restarted together with everything after it: stopped in reverse order, started in order, each start only
 // once the one before answers. master ignores a polite stop: it gets 3 s after TERM, then KILL.

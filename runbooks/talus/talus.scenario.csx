@@ -1,4 +1,4 @@
-// The talus incident (../../../shared/incidents/talus-service-notes.rst): five daemons that must come up in the
+// The talus incident (README.md beside this file): five daemons that must come up in the
 // order db → amqp → web → master → slave, found with db stopped and master wedged. master ignores SIGTERM, so only
 // a KILL after a grace period stops it; web refuses to start while db is down, master while amqp or web is, slave
 // while master is. Proved by talus-restart.csx.

@@ -1,4 +1,4 @@
-# One talus daemon (incidents/talus-service-notes.rst), started by its runit run script as
+# One talus daemon (../README.md), started by its runit run script as
 #   talus-service.py NAME PORT NEEDED-PORTS(comma-separated) [--http] [--ignore-term]
 # It refuses to start (exit 1) while a needed port does not answer; SIGUSR1 wedges it (it stops accepting but
 # keeps running); with --ignore-term it logs SIGTERM and carries on, as the notes' master daemon does; with --http
