@@ -15,7 +15,7 @@ Target("test", "every test tier: pure, process and harness", DependsOn("build"),
 
 Target("pack", "the runbook .NET tool package", DependsOn("build"),
     Exec("dotnet pack", Dotnet("pack", root + "/src/Runbooks.Cli", "-c", configuration, "--no-build", "-o", artifacts + "/package")).EveryRun())
-    .Ensures(File.Exists($"{artifacts}/package/Runbooks.Tool.0.1.0.nupkg"));
+    .Ensures(Check.From("a Runbooks.Tool package is in artifacts/package", () => System.IO.Directory.Exists($"{artifacts}/package") && System.IO.Directory.GetFiles($"{artifacts}/package", "Runbooks.Tool.*.nupkg").Length > 0));
 
 Target("default", DependsOn("build", "test"));
 
