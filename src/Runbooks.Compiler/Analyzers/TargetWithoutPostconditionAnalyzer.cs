@@ -42,7 +42,16 @@ public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
         var ensures = HasEnsuresInChain(invocation);
         var name = RunbookAnalyzers.ConstantString(invocation.Arguments.FirstOrDefault()?.Value) ?? "?";
         var steps = invocation.Arguments.FirstOrDefault(a => a.Parameter?.IsParams == true)?.Value;
-        var stepValues = steps is IArrayCreationOperation { Initializer: { } initializer } ? initializer.ElementValues.Select(RunbookAnalyzers.Unwrap).ToList() : [];
+        // Steps given one by one (a params array), or as one collection expression [a, b, .. more]; anything else
+        // (a variable, a method's result) has steps the analyzer cannot count, so only the first two can be "none".
+        var stepValues = steps switch
+        {
+            IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues.Select(RunbookAnalyzers.Unwrap).ToList(),
+            ICollectionExpressionOperation collection => collection.Elements.Select(RunbookAnalyzers.Unwrap).ToList(),
+            IConversionOperation { Operand: ICollectionExpressionOperation collection } => collection.Elements.Select(RunbookAnalyzers.Unwrap).ToList(),
+            _ => [],
+        };
+        var countable = steps is null or IArrayCreationOperation or ICollectionExpressionOperation or IConversionOperation { Operand: ICollectionExpressionOperation };
         var hasDependencies = invocation.Arguments.Any(a => a.Parameter?.Name == "dependsOn");
         string? problem = null;
         if (stepValues.Any(s => s is IInvocationOperation { TargetMethod.Name: "Exec" }))
@@ -51,7 +60,7 @@ public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
                 ? "runs raw commands without .Until(check): .Ensures(…) verifies the result, but the commands still run on every run; add .Until(check) to the Exec step so a re-run skips them, or .EveryRun() if running every time is the point"
                 : "runs raw commands and declares no postcondition; add .Until(check) to the Exec step or .Ensures(…) to the target so a re-run can tell it is done";
         }
-        else if (stepValues.Count == 0 && !hasDependencies && !ensures)
+        else if (countable && stepValues.Count == 0 && !hasDependencies && !ensures)
         {
             problem = "has no steps and no dependencies and declares no postcondition; add steps, or .Ensures(…) for a target that only checks";
         }

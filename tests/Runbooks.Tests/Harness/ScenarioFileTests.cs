@@ -99,6 +99,22 @@ public class ScenarioFileTests
     }
 
     [Test]
+    public void Check_of_a_scenario_file_compiles_it_against_the_scenario_globals()
+    {
+        var path = Path.Combine(_dir, "good.scenario.csx");
+        System.IO.File.WriteAllText(path, Good);
+
+        var (exit, output, error) = CliRunner.Run("check", path);
+        System.IO.File.WriteAllText(path, Good.Replace("On(\"web\");\n", "On(\"db\");\n", StringComparison.Ordinal));
+        var (badExit, _, badError) = CliRunner.Run("check", path);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("ok, scenario on netns (web), 1 break target(s), 1 spec(s)"));
+        Assert.That(badExit, Is.EqualTo(2));
+        Assert.That(badError, Does.Contain("bound to host 'db'"));
+    }
+
+    [Test]
     public async Task Scale_reaches_the_scenario()
     {
         var path = Path.Combine(_dir, "scaled.scenario.csx");
