@@ -19,6 +19,11 @@ public sealed class LanguageServer : IDisposable
     // Waiting a little after an edit lets a burst of keystrokes cost one compilation, not one each.
     private static readonly TimeSpan ChangeSettle = TimeSpan.FromMilliseconds(150);
 
+    private static readonly HashSet<string> PositionalMethods = new(StringComparer.Ordinal)
+    {
+        "textDocument/completion", "textDocument/hover", "textDocument/definition", "textDocument/signatureHelp",
+    };
+
     private readonly MessageStream _messages;
     private readonly RunbookWorkspace _workspace;
     private readonly CompletionFeature _completion = new();
@@ -143,6 +148,11 @@ public sealed class LanguageServer : IDisposable
                 return null;
             case "completionItem/resolve":
                 return await _completion.ResolveAsync(parameters as JsonObject ?? throw new RpcException(RpcException.InvalidParams, "a completion item is an object"), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!PositionalMethods.Contains(method))
+        {
+            throw new RpcException(RpcException.MethodNotFound, $"{method} is not supported");
         }
 
         var (document, position) = await AtAsync(parameters, cancellationToken).ConfigureAwait(false);

@@ -19,7 +19,8 @@ internal static class SignatureHelpFeature
     public static async Task<JsonNode?> SignatureHelpAsync(Document document, int position, CancellationToken cancellationToken)
     {
         var root = (await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false))!;
-        var arguments = root.FindToken(position).Parent?.AncestorsAndSelf().OfType<BaseArgumentListSyntax>()
+        // The token before the caret: at the end of `Lvm.Pv(` the token at the caret is the end of file.
+        var arguments = root.FindToken(Math.Max(0, position - 1)).Parent?.AncestorsAndSelf().OfType<BaseArgumentListSyntax>()
             .FirstOrDefault(list => list.OpenToken(position) && (list.CloseToken().IsMissing || position <= list.CloseToken().SpanStart));
         if (arguments is null)
         {
