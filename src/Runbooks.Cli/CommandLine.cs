@@ -17,6 +17,7 @@ internal static class CommandLine
             RunVerb.Create(),
             JournalVerb.Create(),
             HarnessVerb.Create(),
+            LspVerb.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -18,12 +18,8 @@ namespace Runbooks.Compiler;
 /// </summary>
 public static class RunbookCompiler
 {
-    /// <summary>Namespaces every runbook sees without a <c>using</c>. Not System.IO: its File would hide the DSL's.</summary>
-    public static readonly ImmutableArray<string> Imports =
-    [
-        "System", "System.Collections.Generic", "System.Linq", "System.Threading", "System.Threading.Tasks",
-        "Runbooks.Commands", "Runbooks.Dsl", "Runbooks.Engine",
-    ];
+    /// <summary>Namespaces every runbook sees without a <c>using</c> (see <see cref="ScriptEnvironment"/>).</summary>
+    public static ImmutableArray<string> Imports => ScriptEnvironment.RunbookImports;
 
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = RunbookAnalyzers.All;
 
@@ -34,17 +30,7 @@ public static class RunbookCompiler
     /// <summary>Compiles a script of the given kind (a runbook, a harness scenario) against its globals type.</summary>
     public static CompiledRunbook Compile(ScriptSource source, ScriptKind kind, CancellationToken cancellationToken = default)
     {
-        var directory = Path.GetDirectoryName(source.Path)!;
-        var options = ScriptOptions.Default
-            .WithFilePath(source.Path)
-            .WithFileEncoding(System.Text.Encoding.UTF8)
-            .WithReferences(References(kind.Globals))
-            .WithImports(Imports.AddRange(kind.Imports))
-            .WithSourceResolver(new SourceFileResolver([directory], directory))
-            .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(directory))
-            .WithEmitDebugInformation(true)
-            .WithOptimizationLevel(OptimizationLevel.Debug)
-            .WithAllowUnsafe(false);
+        var options = ScriptEnvironment.ScriptOptions(source.Path, kind);
         var script = CSharpScript.Create(source.Text, options, kind.Globals);
         var compilation = script.GetCompilation();
         var diagnostics = compilation.GetDiagnostics(cancellationToken)
@@ -85,22 +71,6 @@ public static class RunbookCompiler
     }
 
     private static AnalyzerOptions AnalyzerOptions() => new([]);
-
-    private static IEnumerable<MetadataReference> References(Type globals)
-    {
-        // The DSL plus the framework assemblies a runbook is likely to touch; the rest resolve through #r.
-        var anchors = new[]
-        {
-            typeof(RunbookGlobals).Assembly, globals.Assembly, typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(List<>).Assembly,
-            typeof(ImmutableArray).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly, typeof(System.Net.Http.HttpClient).Assembly,
-            typeof(System.Text.Json.JsonSerializer).Assembly, typeof(Console).Assembly, typeof(System.Diagnostics.Process).Assembly,
-        };
-        var runtimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
-        var facades = new[] { "System.Runtime.dll", "netstandard.dll", "System.Collections.dll", "System.Linq.dll", "System.Threading.Tasks.dll", "System.Threading.dll" }
-            .Select(f => Path.Combine(runtimeDirectory, f))
-            .Where(System.IO.File.Exists);
-        return anchors.Select(a => a.Location).Concat(facades).Distinct(StringComparer.Ordinal).Select(p => MetadataReference.CreateFromFile(p));
-    }
 
     private static ScriptDiagnostic Convert(Diagnostic diagnostic, string scriptPath)
     {

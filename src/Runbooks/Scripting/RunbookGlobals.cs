@@ -41,10 +41,16 @@ public class RunbookGlobals
     /// <example><c>Target("motd", "banner present", File.Line("/etc/motd", "maintenance at 02:00"));</c></example>
     public Target Target(string name, params Step[] steps) => Add(new Target(name, "", [], steps));
 
+    /// <summary>Defines a target with a description, shown by <c>--list-targets</c> and in the plan.</summary>
+    /// <example><c>Target("data-writable", "/data is writable", Fs.Mount("/data").Writable());</c></example>
     public Target Target(string name, string description, params Step[] steps) => Add(new Target(name, description, [], steps));
 
+    /// <summary>Defines a target that runs after the targets it depends on.</summary>
+    /// <example><c>Target("rebuild-loop1", DependsOn("pv-sizes"), Lvm.Pv("/dev/loop1").RecreateIfOffsetAbove("vg0", maxDataOffset: "8M"));</c></example>
     public Target Target(string name, IEnumerable<string> dependsOn, params Step[] steps) => Add(new Target(name, "", dependsOn, steps));
 
+    /// <summary>Defines a target with a description that runs after the targets it depends on.</summary>
+    /// <example><c>Target("evacuate", "loop1 holds no extents", DependsOn("disk3"), Lvm.Pv("/dev/loop1").Evacuate());</c></example>
     public Target Target(string name, string description, IEnumerable<string> dependsOn, params Step[] steps) =>
         Add(new Target(name, description, dependsOn, steps));
 

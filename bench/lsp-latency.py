@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""`runbook lsp` latency as an editor feels it, on runbooks/storage/storage-recovery.csx:
+  cold  — process start to the first publishDiagnostics after didOpen;
+  warm  — completion after `Lvm.Pv("/dev/loop1").` (N requests, default 10), and publishDiagnostics after a
+          didChange (includes the server's 150 ms settle delay), on the same running server.
+Prints median and p95 (ms).  Build first: dotnet build Runbooks.sln -c Release
+
+    python3 bench/lsp-latency.py [RUNBOOK] [N]
+"""
+import json, os, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DLL = os.path.join(ROOT, "src/Runbooks.Cli/bin/Release/net10.0/runbook.dll")
+RUNBOOK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "runbooks/storage/storage-recovery.csx"))
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+URI = "file://" + RUNBOOK
+
+
+class Client:
+    def __init__(self):
+        self.proc = subprocess.Popen(["dotnet", DLL, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.next_id = 0
+
+    def send(self, message):
+        body = json.dumps(dict(message, jsonrpc="2.0")).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def read(self):
+        length = None
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise EOFError("server closed its output")
+            line = line.strip()
+            if not line:
+                break
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return json.loads(self.proc.stdout.read(length))
+
+    def request(self, method, params):
+        self.next_id += 1
+        self.send({"id": self.next_id, "method": method, "params": params})
+        while True:
+            message = self.read()
+            if message.get("id") == self.next_id:
+                return message
+
+    def notify(self, method, params):
+        self.send({"method": method, "params": params})
+
+    def diagnostics(self):
+        while True:
+            message = self.read()
+            if message.get("method") == "textDocument/publishDiagnostics":
+                return message["params"]
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+text = open(RUNBOOK).read()
+start = time.perf_counter()
+client = Client()
+client.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": {}})
+client.notify("initialized", {})
+client.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "csharp", "version": 1, "text": text}})
+first = client.diagnostics()
+cold = (time.perf_counter() - start) * 1000
+
+edited = text + '\nLvm.Pv("/dev/loop1").'
+lines = edited.split("\n")
+position = {"line": len(lines) - 1, "character": len(lines[-1])}
+version = 2
+completion, after_edit = [], []
+for i in range(N + 2):
+    version += 1
+    t = time.perf_counter()
+    client.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": version}, "contentChanges": [{"text": edited + " " * (i % 2)}]})
+    client.diagnostics()
+    d = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    reply = client.request("textDocument/completion", {"textDocument": {"uri": URI}, "position": position})
+    c = (time.perf_counter() - t) * 1000
+    labels = [item["label"] for item in reply["result"]["items"]]
+    assert "Evacuate" in labels, labels[:20]
+    if i >= 2:  # the first two warm the JIT and Roslyn's caches
+        completion.append(c)
+        after_edit.append(d)
+client.request("shutdown", None)
+client.notify("exit", None)
+client.proc.wait(timeout=10)
+
+print(f"runbook: {os.path.relpath(RUNBOOK, ROOT)} ({len(text.splitlines())} lines), {len(first['diagnostics'])} diagnostic(s) on open")
+print(f"cold start to first diagnostics: {cold:.0f} ms (target <= 2000)")
+print(f"warm completion, {N} requests: median {statistics.median(completion):.0f} ms, p95 {pct(completion, 95):.0f} ms (target p95 <= 200)")
+print(f"warm diagnostics after an edit (incl. 150 ms settle), {N} edits: median {statistics.median(after_edit):.0f} ms, p95 {pct(after_edit, 95):.0f} ms")
