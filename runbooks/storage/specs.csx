@@ -59,8 +59,10 @@ record GrowthUsage(long FilesystemBytes, long Size, long Avail)
 /// nothing grows. Removes its files afterwards. A round trip writes one or more files and then reads the usage: with
 /// an SSH channel, a df and a dumpe2fs per file, ~45 files cost 19 s under TCG, most of it in process start-up.
 /// </summary>
-Check DataGrows(string directory, string device, int fileMiB, int goalMiB) =>
-    new($"writing {fileMiB} MiB files grows {System.IO.Path.GetDirectoryName(directory)} to {goalMiB} MiB without a failed write", async (h, ct) =>
+Check DataGrows(string directory, string device, int fileMiB, int goalMiB)
+{
+    var mount = System.IO.Path.GetDirectoryName(directory);
+    return new($"writing {fileMiB} MiB files grows {mount} to {goalMiB} MiB without a failed write", async (h, ct) =>
     {
         // The incident wrote 62 files of 100M; allow a few more before calling it a failure.
         const int MaxFiles = 80;
@@ -89,7 +91,7 @@ Check DataGrows(string directory, string device, int fileMiB, int goalMiB) =>
             {
                 if (now.FilesystemBytes >= goal)
                 {
-                    return new CheckResult(true, $"grew from {start.FilesystemBytes / MiB} to {now.FilesystemBytes / MiB} MiB after {n - 1} files in {clock.Elapsed.TotalSeconds:0.0} s ({waited.TotalSeconds:0.0} s waiting for autogrow); {string.Join("; ", log.TakeLast(3))}");
+                    return new CheckResult(true, $"{mount} grew from {start.FilesystemBytes / MiB} to {now.FilesystemBytes / MiB} MiB after {n - 1} files in {clock.Elapsed.TotalSeconds:0.0} s ({waited.TotalSeconds:0.0} s waiting for autogrow); {string.Join("; ", log.TakeLast(3))}");
                 }
 
                 // Below two files of room, give autogrow up to 60 s to grow the filesystem, polling once a second.
@@ -105,7 +107,7 @@ Check DataGrows(string directory, string device, int fileMiB, int goalMiB) =>
                 waited += clock.Elapsed - waitStarted;
                 if (now.Avail < file)
                 {
-                    return new CheckResult(false, $"after {n - 1} files {now.Avail / MiB} MiB are free of {now.Size / MiB} MiB and autogrow did not grow it within 60 s");
+                    return new CheckResult(false, $"after {n - 1} files {mount} has {now.Avail / MiB} MiB free of {now.Size / MiB} MiB and autogrow did not grow it within 60 s");
                 }
 
                 var count = GrowthFilesToWrite(now, file, MaxFiles - n + 1);
@@ -120,13 +122,14 @@ Check DataGrows(string directory, string device, int fileMiB, int goalMiB) =>
                 n += count;
             }
 
-            return new CheckResult(false, $"the filesystem is {now.FilesystemBytes / MiB} MiB after {MaxFiles} files, short of {goalMiB} MiB");
+            return new CheckResult(false, $"{mount} is {now.FilesystemBytes / MiB} MiB after {MaxFiles} files, short of {goalMiB} MiB");
         }
         finally
         {
             await h.Transport.RunAsync(new Command("rm", ["-rf", "--", directory]), CancellationToken.None);
         }
     });
+}
 
 // Far from full, up to eight files go in one round trip; within four files of 90% used (the storage runbook's
 // autogrow threshold) one at a time, so the spec sees every step of the usage autogrow reacts to.

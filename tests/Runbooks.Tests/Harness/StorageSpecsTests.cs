@@ -128,7 +128,7 @@ public class StorageSpecsTests
         var result = await Evaluate(SpecAt(_ci, "data-grows"), host);
 
         Assert.That(result.Holds, Is.True, result.Observed);
-        Assert.That(result.Observed, Does.StartWith("grew from 288 to "));
+        Assert.That(result.Observed, Does.StartWith("/data grew from 288 to "));
         Assert.That(host.FilesPerWrite[0], Is.EqualTo(8), "far from 90% used, eight files in one round trip");
         Assert.That(host.FilesPerWrite, Has.Some.EqualTo(1), "near the threshold, one at a time");
         Assert.That(host.Removed, Is.True, "the spec removes its files");
