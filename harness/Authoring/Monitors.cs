@@ -31,7 +31,7 @@ public static class Monitors
             throw new InvalidRunbookException($"Monitors.Http(\"{host}\", {guestPort}, \"{path}\"): the path starts with '/', e.g. \"/\" or \"/objects/\"");
         }
 
-        return new HttpMonitor(host, guestPort, path.EndsWith('/') ? path : path + "/", TimeSpan.FromMilliseconds(100), null, 0);
+        return new HttpMonitor(host, guestPort, path, TimeSpan.FromMilliseconds(100), null, 0);
     }
 }
 
@@ -53,7 +53,7 @@ public sealed class HttpMonitor : ScenarioMonitor
     /// <summary>The service's port inside the host; the backend forwards it.</summary>
     public int GuestPort { get; }
 
-    /// <summary>The path polled (a directory listing when <see cref="Manifest"/> is set), ending in '/'.</summary>
+    /// <summary>The path polled; with a <see cref="Manifest"/>, the listing whose objects are fetched relative to it.</summary>
     public string Path { get; }
 
     /// <summary>Time from one request's start to the next (default 100 ms): an outage is timed to one interval.</summary>
@@ -155,6 +155,7 @@ internal sealed class HttpAvailabilityMonitor : IConvergeMonitor
     private readonly HttpMonitor _declared;
     private readonly ITransport _host;
     private readonly Uri _service;
+    private readonly Uri _objects;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
     private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _wrongContent = [];
@@ -171,6 +172,7 @@ internal sealed class HttpAvailabilityMonitor : IConvergeMonitor
         _declared = declared;
         _host = host;
         _service = new Uri(service, declared.Path);
+        _objects = new Uri(service, declared.Path.EndsWith('/') ? declared.Path : declared.Path + "/");
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -228,7 +230,7 @@ internal sealed class HttpAvailabilityMonitor : IConvergeMonitor
 
         if (_schedule.Next(elapsed) is var (name, sha))
         {
-            var body = await _http.GetByteArrayAsync(new Uri(_service, Uri.EscapeDataString(name)), stop).ConfigureAwait(false);
+            var body = await _http.GetByteArrayAsync(new Uri(_objects, Uri.EscapeDataString(name)), stop).ConfigureAwait(false);
             _schedule.Fetched(body.Length);
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(body)), sha, StringComparison.Ordinal))
             {

@@ -103,7 +103,12 @@ public class HttpMonitorTests
     public async Task Without_a_manifest_every_tick_is_a_plain_get_and_an_error_status_is_a_failure(CancellationToken ct)
     {
         var down = false;
-        using var server = new LoopbackServer(request => (Volatile.Read(ref down) ? 500 : 200, Encoding.ASCII.GetBytes("ok")));
+        var paths = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var server = new LoopbackServer(request =>
+        {
+            paths.Add(request);
+            return (Volatile.Read(ref down) ? 500 : 200, Encoding.ASCII.GetBytes("ok"));
+        });
         await using var transport = new LocalTransport();
         await using var monitor = new HttpAvailabilityMonitor(Monitors.Http("local", server.Address.Port, "/health").Every(TimeSpan.FromMilliseconds(50)), transport, server.Address);
 
@@ -116,6 +121,7 @@ public class HttpMonitorTests
         Assert.That(int.Parse(seen["requests"]), Is.GreaterThan(6), "about one request per 50 ms");
         Assert.That(int.Parse(seen["failed"]), Is.GreaterThan(0).And.LessThan(int.Parse(seen["requests"])));
         Assert.That(seen.Keys, Is.EquivalentTo(new[] { "requests", "failed", "longest outage" }), "content figures only when content is checked");
+        Assert.That(paths.Distinct(), Is.EqualTo(new[] { "/health" }), "the path as given, nothing appended");
     }
 
     [Test]
