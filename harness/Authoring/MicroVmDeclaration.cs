@@ -28,12 +28,12 @@ public sealed class MicroVmDeclaration : BackendDeclaration
     public override IReadOnlyList<string> HostNames => [Inventory.DefaultHost];
 
     /// <summary>Guest RAM in MiB (the guest's tmpfs scratch space, e.g. for disk images, comes out of it). Default 1024.</summary>
-    public int Memory { get; private set; } = 1024;
+    public int Memory { get; private set; } = MicroVmBackend.DefaultMemoryMiB;
 
     /// <summary>Guest TCP ports reachable from the machine running the harness (for monitors).</summary>
     public IReadOnlyList<int> ForwardedPorts => _ports;
 
-    /// <summary>Sets the guest's RAM.</summary>
+    /// <summary>Sets the guest's RAM. Nothing but RAM backs a tmpfs in the guest: add what the break puts there.</summary>
     /// <example><c>MicroVm().MemoryMiB(1024 + (int)(10000 * Scale))</c></example>
     public MicroVmDeclaration MemoryMiB(int mib)
     {
@@ -63,5 +63,8 @@ public sealed class MicroVmDeclaration : BackendDeclaration
         return this;
     }
 
-    internal override IBackend CreateBackend() => new MicroVmBackend();
+    internal override string? ReachProblem(string host, int port) =>
+        _ports.Contains(port) ? null : $"a monitor polls guest port {port}, which the microVM does not forward; add MicroVm().ForwardPort({port})";
+
+    internal override IBackend CreateBackend() => new MicroVmBackend(memoryMiB: Memory, guestPorts: ForwardedPorts);
 }

@@ -37,7 +37,7 @@ public partial class ScenarioGlobals : RunbookGlobals
 
     internal IReadOnlyList<ScenarioSpec> DeclaredSpecs => _specs;
 
-    internal IReadOnlyList<ScenarioMonitor> Monitors => _monitors;
+    internal IReadOnlyList<ScenarioMonitor> DeclaredMonitors => _monitors;
 
     /// <summary>
     /// Names the runbook this scenario proves, relative to the scenario file, so that
@@ -105,7 +105,7 @@ public partial class ScenarioGlobals : RunbookGlobals
     public ScenarioSpec Spec(string name, Step step) => Spec(name, Check.From(step));
 
     /// <summary>Watches a service while the runbook converges; its figures go in the report.</summary>
-    /// <example><c>Monitor(Http.Monitor("web", 8080, "/").Every(TimeSpan.FromMilliseconds(100)));</c></example>
+    /// <example><c>Monitor(Monitors.Http("local", 8000, "/").Every(TimeSpan.FromMilliseconds(100)));</c></example>
     public void Monitor(ScenarioMonitor monitor)
     {
         ArgumentNullException.ThrowIfNull(monitor);
@@ -183,15 +183,22 @@ public abstract class BackendDeclaration
     /// <summary>Problems with the declaration itself (no hosts, a link to an unknown host), all at once.</summary>
     internal virtual IEnumerable<string> Problems() => [];
 
+    /// <summary>Why the harness machine could not reach a TCP port of a host (for a monitor); null when it can.</summary>
+    internal virtual string? ReachProblem(string host, int port) =>
+        $"a monitor polls host '{host}' port {port} from the harness machine, which the {Name} backend does not support yet";
+
     /// <summary>The backend that creates these hosts.</summary>
     internal abstract IBackend CreateBackend();
 }
 
-/// <summary>Watches a service during converge. Made by a monitor factory such as <c>Http.Monitor(…)</c>.</summary>
+/// <summary>Watches a service during converge. Made by a monitor factory such as <c>Monitors.Http(…)</c>.</summary>
 public abstract class ScenarioMonitor
 {
     /// <summary>The host the watched service runs on.</summary>
     public abstract string Host { get; }
+
+    /// <summary>Problems to report before anything boots, e.g. a port the backend does not forward.</summary>
+    internal virtual IEnumerable<string> Problems(BackendDeclaration backend) => [];
 
     /// <summary>Creates the running monitor for live hosts.</summary>
     internal abstract IConvergeMonitor Create(IHarnessEnvironment environment, HarnessOptions options);

@@ -32,6 +32,13 @@ public interface IHarnessEnvironment : IAsyncDisposable
 
     /// <summary>Tears everything down; returns what leaked (namespaces, links, processes, loop devices), empty when clean.</summary>
     Task<IReadOnlyList<string>> DestroyAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Where the machine running the harness reaches a TCP port of a host (a monitor polls it there), e.g.
+    /// <c>http://127.0.0.1:41941/</c> for a microVM's forwarded port.
+    /// </summary>
+    Uri AddressOf(string host, int guestPort) =>
+        throw new RunbookException($"monitoring host '{host}' port {guestPort} from the harness machine is not supported on this backend yet; watch the service with a Spec instead, or use MicroVm().ForwardPort({guestPort})");
 }
 
 /// <summary>Options every backend understands.</summary>

@@ -100,8 +100,9 @@ public static class ScenarioFile
             .Select(t => $"break target '{t.Name}' is bound to host '{t.Host}', which the scenario does not declare (hosts: {Known()})"));
         problems.AddRange(globals.DeclaredSpecs.Where(s => !hosts.Contains(s.Host))
             .Select(s => $"spec '{s.Name}' is bound to host '{s.Host}', which the scenario does not declare (hosts: {Known()})"));
-        problems.AddRange(globals.Monitors.Where(m => !hosts.Contains(m.Host))
+        problems.AddRange(globals.DeclaredMonitors.Where(m => !hosts.Contains(m.Host))
             .Select(m => $"a monitor watches host '{m.Host}', which the scenario does not declare (hosts: {Known()})"));
+        problems.AddRange(globals.DeclaredMonitors.SelectMany(m => m.Problems(globals.Backend)));
         if (globals.DeclaredSpecs.Count == 0)
         {
             problems.Add("the scenario has no specs; add at least one Spec(…) that fails on the broken hosts and holds after the repair");
@@ -128,6 +129,6 @@ public static class ScenarioFile
         }
 
         return new ScenarioDefinition(NameOf(where), where, globals.Backend, graph!, [.. globals.DeclaredSpecs.Select(s => s.ToSpec())],
-            globals.Monitors, globals.ProvenRunbook, scale, loaded.Compiled.Warnings);
+            globals.DeclaredMonitors, globals.ProvenRunbook, scale, loaded.Compiled.Warnings);
     }
 }

@@ -1,14 +1,13 @@
 // Storage recovery: the repair of the storage incident (incidents/storage-incident-notes.md) as targets.
 //
-// Sizes follow RUNBOOK_SCALE (default 1 = the incident's real sizes). The harness sets it to shrink every
-// size with one factor, e.g. RUNBOOK_SCALE=0.1 → 180M disks, data0 to 410M, autogrow steps of 50M.
+// Sizes follow Scale (RUNBOOK_SCALE, default 1 = the incident's real sizes). The harness sets it to shrink every
+// size with one factor, the same one storage.scenario.csx breaks with: e.g. 0.1 → 180M disks, data0 to 410M,
+// autogrow steps of 50M.
 //
 //   runbook plan runbooks/storage/storage-recovery.csx --host ssh://root@host
 //   runbook run  runbooks/storage/storage-recovery.csx --host ssh://root@host
 
-var scale = double.TryParse(Environment.GetEnvironmentVariable("RUNBOOK_SCALE"), System.Globalization.NumberStyles.Float,
-    System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 1.0;
-long Size(string size) => Bytes.Scaled(size, scale);
+long Size(string size) => Bytes.Scaled(size, Scale);
 
 var objects = Http.Get("http://127.0.0.1:8000/");
 

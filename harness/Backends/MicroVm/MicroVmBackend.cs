@@ -16,14 +16,16 @@ namespace Runbooks.Harness.Backends.MicroVm;
 /// </summary>
 public sealed class MicroVmBackend : IBackend
 {
-    /// <summary>Guest ports reachable from the host; 8000 is the storage scenario's object service.</summary>
-    public static readonly IReadOnlyList<int> GuestPorts = [8000];
-
     private static readonly TimeSpan SshReadyTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan KvmProbeTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>Guest RAM when the scenario does not say: enough for the system and a few hundred MiB of tmpfs.</summary>
+    public const int DefaultMemoryMiB = 1024;
+
     private readonly ITransport _local;
     private readonly string? _hostMedia;
+    private readonly int _memoryMiB;
+    private readonly IReadOnlyList<int> _guestPorts;
 
     /// <param name="local">Runs qemu, ssh-keygen and the kernel lookup on this machine.</param>
     /// <param name="hostMedia">
@@ -31,19 +33,18 @@ public sealed class MicroVmBackend : IBackend
     /// kept there outlive the VM: kill qemu, boot a new VM on the same directory, and the disks are where the
     /// power cut left them. Null (the default) keeps <c>/media</c> an ordinary guest directory.
     /// </param>
-    public MicroVmBackend(ITransport? local = null, string? hostMedia = null)
+    /// <param name="memoryMiB">Guest RAM; the guest's tmpfs scratch space (disk images, say) comes out of it.</param>
+    /// <param name="guestPorts">Guest TCP ports forwarded to free ports on 127.0.0.1 (see <see cref="MicroVmState.HostPortFor"/>).</param>
+    public MicroVmBackend(ITransport? local = null, string? hostMedia = null, int memoryMiB = DefaultMemoryMiB, IReadOnlyList<int>? guestPorts = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(memoryMiB, 256);
         _local = local ?? new LocalTransport();
         _hostMedia = hostMedia is null ? null : Path.GetFullPath(hostMedia);
+        _memoryMiB = memoryMiB;
+        _guestPorts = guestPorts ?? [];
     }
 
     public string Name => "microvm";
-
-    /// <summary>
-    /// Guest RAM: 1 GiB for the system plus room for the scenario's tmpfs of disk images
-    /// (5.5 × 1800 MiB at scale 1, see the storage scenario), since nothing else backs them.
-    /// </summary>
-    public static int MemoryFor(double scale) => 1024 + (int)Math.Ceiling(5.5 * 1800 * scale) + 256;
 
     public async Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken)
     {
@@ -76,14 +77,14 @@ public sealed class MicroVmBackend : IBackend
 
         var accelerator = await ChooseAcceleratorAsync(kernel, initrd, cancellationToken).ConfigureAwait(false);
         var sshPort = FreePort();
-        var forwarded = GuestPorts.ToDictionary(p => p, _ => FreePort());
+        var forwarded = _guestPorts.Distinct().ToDictionary(p => p, _ => FreePort());
         var knownHosts = Path.Combine(work, "known_hosts");
         var hostPub = (await System.IO.File.ReadAllTextAsync(hostKey + ".pub", cancellationToken).ConfigureAwait(false)).Split(' ');
         await System.IO.File.WriteAllTextAsync(knownHosts, $"[127.0.0.1]:{sshPort} {hostPub[0]} {hostPub[1]}\n", cancellationToken).ConfigureAwait(false);
 
         var console = Path.Combine(work, "console.log");
         var pidFile = Path.Combine(work, "qemu.pid");
-        var memory = MemoryFor(options.Scale);
+        var memory = _memoryMiB;
         var hostfwd = string.Concat(forwarded.Select(f => $",hostfwd=tcp:127.0.0.1:{f.Value}-:{f.Key}"));
         var qemu = new Command("qemu-system-x86_64",
         [
@@ -339,7 +340,12 @@ public sealed class MicroVmEnvironment : IHarnessEnvironment
 
     public string HowToReach =>
         $"ssh -i {State.PrivateKeyPath} -o UserKnownHostsFile={State.KnownHostsPath} -p {State.SshPort} root@127.0.0.1" +
-        $"   (console: {State.ConsoleLogPath}; guest port 8000 at 127.0.0.1:{State.ForwardedPorts.GetValueOrDefault(8000)})";
+        $"   (console: {State.ConsoleLogPath}{string.Concat(State.ForwardedPorts.Select(p => $"; guest port {p.Key} at 127.0.0.1:{p.Value}"))})";
+
+    public Uri AddressOf(string host, int guestPort) =>
+        host == Inventory.DefaultHost
+            ? new Uri($"http://127.0.0.1:{State.HostPortFor(guestPort)}/")
+            : throw new RunbookException($"the microVM has one host, '{Inventory.DefaultHost}', not '{host}'");
 
     public IReadOnlyDictionary<string, string> Facts => new Dictionary<string, string>
     {

@@ -44,5 +44,5 @@ public sealed record MicroVmState(
     public int HostPortFor(int guestPort) =>
         ForwardedPorts.TryGetValue(guestPort, out var port)
             ? port
-            : throw new RunbookException($"guest port {guestPort} is not forwarded by this microVM (forwarded: {string.Join(", ", ForwardedPorts.Keys)})");
+            : throw new RunbookException($"guest port {guestPort} is not forwarded by this microVM (forwarded: {(ForwardedPorts.Count == 0 ? "none" : string.Join(", ", ForwardedPorts.Keys))}); declare it with MicroVm().ForwardPort({guestPort})");
 }

@@ -9,7 +9,9 @@ namespace Runbooks.Compiler.Analyzers;
 /// <summary>
 /// RB002 (error): a shell script built from values — <c>Shell.Script($"…{x}…")</c>, or <c>new Command("sh",
 /// ["-c", $"…"])</c>. A device name like <c>loop1; rm -rf /</c> would run. Pass values as arguments
-/// (<c>Shell.Script("… \"$1\"", x)</c>) or use an argv command.
+/// (<c>Shell.Script("… \"$1\"", x)</c>) or use an argv command. A scenario's script kept as a file beside it,
+/// <c>Shell.Script(FileBeside("files/break.sh"), x)</c>, is as constant as a literal: its path is a constant and the
+/// file is part of the reviewed incident folder.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
@@ -39,12 +41,17 @@ public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
         if (invocation.TargetMethod is { Name: "Script", ContainingType.Name: "Shell" } && invocation.Arguments.Length > 0)
         {
             var script = invocation.Arguments[0].Value;
-            if (RunbookAnalyzers.ConstantString(script) is null)
+            if (RunbookAnalyzers.ConstantString(script) is null && !IsFileBeside(script))
             {
                 report(Diagnostic.Create(Rule, script.Syntax.GetLocation(), "Shell.Script"));
             }
         }
     }
+
+    private static bool IsFileBeside(IOperation script) =>
+        RunbookAnalyzers.Unwrap(script) is IInvocationOperation { TargetMethod: { Name: "FileBeside", ContainingType.Name: "ScenarioGlobals" } } read
+        && read.Arguments.Length == 1
+        && RunbookAnalyzers.ConstantString(read.Arguments[0].Value) is not null;
 
     private static void AnalyzeCreation(IObjectCreationOperation creation, Action<Diagnostic> report)
     {

@@ -62,6 +62,30 @@ public class CompilerTests
         Assert.That(Diagnostics(script), Has.Some.Matches<ScriptDiagnostic>(d => d!.Id == id && d.Severity == severity && d.Line == line && d.Column == column));
     }
 
+    [TestCase("Shell.Script(FileBeside(\"files/break.sh\"), \"/dev/loop0\")", false)]
+    [TestCase("Shell.Script(FileBeside(name), \"/dev/loop0\")", true)]
+    [TestCase("Shell.Script(FileBeside(\"files/break.sh\") + name)", true)]
+    public void A_scenario_script_kept_in_a_file_beside_it_is_constant_but_a_chosen_file_is_not(string script, bool flagged)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"rb002-{Guid.NewGuid():N}.scenario.csx");
+        System.IO.File.WriteAllText(path, $"var name = Environment.GetEnvironmentVariable(\"X\") ?? \"x\";\nTarget(\"t\", Exec(\"break\", {script}).Until(File.Exists(\"/x\")));\n");
+        IReadOnlyList<ScriptDiagnostic> diagnostics;
+        try
+        {
+            diagnostics = RunbookCompiler.Compile(ScriptSource.Read(path), Runbooks.Harness.Lifecycle.ScenarioFile.Kind).Warnings;
+        }
+        catch (CompilationFailedException ex)
+        {
+            diagnostics = ex.Diagnostics;
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+
+        Assert.That(diagnostics.Any(d => d.Id == "RB002"), Is.EqualTo(flagged), string.Join("\n", diagnostics));
+    }
+
     [Test]
     public void A_public_key_literal_is_not_mistaken_for_a_private_key()
     {

@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Runbooks.Harness.Backends.MicroVm;
+using Runbooks.Harness;
 using Runbooks.Harness.Lifecycle;
-using Runbooks.Harness.Scenarios.Storage;
 
 namespace Runbooks.Tests.Harness;
 
+/// <summary>The shipped storage scenario file on a real microVM: its break, its monitor, and every spec's verdict on the broken host.</summary>
 [Category("harness")]
 [NonParallelizable]
 public class StorageScenarioTests
@@ -18,17 +18,20 @@ public class StorageScenarioTests
             Assert.Ignore("PREREQUISITE MISSING: qemu-system-x86_64 (apt-get install qemu-system-x86); the storage scenario is untested");
         }
 
-        var options = new HarnessOptions("storage-test", Path.Combine(Path.GetTempPath(), $"runbooks-storage-test-{Guid.NewGuid():N}"));
-        var scenario = new StorageScenario();
-        var vm = await new MicroVmBackend().CreateAsync(options, ct);
+        var work = Path.Combine(Path.GetTempPath(), $"runbooks-storage-test-{Guid.NewGuid():N}");
+        var options = new HarnessOptions("storage-test", work);
+        var scenario = await HarnessCatalog.LoadAsync("storage", 0.1);
+        var vm = await scenario.CreateBackend().CreateAsync(options, ct);
         IReadOnlyList<string> leaks;
         try
         {
             var watch = Stopwatch.StartNew();
-            await scenario.BreakAsync(vm.Inventory, options, ct);
-            TestContext.Out.WriteLine($"{string.Join(", ", vm.Facts.Select(f => $"{f.Key}: {f.Value}"))}; break: {watch.Elapsed.TotalSeconds:0.0} s");
+            var (broken, detail) = await HarnessRunner.BreakAsync(scenario, vm, Path.Combine(Path.GetTempPath(), $"storage-break-{Guid.NewGuid():N}.jsonl"), ct);
+            TestContext.Out.WriteLine($"{string.Join(", ", vm.Facts.Select(f => $"{f.Key}: {f.Value}"))}; break: {watch.Elapsed.TotalSeconds:0.0} s — {detail}");
+            Assert.That(broken, Is.True, detail);
+            Assert.That(vm.Facts["memory"], Is.EqualTo("2270 MiB"), "the scenario's MemoryMiB reaches qemu");
 
-            await using (var monitor = scenario.Monitor(vm.Inventory, options)!)
+            await using (var monitor = scenario.Monitors.Single().Create(vm, options))
             {
                 await monitor.StartAsync(ct);
                 await Task.Delay(3000, ct);
@@ -40,7 +43,7 @@ public class StorageScenarioTests
             }
 
             var host = vm.Inventory.Context("local");
-            foreach (var spec in scenario.Specs(options))
+            foreach (var spec in scenario.Specs)
             {
                 host.InvalidateFacts();
                 var result = await spec.Check.EvaluateAsync(host, ct);

@@ -1,19 +1,21 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Runbooks.Harness.Scenarios.Storage;
+using Runbooks.Engine;
+using Runbooks.Harness.Lifecycle;
+using Runbooks.Scenarios;
 using Runbooks.Transport;
 
 namespace Runbooks.Tests.Harness;
 
-public class ObjectFetchScheduleTests
+public class FetchScheduleTests
 {
     private static readonly (string, string)[] Objects = [("a", "1"), ("b", "2"), ("c", "3")];
 
     [Test]
     public void Objects_come_in_rotation_while_the_budget_allows()
     {
-        var schedule = new ObjectFetchSchedule(Objects, bytesPerSecond: 100);
+        var schedule = new FetchSchedule(Objects, bytesPerSecond: 100);
         var names = new List<string>();
         for (var second = 1; second <= 4; second++)
         {
@@ -29,7 +31,7 @@ public class ObjectFetchScheduleTests
     [Test]
     public void A_spent_budget_asks_for_the_listing_until_time_catches_up()
     {
-        var schedule = new ObjectFetchSchedule(Objects, bytesPerSecond: 100);
+        var schedule = new FetchSchedule(Objects, bytesPerSecond: 100);
         Assert.That(schedule.Next(TimeSpan.Zero), Is.Not.Null, "the first tick always fetches an object");
         schedule.Fetched(1000);
 
@@ -40,7 +42,7 @@ public class ObjectFetchScheduleTests
 
 /// <summary>The monitor against a real HTTP server on loopback that the test can corrupt and stop.</summary>
 [NonParallelizable]
-public class ObjectServiceMonitorTests
+public class HttpMonitorTests
 {
     private string _dir = "";
 
@@ -79,7 +81,8 @@ public class ObjectServiceMonitorTests
         });
 
         await using var transport = new LocalTransport();
-        await using var monitor = new ObjectServiceMonitor(transport, server.Address, manifest, bytesPerSecond: 10);
+        var declared = Monitors.Http("local", server.Address.Port, "/").ContentMatches(manifest, bytesPerSecond: 10);
+        await using var monitor = new HttpAvailabilityMonitor(declared, transport, server.Address);
         await monitor.StartAsync(ct);
         await Task.Delay(600, ct);
         Volatile.Write(ref down, true);
@@ -93,6 +96,71 @@ public class ObjectServiceMonitorTests
         Assert.That(int.Parse(seen["failed"]), Is.GreaterThan(0));
         var outage = double.Parse(seen["longest outage"].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(outage, Is.InRange(0.3, 1.5), "the outage lasted about 0.5 s");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Without_a_manifest_every_tick_is_a_plain_get_and_an_error_status_is_a_failure(CancellationToken ct)
+    {
+        var down = false;
+        var paths = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var server = new LoopbackServer(request =>
+        {
+            paths.Add(request);
+            return (Volatile.Read(ref down) ? 500 : 200, Encoding.ASCII.GetBytes("ok"));
+        });
+        await using var transport = new LocalTransport();
+        await using var monitor = new HttpAvailabilityMonitor(Monitors.Http("local", server.Address.Port, "/health").Every(TimeSpan.FromMilliseconds(50)), transport, server.Address);
+
+        await monitor.StartAsync(ct);
+        await Task.Delay(300, ct);
+        Volatile.Write(ref down, true);
+        await Task.Delay(300, ct);
+        var seen = await monitor.StopAsync();
+
+        Assert.That(int.Parse(seen["requests"]), Is.GreaterThan(6), "about one request per 50 ms");
+        Assert.That(int.Parse(seen["failed"]), Is.GreaterThan(0).And.LessThan(int.Parse(seen["requests"])));
+        Assert.That(seen.Keys, Is.EquivalentTo(new[] { "requests", "failed", "longest outage" }), "content figures only when content is checked");
+        Assert.That(paths.Distinct(), Is.EqualTo(new[] { "/health" }), "the path as given, nothing appended");
+    }
+
+    [Test]
+    public async Task A_monitor_on_a_port_the_microvm_does_not_forward_is_rejected_before_anything_boots()
+    {
+        var path = Path.Combine(_dir, "web.scenario.csx");
+        await System.IO.File.WriteAllTextAsync(path, """
+            MicroVm().ForwardPort(8000);
+            Target("break", File.Directory("/srv/web"));
+            Spec("web-dir", File.Exists("/srv/web"));
+            Monitor(Monitors.Http("local", 9000, "/"));
+            """);
+
+        var error = await Assert.ThrowsAsync<InvalidRunbookException>(() => ScenarioFile.LoadAsync(path, 0.1, cache: null));
+
+        Assert.That(error!.Message, Does.Contain(path).And.Contain("guest port 9000").And.Contain("MicroVm().ForwardPort(9000)"));
+    }
+
+    [Test]
+    public void A_backend_that_cannot_forward_ports_says_so()
+    {
+        IHarnessEnvironment environment = new NoPortsEnvironment();
+
+        var error = Assert.Throws<RunbookException>(() => environment.AddressOf("server", 8080));
+
+        Assert.That(error!.Message, Does.Contain("host 'server' port 8080").And.Contain("not supported on this backend yet"));
+    }
+
+    private sealed class NoPortsEnvironment : IHarnessEnvironment
+    {
+        public Inventory Inventory { get; } = Inventory.Local();
+
+        public string HowToReach => "";
+
+        public IReadOnlyDictionary<string, string> Facts => new Dictionary<string, string>();
+
+        public Task<IReadOnlyList<string>> DestroyAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+        public ValueTask DisposeAsync() => Inventory.DisposeAsync();
     }
 
     /// <summary>An HttpListener on a free loopback port answering with a function of the path.</summary>
