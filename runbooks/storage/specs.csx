@@ -69,7 +69,7 @@ Check DataGrows(string directory, string device, int fileMiB, int goalMiB)
         var file = fileMiB * MiB;
         var goal = goalMiB * MiB;
         async Task<CommandResult> Round(int first, int count) =>
-            await h.Transport.RunAsync(Shell.Script(FileBeside("files/grow-data.sh"), directory, $"{first}", $"{count}", $"{fileMiB}", device)
+            await h.Transport.RunAsync(ScriptBeside("files/grow-data.sh", directory, $"{first}", $"{count}", $"{fileMiB}", device)
                 .WithTimeout(TimeSpan.FromMinutes(5)), ct);
 
         h.InvalidateFacts();

@@ -29,20 +29,20 @@ Proves("storage-recovery.csx");
 
 Target("disks", "vg0 on loop0..2: loop1 with a ~1 GiB data offset, loop2's PV smaller than its device",
     Exec("images on their own tmpfs, loop devices, the three PVs and vg0",
-            Shell.Script(FileBeside("files/break-disks.sh"), $"{mediaMiB}", $"{diskMiB}", $"{Scaled(1024)}", $"{Scaled(1020)}", $"{ExtentMiB}")
+            ScriptBeside("files/break-disks.sh", $"{mediaMiB}", $"{diskMiB}", $"{Scaled(1024)}", $"{Scaled(1020)}", $"{ExtentMiB}")
                 .WithTimeout(TimeSpan.FromMinutes(5)))
         .Until(Lvm.Vg("vg0").HasPvCount(3)));
 
 Target("data0", "data0 ends on loop1, holds the objects, is read-only (in fstab too); loop0 not allocatable", DependsOn("disks"),
     Exec("data0, its objects and their checksums",
-            Shell.Script(FileBeside("files/break-data.sh"),
+            ScriptBeside("files/break-data.sh",
                 [$"{Scaled(2.8 * 1024)}", $"{ExtentMiB}", Manifest, "/dev/mapper/vg0-data0 /data ext4 ro,relatime 0 0", .. objectBytes.Select(b => (Arg)$"{b}")])
                 .WithTimeout(TimeSpan.FromMinutes(10)))
         .Until(Check.From(Fs.Mount("/data").ReadOnly())));
 
 Target("object-server", "the object server answers on port 8000 and holds a deleted file that eats disk3's room", DependsOn("data0"),
     Exec("install and start the wrapped object server",
-            Shell.Script(FileBeside("files/break-object-server.sh"),
+            ScriptBeside("files/break-object-server.sh",
                 "/usr/local/bin/server", FileBeside("files/object-server.py"), "/usr/local/bin/run.sh", FileBeside("files/run.sh"),
                 "/media/.tempfile", $"{mediaSlackMiB}", $"{diskMiB}")
                 .WithTimeout(TimeSpan.FromMinutes(2)))

@@ -9,9 +9,9 @@ namespace Runbooks.Compiler.Analyzers;
 /// <summary>
 /// RB002 (error): a shell script built from values — <c>Shell.Script($"…{x}…")</c>, or <c>new Command("sh",
 /// ["-c", $"…"])</c>. A device name like <c>loop1; rm -rf /</c> would run. Pass values as arguments
-/// (<c>Shell.Script("… \"$1\"", x)</c>) or use an argv command. A scenario's script kept as a file beside it,
-/// <c>Shell.Script(FileBeside("files/break.sh"), x)</c>, is as constant as a literal: its path is a constant and the
-/// file is part of the reviewed incident folder.
+/// (<c>Shell.Script("… \"$1\"", x)</c>) or use an argv command. In a scenario, a script kept as a file beside it is
+/// <c>ScriptBeside("files/break.sh", x)</c>: as constant as a literal when its path is a constant, since the file is
+/// part of the reviewed incident folder; a path chosen at run time is flagged.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
@@ -21,7 +21,7 @@ public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor Rule = new(
         "RB002",
         "Shell command built from values",
-        "The shell script passed to {0} is built from values at run time (injection risk); keep the script a constant and pass values as arguments: Shell.Script(\"cmd \\\"$1\\\"\", value)",
+        "The shell script passed to {0} is built from values at run time (injection risk); keep the script a constant and pass values as arguments: Shell.Script(\"cmd \\\"$1\\\"\", value), or in a scenario ScriptBeside(\"files/x.sh\", value)",
         RunbookAnalyzers.Category,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true);
@@ -38,20 +38,22 @@ public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeInvocation(IInvocationOperation invocation, Action<Diagnostic> report)
     {
+        if (invocation.TargetMethod is { Name: "ScriptBeside", ContainingType.Name: "ScenarioGlobals" } && invocation.Arguments.Length > 0
+            && RunbookAnalyzers.ConstantString(invocation.Arguments[0].Value) is null)
+        {
+            report(Diagnostic.Create(Rule, invocation.Arguments[0].Value.Syntax.GetLocation(), "ScriptBeside"));
+        }
+
         if (invocation.TargetMethod is { Name: "Script", ContainingType.Name: "Shell" } && invocation.Arguments.Length > 0)
         {
             var script = invocation.Arguments[0].Value;
-            if (RunbookAnalyzers.ConstantString(script) is null && !IsFileBeside(script))
+            if (RunbookAnalyzers.ConstantString(script) is null)
             {
                 report(Diagnostic.Create(Rule, script.Syntax.GetLocation(), "Shell.Script"));
             }
         }
     }
 
-    private static bool IsFileBeside(IOperation script) =>
-        RunbookAnalyzers.Unwrap(script) is IInvocationOperation { TargetMethod: { Name: "FileBeside", ContainingType.Name: "ScenarioGlobals" } } read
-        && read.Arguments.Length == 1
-        && RunbookAnalyzers.ConstantString(read.Arguments[0].Value) is not null;
 
     private static void AnalyzeCreation(IObjectCreationOperation creation, Action<Diagnostic> report)
     {

@@ -62,8 +62,9 @@ public class CompilerTests
         Assert.That(Diagnostics(script), Has.Some.Matches<ScriptDiagnostic>(d => d!.Id == id && d.Severity == severity && d.Line == line && d.Column == column));
     }
 
-    [TestCase("Shell.Script(FileBeside(\"files/break.sh\"), \"/dev/loop0\")", false)]
-    [TestCase("Shell.Script(FileBeside(name), \"/dev/loop0\")", true)]
+    [TestCase("ScriptBeside(\"files/break.sh\", \"/dev/loop0\")", false)]
+    [TestCase("ScriptBeside(name, \"/dev/loop0\")", true)]
+    [TestCase("Shell.Script(FileBeside(\"files/break.sh\"), \"/dev/loop0\")", true)]
     [TestCase("Shell.Script(FileBeside(\"files/break.sh\") + name)", true)]
     public void A_scenario_script_kept_in_a_file_beside_it_is_constant_but_a_chosen_file_is_not(string script, bool flagged)
     {
