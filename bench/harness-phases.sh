@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Harness phases (compile, create = boot to SSH, break, verify-broken, converge, verify, idempotence,
 # destroy) for the storage scenario (SCALES, default "0.1", the CI scale; add 1 for the incident's real
-# sizes) and the connection scenario, with the peak memory of the harness process (/usr/bin/time -v) and
+# sizes), the connection, talus and webapp scenarios, with the peak memory of the harness process (/usr/bin/time -v) and
 # of qemu (VmHWM sampled from /proc every second). Medians over RUNS (default 5). One VM at a time.
 #   bash bench/harness-phases.sh            RUNS=1 SCALES="0.1 1" bash bench/harness-phases.sh
 set -euo pipefail
@@ -45,6 +45,10 @@ one() {
 for r in $(seq "$RUNS"); do
   for scale in $SCALES; do one storage runbooks/storage/storage-recovery.csx "$scale" "$r"; done
   one connection runbooks/connection/wireguard-link.csx 0.1 "$r"
+  if [ -f runbooks/talus/talus.scenario.csx ]; then
+    one talus runbooks/talus/talus-restart.csx 0.1 "$r"
+    one webapp runbooks/webapp/webapp-repair.csx 0.1 "$r"
+  fi
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$OUT/runs.tsv" "$RUNS" <<'PY'
