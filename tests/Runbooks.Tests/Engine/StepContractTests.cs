@@ -75,7 +75,7 @@ public class StepContractTests
         var (summary, transport) = await Run(RunMode.Plan, new Target("t", "", [], [first, second]));
 
         Assert.That(summary.Targets[0].Steps.Select(s => s.Outcome), Is.EqualTo(new[] { StepOutcome.WillChange, StepOutcome.WillChange }));
-        Assert.That(summary.Targets[0].Steps[0].Commands, Is.EqualTo(new[] { "set-flag a" }));
+        Assert.That(summary.Targets[0].Steps[0].Actions.Select(a => a.Summary), Is.EqualTo(new[] { "$ set-flag a" }));
         Assert.That(transport.Ran, Is.Empty);
         Assert.That(first.Applied + second.Applied, Is.Zero);
     }
