@@ -16,10 +16,11 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
             return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file; refusing to replace it");
         }
 
+        string? current = null;
         if (facts.Exists)
         {
-            var current = await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false);
-            var sameContent = current.StandardOutput == content.Reveal();
+            current = (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput;
+            var sameContent = current == content.Reveal();
             if (sameContent && facts.Mode == mode)
             {
                 return StepProbe.Satisfied(facts.ToString());
@@ -39,7 +40,9 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
             }
         }
 
-        return StepProbe.Change(facts.Exists ? facts + ", content differs" : "absent", FileCommands.WriteAtomically(path, content, mode));
+        return StepProbe.Act(
+            current is null ? "absent" : facts + ", content differs",
+            current is null ? WriteFile.New(path, content, mode) : WriteFile.Replacing(path, current, content, mode));
     }
 }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -25,20 +23,9 @@ public sealed class RemountStep(string target, bool writable) : Step
     }
 }
 
-/// <summary>Replaces the options of one fstab line, atomically (temp file + rename), refusing if the file changed since it was read.</summary>
+/// <summary>Replaces the options of one fstab line: one atomic write, refused if the file changed since it was probed.</summary>
 public sealed class FstabOptionsStep(string fstabPath, string target, Func<IReadOnlyList<string>, IReadOnlyList<string>> fix, string wanted) : Step
 {
-    // Written as a constant so no value is ever parsed by the shell; the checksum makes the rewrite a
-    // compare-and-swap against the content the plan was made from.
-    private const string AtomicRewrite =
-        "set -e\n" +
-        "[ \"$(sha256sum < \"$1\" | cut -d' ' -f1)\" = \"$2\" ] || { echo \"$1 changed since it was read; run again\" >&2; exit 3; }\n" +
-        "tmp=$(mktemp \"$1.runbooks.XXXXXX\")\n" +
-        "cat > \"$tmp\"\n" +
-        "chmod --reference=\"$1\" \"$tmp\"\n" +
-        "chown --reference=\"$1\" \"$tmp\"\n" +
-        "mv -f -- \"$tmp\" \"$1\"\n";
-
     public override string Description => $"{fstabPath} mounts {target} {wanted}";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
@@ -59,8 +46,7 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
         var content = (await host.ReadAsync(HostContext.FileRead(fstabPath), cancellationToken).ConfigureAwait(false)).StandardOutput;
         var rewritten = FsParser.ReplaceOptions(content, target, string.Join(',', options))
             ?? throw new RunbookException($"on host {host.Name}: findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
-        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
-        return StepProbe.Change(observed + $" → {string.Join(',', options)}", Shell.Script(AtomicRewrite, fstabPath, checksum).WithStdin(rewritten));
+        return StepProbe.Act(observed + $" → {string.Join(',', options)}", WriteFile.Replacing(fstabPath, content, rewritten));
     }
 }
 

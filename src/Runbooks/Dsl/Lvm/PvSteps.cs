@@ -104,26 +104,13 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
         {
             return move.Blocks(host, device) is { } why
                 ? StepProbe.Blocked(move.Observed, why)
-                : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(move.Observed, UnfinishedMove.Resume(timeout)) with { Notes = [move.Note] }, cancellationToken).ConfigureAwait(false);
+                : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Act(move.Observed, UnfinishedMove.Finish(timeout)) with { Notes = [move.Note] }, cancellationToken).ConfigureAwait(false);
         }
 
         var plan = Plan(host, pv, pvs);
         return plan.Reason is { } reason
             ? StepProbe.Blocked(plan.Observed, reason)
             : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(plan.Observed, Move(device, plan.Destinations, timeout)), cancellationToken).ConfigureAwait(false);
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        foreach (var command in probe.Commands)
-        {
-            if (UnfinishedMove.IsResume(command))
-            {
-                await UnfinishedMove.WaitForRunningAsync(host, timeout, cancellationToken).ConfigureAwait(false);
-            }
-
-            await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     internal sealed record EvacuationPlan(string Observed, IReadOnlyList<string> Destinations, string? Reason);

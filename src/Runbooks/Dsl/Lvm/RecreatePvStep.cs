@@ -6,8 +6,8 @@ namespace Runbooks.Dsl.Nouns.Lvm;
 /// <summary>
 /// Rebuilds a PV whose data offset (pe_start) is wrong — the incident's loop1 started its data 1 GiB into
 /// the disk — as one guarded sequence: evacuate → vgreduce → pvremove → pvcreate → vgextend. Every stage is
-/// re-checked against fresh facts before the next runs, and a run that stopped half way resumes from where
-/// the device is (outside the VG, or no longer a PV).
+/// planned from fresh facts, the destructive stages behind a guard that re-reads the PV right before them, and a
+/// run that stopped half way resumes from where the device is (outside the VG, or no longer a PV).
 /// </summary>
 public sealed class RecreatePvStep(string volumeGroup, string device, long maxPeStart, TimeSpan moveTimeout) : Step
 {
@@ -30,9 +30,11 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
             return StepProbe.Blocked("VG missing", $"on host {host.Name}: volume group {volumeGroup} does not exist");
         }
 
-        var vgextend = LvmReads.Change("vgextend", "--", volumeGroup, device);
-        var pvcreate = LvmReads.Change("pvcreate", "--", device);
-        var pvremove = LvmReads.Change("pvremove", "--", device);
+        StepAction vgextend = new RunCommand(LvmReads.Change("vgextend", "--", volumeGroup, device));
+        StepAction pvcreate = new RunCommand(LvmReads.Change("pvcreate", "--", device));
+        StepAction pvremove = new RunCommand(LvmReads.Change("pvremove", "--", device));
+        // The destructive stages run only on fresh proof that nothing lives on the PV any more.
+        StepAction empty = new Guard(Runbooks.Dsl.Lvm.Pv(device).HoldsNoExtents());
         if (pv is null)
         {
             // Resuming after pvremove: the device must be blank, or it holds something we did not put there.
@@ -43,7 +45,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
 
             var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
             return signature is null
-                ? await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} is blank (not a PV)", pvcreate, vgextend), cancellationToken).ConfigureAwait(false)
+                ? await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Act($"{device} is blank (not a PV)", pvcreate, vgextend), cancellationToken).ConfigureAwait(false)
                 : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} is not a PV and holds a {signature} signature; refusing to overwrite it");
         }
 
@@ -51,7 +53,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         if (pv.VolumeGroup.Length == 0)
         {
             return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup,
-                pv.PeStart <= maxPeStart ? StepProbe.Change(observed, vgextend) : StepProbe.Change(observed, pvremove, pvcreate, vgextend), cancellationToken).ConfigureAwait(false);
+                pv.PeStart <= maxPeStart ? StepProbe.Act(observed, vgextend) : StepProbe.Act(observed, empty, pvremove, pvcreate, vgextend), cancellationToken).ConfigureAwait(false);
         }
 
         if (pv.VolumeGroup != volumeGroup)
@@ -59,7 +61,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
             return StepProbe.Blocked(observed, $"on host {host.Name}: {device} belongs to VG {pv.VolumeGroup}, not {volumeGroup}");
         }
 
-        var commands = new List<Command>();
+        var actions = new List<StepAction>();
         var notes = new List<string>();
         if (await UnfinishedMove.FindAsync(host, volumeGroup, cancellationToken).ConfigureAwait(false) is { } move)
         {
@@ -70,7 +72,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
             }
 
             observed = $"{observed}; {move.Observed}";
-            commands.Add(UnfinishedMove.Resume(moveTimeout));
+            actions.AddRange(UnfinishedMove.Finish(moveTimeout));
             notes.Add(move.Note);
         }
         else if (pv.AllocatedExtents > 0)
@@ -81,34 +83,10 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
                 return StepProbe.Blocked(plan.Observed, reason);
             }
 
-            commands.Add(EvacuateStep.Move(device, plan.Destinations, moveTimeout));
+            actions.Add(new RunCommand(EvacuateStep.Move(device, plan.Destinations, moveTimeout)));
         }
 
-        commands.AddRange([LvmReads.Change("vgreduce", "--", volumeGroup, device), pvremove, pvcreate, vgextend]);
-        return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(observed, commands) with { Notes = notes }, cancellationToken).ConfigureAwait(false);
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        foreach (var command in probe.Commands)
-        {
-            if (UnfinishedMove.IsResume(command))
-            {
-                await UnfinishedMove.WaitForRunningAsync(host, moveTimeout, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (command.Program is "vgreduce" or "pvremove")
-            {
-                // The destructive stages run only on fresh proof that nothing lives on the PV any more.
-                host.InvalidateFacts();
-                var pv = (await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false)).FirstOrDefault(p => p.Name == device);
-                if (pv is not null && pv.AllocatedExtents > 0)
-                {
-                    throw new RunbookException($"on host {host.Name}: {device} still holds {pv.AllocatedExtents} allocated extents before `{command.Render()}`; stopped, nothing removed");
-                }
-            }
-
-            await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
-        }
+        actions.AddRange([empty, new RunCommand(LvmReads.Change("vgreduce", "--", volumeGroup, device)), empty, pvremove, pvcreate, vgextend]);
+        return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Act(observed, actions) with { Notes = notes }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -46,30 +45,11 @@ public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, Ti
                 $"on host {host.Name}: {f.FdPath} ({f.Path}) has {(f.Links is null ? "an unknown number of" : f.Links.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))} link(s): another name still reaches its contents, so truncating would destroy a live file — release it with DeletedFileRelease.Restart or remove the other name")]);
         }
 
-        return StepProbe.Change(observed, holding.Select(f => Shell.Script(GuardedTruncate, f.FdPath)))
-            with { Notes = [$"the process keeps running; then checks '{serviceUp.Description}' (up to {timeout.TotalSeconds:0} s)"] };
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        await base.ApplyAsync(host, probe, cancellationToken).ConfigureAwait(false);
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            host.InvalidateFacts();
-            var up = await serviceUp.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
-            if (up.Holds)
-            {
-                return;
-            }
-
-            if (clock.Elapsed >= timeout)
-            {
-                throw new RunbookException($"on host {host.Name}: after truncating the deleted files of '{program}', '{serviceUp.Description}' does not hold ({up.Observed}); check the service's log");
-            }
-
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
-        }
+        return StepProbe.Act(observed, [
+                .. holding.Select(f => new RunCommand(Shell.Script(GuardedTruncate, f.FdPath))),
+                new WaitUntil(serviceUp, timeout, Poll) { WhenItFails = "check the service's log" },
+            ])
+            with { Notes = ["the process keeps running"] };
     }
 
     private async Task<List<DeletedFileFacts>> HeldAsync(HostContext host, CancellationToken ct)

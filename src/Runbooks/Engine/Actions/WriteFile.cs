@@ -72,7 +72,9 @@ public sealed record WriteFile : StepAction
         (Content.IsSecret ? " — content secret" : "");
 
     public override IReadOnlyList<string> Detail =>
-        Content.IsSecret ? [] : UnifiedDiff.Lines(Path, Before ?? "", Content.Reveal(), beforeExists: ExpectedSha256 is not null);
+        Content.IsSecret ? []
+        : Before is null && ExpectedSha256 is not null ? ["(the file's current text was not read, only its hash; the new text:)", .. Content.Reveal().TrimEnd('\n').Split('\n').Select(l => "+" + l)]
+        : UnifiedDiff.Lines(Path, Before ?? "", Content.Reveal(), beforeExists: ExpectedSha256 is not null);
 
     public override IEnumerable<Command> Commands => [Command];
 

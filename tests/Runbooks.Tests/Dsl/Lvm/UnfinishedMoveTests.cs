@@ -65,7 +65,7 @@ public class UnfinishedMoveTests
         transport.Then(LvmReads.Pvmoves, Running).Then(LvmReads.Pvmoves, Running);
         var step = Runbooks.Dsl.Lvm.Pv("/dev/loop0").Evacuate();
         var context = transport.Context();
-        var probe = StepProbe.Change("recorded", UnfinishedMove.Resume(TimeSpan.FromMinutes(1)));
+        var probe = StepProbe.Act("recorded", UnfinishedMove.Finish(TimeSpan.FromMinutes(1)));
 
         await step.ApplyAsync(context, probe, CancellationToken.None);
 
