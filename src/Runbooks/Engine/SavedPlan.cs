@@ -123,7 +123,9 @@ public sealed record SavedPlan(
 
             if (fresh is not null && (fresh.Decision != step.Decision || !SameActions(fresh.Actions, step.Actions)))
             {
-                problems.Add($"on host {host.Host}: {target.Name} step {step.Step} ('{step.Description}') now decides {fresh.Decision} with other actions than the plan's {step.Decision}");
+                problems.Add(fresh.Decision != step.Decision
+                    ? $"on host {host.Host}: {target.Name} step {step.Step} ('{step.Description}') now decides {fresh.Decision}, the plan {step.Decision}"
+                    : $"on host {host.Host}: {target.Name} step {step.Step} ('{step.Description}') now wants other actions than the plan's");
             }
         }
 

@@ -78,15 +78,16 @@ public static class UnifiedDiff
                 x++;
                 y++;
             }
-            else if (y < b.Length && (x == a.Length || common[x, y + 1] >= common[x + 1, y]))
+            else if (x < a.Length && (y == b.Length || common[x + 1, y] >= common[x, y + 1]))
             {
-                edits.Add(new Edit('+', b[y], x + 1, y + 1));
-                y++;
+                // Removals before additions, as diff -u prints a changed line.
+                edits.Add(new Edit('-', a[x], x + 1, y + 1));
+                x++;
             }
             else
             {
-                edits.Add(new Edit('-', a[x], x + 1, y + 1));
-                x++;
+                edits.Add(new Edit('+', b[y], x + 1, y + 1));
+                y++;
             }
         }
 
