@@ -33,10 +33,10 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
         }
         else
         {
-            var parent = await FileProbe.StatAsync(host, PathRules.Parent(path), cancellationToken).ConfigureAwait(false);
+            var parent = await FileProbe.StatAsync(host, DslArguments.Parent(path), cancellationToken).ConfigureAwait(false);
             if (!parent.IsDirectory)
             {
-                return StepProbe.Blocked("absent", $"directory {PathRules.Parent(path)} does not exist; add a File.Directory step before this one");
+                return StepProbe.Blocked("absent", $"directory {DslArguments.Parent(path)} does not exist; add a File.Directory step before this one");
             }
         }
 

@@ -9,7 +9,7 @@ namespace Runbooks.Dsl.Nouns.Lvm;
 /// LV later and a converging runbook must not shrink it back (lvreduce would destroy data). Also finishes
 /// the filesystem when an earlier <c>lvextend</c> forgot <c>--resizefs</c> (the incident did).
 /// </summary>
-public sealed class GrowLvStep : Step
+public sealed class GrowLvStep : VolumeGroupStep
 {
     private readonly string _volumeGroup;
     private readonly string _name;
@@ -29,7 +29,7 @@ public sealed class GrowLvStep : Step
         ? $"LV {_volumeGroup}/{_name} and its filesystem are at least {Bytes.Show(size)}"
         : $"LV {_volumeGroup}/{_name} and its filesystem grew by {Bytes.Show(_delta!.Value)} in this run";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var lvs = await LvmReads.LvsAsync(host, cancellationToken).ConfigureAwait(false);
         var lv = lvs.FirstOrDefault(l => l.VolumeGroup == _volumeGroup && l.Name == _name);
@@ -49,7 +49,7 @@ public sealed class GrowLvStep : Step
         if (lv.Size >= wantedRounded)
         {
             return filesystem is { } fs && fs < lv.Size
-                ? StepProbe.Change(observed + " (filesystem not grown)", new Command("resize2fs", ["--", lv.Path]).WithTimeout(TimeSpan.FromMinutes(30)))
+                ? WritingNoVolumeGroup(StepProbe.Change(observed + " (filesystem not grown)", new Command("resize2fs", ["--", lv.Path]).WithTimeout(TimeSpan.FromMinutes(30))))
                 : StepProbe.Satisfied(observed);
         }
 
@@ -60,8 +60,7 @@ public sealed class GrowLvStep : Step
         }
 
         var bytes = wantedRounded.ToString(CultureInfo.InvariantCulture) + "b";
-        return await FailingDiskGuard.UnlessFailingAsync(host, _volumeGroup,
-            StepProbe.Change(observed, GrowCommands(bytes, lv.Path, ext: filesystem is not null)), cancellationToken).ConfigureAwait(false);
+        return Writing(_volumeGroup, StepProbe.Change(observed, GrowCommands(bytes, lv.Path, ext: filesystem is not null)));
     }
 
     // An ext filesystem (known from tune2fs) is grown with resize2fs directly: --resizefs goes through

@@ -31,11 +31,11 @@ public sealed class CreatePvStep(string device) : Step
 }
 
 /// <summary><c>pvresize</c>: the PV grows to cover its whole device after its data offset.</summary>
-public sealed class ResizePvStep(string device) : Step
+public sealed class ResizePvStep(string device) : VolumeGroupStep
 {
     public override string Description => $"PV {device} uses all of its device (within one extent)";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -51,16 +51,16 @@ public sealed class ResizePvStep(string device) : Step
         var observed = $"PV {Bytes.Show(pv.Size)} + data offset {Bytes.Show(pv.PeStart)} on a {Bytes.Show(deviceSize)} device";
         return pv.UsesDevice(deviceSize)
             ? StepProbe.Satisfied(observed)
-            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvresize", "--", device)), cancellationToken).ConfigureAwait(false);
+            : Writing(pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvresize", "--", device)));
     }
 }
 
 /// <summary><c>pvchange -x y|n</c>.</summary>
-public sealed class PvAllocatableStep(string device, bool allocatable) : Step
+public sealed class PvAllocatableStep(string device, bool allocatable) : VolumeGroupStep
 {
     public override string Description => $"PV {device} is {(allocatable ? "" : "not ")}allocatable";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -72,7 +72,7 @@ public sealed class PvAllocatableStep(string device, bool allocatable) : Step
         var observed = $"allocatable={(pv.Allocatable ? "yes" : "no")}";
         return pv.Allocatable == allocatable
             ? StepProbe.Satisfied(observed)
-            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvchange", "-x", allocatable ? "y" : "n", "--", device)), cancellationToken).ConfigureAwait(false);
+            : Writing(pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvchange", "-x", allocatable ? "y" : "n", "--", device)));
     }
 }
 
@@ -82,11 +82,11 @@ public sealed class PvAllocatableStep(string device, bool allocatable) : Step
 /// where on them extents may go, not that rule — so free space on a PV marked not allocatable does not count
 /// and the step says to set it allocatable first.
 /// </summary>
-public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
+public sealed class EvacuateStep(string device, TimeSpan timeout) : VolumeGroupStep
 {
     public override string Description => $"PV {device} holds no allocated extents";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -104,13 +104,13 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
         {
             return move.Blocks(host, device) is { } why
                 ? StepProbe.Blocked(move.Observed, why)
-                : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Act(move.Observed, UnfinishedMove.Finish(timeout)) with { Notes = [move.Note] }, cancellationToken).ConfigureAwait(false);
+                : Writing(pv.VolumeGroup, StepProbe.Act(move.Observed, UnfinishedMove.Finish(timeout)) with { Notes = [move.Note] });
         }
 
         var plan = Plan(host, pv, pvs);
         return plan.Reason is { } reason
             ? StepProbe.Blocked(plan.Observed, reason)
-            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(plan.Observed, Move(device, plan.Destinations, timeout)), cancellationToken).ConfigureAwait(false);
+            : Writing(pv.VolumeGroup, StepProbe.Change(plan.Observed, Move(device, plan.Destinations, timeout)));
     }
 
     internal sealed record EvacuationPlan(string Observed, IReadOnlyList<string> Destinations, string? Reason);
@@ -145,13 +145,13 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
 }
 
 /// <summary><c>vgreduce</c>: the PV leaves its VG; refused while it holds any allocated extent.</summary>
-public sealed class RemovePvFromVgStep(string volumeGroup, string device) : Step
+public sealed class RemovePvFromVgStep(string volumeGroup, string device) : VolumeGroupStep
 {
     public override string Description => $"{device} is not in VG {volumeGroup}";
 
     public override string? Destroys => $"{device}'s membership of {volumeGroup} (only with zero allocated extents)";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -162,16 +162,16 @@ public sealed class RemovePvFromVgStep(string volumeGroup, string device) : Step
 
         return pv.AllocatedExtents > 0
             ? StepProbe.Blocked($"{pv.AllocatedExtents} extents allocated", $"on host {host.Name}: {device} still holds {pv.AllocatedExtents} allocated extents of {volumeGroup}; evacuate it first (Lvm.Pv(\"{device}\").Evacuate())")
-            : await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} in {volumeGroup}, 0 extents allocated", LvmReads.Change("vgreduce", "--", volumeGroup, device)), cancellationToken).ConfigureAwait(false);
+            : Writing(volumeGroup, StepProbe.Change($"{device} in {volumeGroup}, 0 extents allocated", LvmReads.Change("vgreduce", "--", volumeGroup, device)));
     }
 }
 
 /// <summary><c>vgextend</c> (with <c>pvcreate</c> first when the device is blank).</summary>
-public sealed class ExtendVgStep(string volumeGroup, string device) : Step
+public sealed class ExtendVgStep(string volumeGroup, string device) : VolumeGroupStep
 {
     public override string Description => $"{device} is a PV of VG {volumeGroup}";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var vgs = await LvmReads.VgsAsync(host, cancellationToken).ConfigureAwait(false);
@@ -193,12 +193,12 @@ public sealed class ExtendVgStep(string volumeGroup, string device) : Step
 
         if (pv is not null)
         {
-            return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} is a PV outside any VG", LvmReads.Change("vgextend", "--", volumeGroup, device)), cancellationToken).ConfigureAwait(false);
+            return Writing(volumeGroup, StepProbe.Change($"{device} is a PV outside any VG", LvmReads.Change("vgextend", "--", volumeGroup, device)));
         }
 
         var probe = await new CreatePvStep(device).ProbeAsync(host, cancellationToken).ConfigureAwait(false);
         return probe.Decision == StepDecision.Blocked
             ? probe
-            : await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(probe.Observed, [.. probe.Commands, LvmReads.Change("vgextend", "--", volumeGroup, device)]), cancellationToken).ConfigureAwait(false);
+            : Writing(volumeGroup, StepProbe.Act(probe.Observed, [.. probe.Actions, new RunCommand(LvmReads.Change("vgextend", "--", volumeGroup, device))]));
     }
 }

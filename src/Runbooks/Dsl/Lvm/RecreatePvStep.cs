@@ -9,13 +9,13 @@ namespace Runbooks.Dsl.Nouns.Lvm;
 /// planned from fresh facts, the destructive stages behind a guard that re-reads the PV right before them, and a
 /// run that stopped half way resumes from where the device is (outside the VG, or no longer a PV).
 /// </summary>
-public sealed class RecreatePvStep(string volumeGroup, string device, long maxPeStart, TimeSpan moveTimeout) : Step
+public sealed class RecreatePvStep(string volumeGroup, string device, long maxPeStart, TimeSpan moveTimeout) : VolumeGroupStep
 {
     public override string Description => $"{device} is a PV of {volumeGroup} with its data offset at most {Bytes.Show(maxPeStart)}";
 
     public override string? Destroys => $"the LVM label and metadata of {device}, after every extent has been moved off it";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -45,15 +45,14 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
 
             var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
             return signature is null
-                ? await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Act($"{device} is blank (not a PV)", pvcreate, vgextend), cancellationToken).ConfigureAwait(false)
+                ? Writing(volumeGroup, StepProbe.Act($"{device} is blank (not a PV)", pvcreate, vgextend))
                 : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} is not a PV and holds a {signature} signature; refusing to overwrite it");
         }
 
         var observed = $"{device} in {(pv.VolumeGroup.Length == 0 ? "no VG" : pv.VolumeGroup)}, data offset {Bytes.Show(pv.PeStart)}, {pv.AllocatedExtents} extents allocated";
         if (pv.VolumeGroup.Length == 0)
         {
-            return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup,
-                pv.PeStart <= maxPeStart ? StepProbe.Act(observed, vgextend) : StepProbe.Act(observed, empty, pvremove, pvcreate, vgextend), cancellationToken).ConfigureAwait(false);
+            return Writing(volumeGroup, pv.PeStart <= maxPeStart ? StepProbe.Act(observed, vgextend) : StepProbe.Act(observed, empty, pvremove, pvcreate, vgextend));
         }
 
         if (pv.VolumeGroup != volumeGroup)
@@ -87,6 +86,6 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         }
 
         actions.AddRange([empty, new RunCommand(LvmReads.Change("vgreduce", "--", volumeGroup, device)), empty, pvremove, pvcreate, vgextend]);
-        return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Act(observed, actions) with { Notes = notes }, cancellationToken).ConfigureAwait(false);
+        return Writing(volumeGroup, StepProbe.Act(observed, actions) with { Notes = notes });
     }
 }

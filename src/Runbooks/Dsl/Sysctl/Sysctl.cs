@@ -15,14 +15,14 @@ public static class Sysctl
             throw new ArgumentException($"sysctl value '{value}' for {key} must be one non-empty line", nameof(value));
         }
 
-        return new SysctlStep(Validate.SysctlKey(key), value.Trim(), false);
+        return new SysctlStep(DslArguments.SysctlKey(key), value.Trim(), false);
     }
 
     /// <summary>Reads a key's value (a fact for a check).</summary>
     /// <example><c>await Sysctl.ReadAsync(host, "net.ipv4.ip_forward", ct)</c></example>
     public static async Task<string> ReadAsync(HostContext host, string key, CancellationToken cancellationToken)
     {
-        var result = await host.ReadAsync(new Command("sysctl", ["-n", Validate.SysctlKey(key)]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)), cancellationToken).ConfigureAwait(false);
+        var result = await host.ReadAsync(new Command("sysctl", ["-n", DslArguments.SysctlKey(key)]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)), cancellationToken).ConfigureAwait(false);
         return Normalize(result.StandardOutput);
     }
 

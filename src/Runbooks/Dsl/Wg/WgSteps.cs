@@ -26,7 +26,7 @@ internal static class WgRead
     public static bool IsRecent(DateTimeOffset? handshake) => handshake is { } h && DateTimeOffset.UtcNow - h < TimeSpan.FromSeconds(180);
 
     public static bool SameSet(IEnumerable<string> a, IEnumerable<string> b) =>
-        a.Select(c => Validate.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(b.Select(c => Validate.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal));
+        a.Select(c => DslArguments.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(b.Select(c => DslArguments.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal));
 }
 
 /// <summary>The WireGuard link exists.</summary>
