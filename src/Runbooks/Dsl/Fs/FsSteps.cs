@@ -13,7 +13,7 @@ public sealed class RemountStep(string target, bool writable) : Step
         var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
         if (mount is null)
         {
-            return StepProbe.Blocked("not mounted", $"on host {host.Name}: nothing is mounted at {target}");
+            return StepProbe.Blocked("not mounted", host.Reason($"nothing is mounted at {target}"));
         }
 
         var observed = $"{mount.Source} on {target} ({string.Join(',', mount.Options)})";
@@ -33,7 +33,7 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
         var entry = await FsReads.FstabEntryAsync(host, fstabPath, target, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
-            return StepProbe.Blocked("no entry", $"on host {host.Name}: {fstabPath} has no line for {target}");
+            return StepProbe.Blocked("no entry", host.Reason($"{fstabPath} has no line for {target}"));
         }
 
         var options = fix(entry.Options);
@@ -45,7 +45,7 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
 
         var content = (await host.ReadAsync(HostContext.FileRead(fstabPath), cancellationToken).ConfigureAwait(false)).StandardOutput;
         var rewritten = FsParser.ReplaceOptions(content, target, string.Join(',', options))
-            ?? throw new RunbookException($"on host {host.Name}: findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
+            ?? throw host.Failure($"findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
         return StepProbe.Act(observed + $" → {string.Join(',', options)}", WriteFile.Replacing(fstabPath, content, rewritten));
     }
 }
@@ -60,7 +60,7 @@ public sealed class GrowFilesystemStep(string target) : Step
         var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
         if (mount is null || !mount.FsType.StartsWith("ext", StringComparison.Ordinal))
         {
-            return StepProbe.Blocked(mount is null ? "not mounted" : mount.FsType, $"on host {host.Name}: {target} is {(mount is null ? "not mounted" : $"{mount.FsType}, not ext2/3/4")}; only ext filesystems are grown here");
+            return StepProbe.Blocked(mount is null ? "not mounted" : mount.FsType, host.Reason($"{target} is {(mount is null ? "not mounted" : $"{mount.FsType}, not ext2/3/4")}; only ext filesystems are grown here"));
         }
 
         var device = await host.ReadAsync(new Command("blockdev", ["--getsize64", mount.Source]), cancellationToken).ConfigureAwait(false);

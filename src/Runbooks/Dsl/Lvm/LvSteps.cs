@@ -35,7 +35,7 @@ public sealed class GrowLvStep : VolumeGroupStep
         var lv = lvs.FirstOrDefault(l => l.VolumeGroup == _volumeGroup && l.Name == _name);
         if (lv is null)
         {
-            return StepProbe.Blocked("LV missing", $"on host {host.Name}: logical volume {_volumeGroup}/{_name} does not exist (lvs lists {string.Join(", ", lvs.Select(l => $"{l.VolumeGroup}/{l.Name}"))})");
+            return StepProbe.Blocked("LV missing", host.Reason($"logical volume {_volumeGroup}/{_name} does not exist (lvs lists {string.Join(", ", lvs.Select(l => $"{l.VolumeGroup}/{l.Name}"))})"));
         }
 
         // A delta is taken once, against the size first seen in this run: probing again after the change
@@ -56,7 +56,7 @@ public sealed class GrowLvStep : VolumeGroupStep
         var missing = (wantedRounded - lv.Size) / vg.ExtentSize;
         if (vg.FreeExtents < missing)
         {
-            return StepProbe.Blocked(observed, $"on host {host.Name}: growing {_volumeGroup}/{_name} to {Bytes.Show(wantedRounded)} needs {missing} free extents, {_volumeGroup} has {vg.FreeExtents}; add or resize PVs first");
+            return StepProbe.Blocked(observed, host.Reason($"growing {_volumeGroup}/{_name} to {Bytes.Show(wantedRounded)} needs {missing} free extents, {_volumeGroup} has {vg.FreeExtents}; add or resize PVs first"));
         }
 
         var bytes = wantedRounded.ToString(CultureInfo.InvariantCulture) + "b";

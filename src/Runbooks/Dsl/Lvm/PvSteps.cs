@@ -20,13 +20,13 @@ public sealed class CreatePvStep(string device) : Step
 
         if (await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false) is null)
         {
-            return StepProbe.Blocked($"{device} missing", $"on host {host.Name}: device {device} does not exist (attach it first, e.g. Loop.Device(\"{device}\").Attach(image))");
+            return StepProbe.Blocked($"{device} missing", host.Reason($"device {device} does not exist (attach it first, e.g. Loop.Device(\"{device}\").Attach(image))"));
         }
 
         var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
         return signature is null
             ? StepProbe.Change($"{device} is blank", LvmReads.Change("pvcreate", "--", device))
-            : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} holds a {signature} signature; wipe it deliberately if its data is not needed");
+            : StepProbe.Blocked($"{device} holds {signature}", host.Reason($"{device} holds a {signature} signature; wipe it deliberately if its data is not needed"));
     }
 }
 
@@ -47,7 +47,7 @@ public sealed class ResizePvStep(string device) : VolumeGroupStep
         // pvs asks the kernel for dev_size on every run (the BLKGETSIZE64 blockdev uses), so a loop device grown with
         // losetup -c shows at once; blockdev is only the fallback for a report without the field.
         var deviceSize = pv.DeviceSize > 0 ? pv.DeviceSize : await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false)
-            ?? throw new RunbookException($"on host {host.Name}: blockdev cannot read the size of {device} although pvs lists it");
+            ?? throw host.Failure($"blockdev cannot read the size of {device} although pvs lists it");
         var observed = $"PV {Bytes.Show(pv.Size)} + data offset {Bytes.Show(pv.PeStart)} on a {Bytes.Show(deviceSize)} device";
         return pv.UsesDevice(deviceSize)
             ? StepProbe.Satisfied(observed)
@@ -66,7 +66,7 @@ public sealed class PvAllocatableStep(string device, bool allocatable) : VolumeG
         var pv = pvs.FirstOrDefault(p => p.Name == device);
         if (pv is null || pv.VolumeGroup.Length == 0)
         {
-            return StepProbe.Blocked($"{device} is not a PV in a VG", pv is null ? await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false) : $"on host {host.Name}: {device} is in no volume group; allocatable only means something inside one");
+            return StepProbe.Blocked($"{device} is not a PV in a VG", pv is null ? await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false) : host.Reason($"{device} is in no volume group; allocatable only means something inside one"));
         }
 
         var observed = $"allocatable={(pv.Allocatable ? "yes" : "no")}";
@@ -130,7 +130,7 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : VolumeGroupS
         var hint = stranded.Count > 0
             ? $"; {string.Join(", ", stranded.Select(p => $"{p.Name} has {p.FreeExtents} free but is not allocatable"))} — set it allocatable first"
             : "; add a PV to the VG first (Lvm.Vg(...).Extend(...)) or resize the others to their devices";
-        return new EvacuationPlan(observed, [], $"on host {host.Name}: moving {pv.AllocatedExtents} extents off {pv.Name} needs as many free extents on the other allocatable PVs of {pv.VolumeGroup}, which have {free}{hint}");
+        return new EvacuationPlan(observed, [], host.Reason($"moving {pv.AllocatedExtents} extents off {pv.Name} needs as many free extents on the other allocatable PVs of {pv.VolumeGroup}, which have {free}{hint}"));
 
         static string device(PhysicalVolumeFacts p) => p.Name;
     }
@@ -161,7 +161,7 @@ public sealed class RemovePvFromVgStep(string volumeGroup, string device) : Volu
         }
 
         return pv.AllocatedExtents > 0
-            ? StepProbe.Blocked($"{pv.AllocatedExtents} extents allocated", $"on host {host.Name}: {device} still holds {pv.AllocatedExtents} allocated extents of {volumeGroup}; evacuate it first (Lvm.Pv(\"{device}\").Evacuate())")
+            ? StepProbe.Blocked($"{pv.AllocatedExtents} extents allocated", host.Reason($"{device} still holds {pv.AllocatedExtents} allocated extents of {volumeGroup}; evacuate it first (Lvm.Pv(\"{device}\").Evacuate())"))
             : Writing(volumeGroup, StepProbe.Change($"{device} in {volumeGroup}, 0 extents allocated", LvmReads.Change("vgreduce", "--", volumeGroup, device)));
     }
 }
@@ -183,12 +183,12 @@ public sealed class ExtendVgStep(string volumeGroup, string device) : VolumeGrou
 
         if (vgs.All(v => v.Name != volumeGroup))
         {
-            return StepProbe.Blocked("VG missing", $"on host {host.Name}: volume group {volumeGroup} does not exist (vgs lists {string.Join(", ", vgs.Select(v => v.Name))})");
+            return StepProbe.Blocked("VG missing", host.Reason($"volume group {volumeGroup} does not exist (vgs lists {string.Join(", ", vgs.Select(v => v.Name))})"));
         }
 
         if (pv is { VolumeGroup.Length: > 0 })
         {
-            return StepProbe.Blocked($"{device} is in {pv.VolumeGroup}", $"on host {host.Name}: {device} belongs to VG {pv.VolumeGroup}; remove it there first");
+            return StepProbe.Blocked($"{device} is in {pv.VolumeGroup}", host.Reason($"{device} belongs to VG {pv.VolumeGroup}; remove it there first"));
         }
 
         if (pv is not null)

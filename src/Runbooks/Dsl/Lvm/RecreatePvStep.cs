@@ -27,7 +27,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         var vgs = await LvmReads.VgsAsync(host, cancellationToken).ConfigureAwait(false);
         if (vgs.All(v => v.Name != volumeGroup))
         {
-            return StepProbe.Blocked("VG missing", $"on host {host.Name}: volume group {volumeGroup} does not exist");
+            return StepProbe.Blocked("VG missing", host.Reason($"volume group {volumeGroup} does not exist"));
         }
 
         StepAction vgextend = new RunCommand(LvmReads.Change("vgextend", "--", volumeGroup, device));
@@ -46,7 +46,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
             var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
             return signature is null
                 ? Writing(volumeGroup, StepProbe.Act($"{device} is blank (not a PV)", pvcreate, vgextend))
-                : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} is not a PV and holds a {signature} signature; refusing to overwrite it");
+                : StepProbe.Blocked($"{device} holds {signature}", host.Reason($"{device} is not a PV and holds a {signature} signature; refusing to overwrite it"));
         }
 
         var observed = $"{device} in {(pv.VolumeGroup.Length == 0 ? "no VG" : pv.VolumeGroup)}, data offset {Bytes.Show(pv.PeStart)}, {pv.AllocatedExtents} extents allocated";
@@ -57,7 +57,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
 
         if (pv.VolumeGroup != volumeGroup)
         {
-            return StepProbe.Blocked(observed, $"on host {host.Name}: {device} belongs to VG {pv.VolumeGroup}, not {volumeGroup}");
+            return StepProbe.Blocked(observed, host.Reason($"{device} belongs to VG {pv.VolumeGroup}, not {volumeGroup}"));
         }
 
         var actions = new List<StepAction>();

@@ -70,6 +70,6 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
     /// </summary>
     public string? Blocks(HostContext host, string device) => Move.SourcePv == device
         ? null
-        : $"on host {host.Name}: a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Percent}% copied) and holds extents on other PVs; " +
+        : host.Reason($"a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Percent}% copied) and holds extents on other PVs; ") +
           $"finish it (`pvmove`) or give it up (`pvmove --abort`) and run again";
 }

@@ -52,7 +52,7 @@ public static class Probe
         var word = line.Split(' ', 2)[0];
         return Enum.TryParse<TcpOutcome>(word, out var outcome)
             ? (outcome, line)
-            : throw new RunbookException($"on {host.Name}: the TCP probe printed '{line}' (stderr: {result.StderrTail(3)}); is python3 installed there?");
+            : throw host.Failure($"the TCP probe printed '{line}' (stderr: {result.StderrTail(3)}); is python3 installed there?");
     }
 
     /// <summary>A check that a TCP connect to address:port ends with <paramref name="expected"/>.</summary>

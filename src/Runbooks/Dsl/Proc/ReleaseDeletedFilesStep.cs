@@ -32,7 +32,7 @@ public sealed class ReleaseDeletedFilesStep(string program, Check serviceUp, boo
         if (orphans.Count > 0 && !allowWithoutSupervisor)
         {
             return StepProbe.Blocked(observed, [.. orphans.Select(h =>
-                $"on host {host.Name}: pid {h.Pid} ('{program}') has no supervisor (parent {h.ParentPid}); nothing would restart it — pass allowWithoutSupervisor: true to kill it anyway")]);
+                host.Reason($"pid {h.Pid} ('{program}') has no supervisor (parent {h.ParentPid}); nothing would restart it — pass allowWithoutSupervisor: true to kill it anyway"))]);
         }
 
         var grace = Grace(timeout);

@@ -42,7 +42,7 @@ public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, Ti
         if (linked.Count > 0)
         {
             return StepProbe.Blocked(observed, [.. linked.Select(f =>
-                $"on host {host.Name}: {f.FdPath} ({f.Path}) has {(f.Links is null ? "an unknown number of" : f.Links.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))} link(s): another name still reaches its contents, so truncating would destroy a live file — release it with DeletedFileRelease.Restart or remove the other name")]);
+                host.Reason($"{f.FdPath} ({f.Path}) has {(f.Links is null ? "an unknown number of" : f.Links.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))} link(s): another name still reaches its contents, so truncating would destroy a live file — release it with DeletedFileRelease.Restart or remove the other name"))]);
         }
 
         return StepProbe.Act(observed, [

@@ -72,7 +72,7 @@ internal static class ServiceControl
     }
 
     public static string Missing(HostContext host, string name) =>
-        $"on host {host.Name}: no service '{name}' (no systemd unit, no runit directory in /etc/service, /service or /var/service, " +
+        host.Reason($"no service '{name}' (no systemd unit, no runit directory in /etc/service, /service or /var/service, ") +
         $"no /etc/init.d/{name}); check the name, or install the service first";
 
     /// <summary>

@@ -64,7 +64,7 @@ public static class ServiceReads
                 }
                 catch (RunbookException ex)
                 {
-                    throw new RunbookException($"on host {host.Name}: {ex.Message}");
+                    throw host.Failure($"{ex.Message}");
                 }
 
             case Supervisor.Systemd:

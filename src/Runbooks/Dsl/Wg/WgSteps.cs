@@ -220,7 +220,7 @@ public sealed class WgHandshakeStep : Step
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await WgRead.StateAsync(host, _name, cancellationToken).ConfigureAwait(false)
-                    ?? throw new RunbookException($"on {host.Name}: {_name} is not a WireGuard interface");
+                    ?? throw host.Failure($"{_name} is not a WireGuard interface");
         var key = await _peer.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
         var peer = state.Peer(key);
         if (peer is null)
