@@ -46,11 +46,9 @@ public class SavedPlanTests
         var (runExit, runOut, runError) = CliRunner.Run("run", _runbook, "--plan", _plan, "--approved-by", "alice", "--journal", journal);
         Assert.That(runExit, Is.EqualTo(0), runOut + runError);
 
-        var planned = JsonNode.Parse(System.IO.File.ReadAllText(_plan))!["hosts"]!.AsArray()
-            .SelectMany(h => h!["targets"]!.AsArray()).SelectMany(t => t!["steps"]!.AsArray()).SelectMany(s => s!["actions"]!.AsArray())
-            .Select(a => a!.ToJsonString()).ToList();
+        var planned = PlannedActions(_plan);
         var records = System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!).ToList();
-        var executed = records.Where(r => (string?)r["event"] == "action").Select(r => r["action"]!.ToJsonString()).ToList();
+        var executed = ExecutedActions(journal);
         Assert.Multiple(() =>
         {
             Assert.That(planned, Has.Count.EqualTo(3));
@@ -63,6 +61,37 @@ public class SavedPlanTests
         var (againExit, _, _) = CliRunner.Run("plan", _runbook, "--detailed-exitcode");
         Assert.That(againExit, Is.EqualTo(0), "nothing left to change");
     }
+
+    [Test, CancelAfter(90_000)]
+    public void The_shipped_maintenance_banner_runbook_runs_its_saved_plan_exactly()
+    {
+        var runbook = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", "..", "runbooks", "maintenance-banner.csx");
+        Environment.SetEnvironmentVariable("BANNER_ROOT", $"{_root}/banner");
+        try
+        {
+            var (planExit, _, planError) = CliRunner.Run("plan", runbook, "--out", _plan, "--detailed-exitcode");
+            Assert.That(planExit, Is.EqualTo(3), planError);
+
+            var journal = Path.Combine(_root, "banner.jsonl");
+            var (runExit, runOut, runError) = CliRunner.Run("run", runbook, "--plan", _plan, "--approved-by", "bob", "--journal", journal);
+            Assert.That(runExit, Is.EqualTo(0), runOut + runError);
+            Assert.That(ExecutedActions(journal), Is.EqualTo(PlannedActions(_plan)));
+            Assert.That(System.IO.File.ReadAllText($"{_root}/banner/motd"), Does.StartWith("Maintenance window"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("BANNER_ROOT", null);
+        }
+    }
+
+    private static List<string> PlannedActions(string plan) =>
+        JsonNode.Parse(System.IO.File.ReadAllText(plan))!["hosts"]!.AsArray()
+            .SelectMany(h => h!["targets"]!.AsArray()).SelectMany(t => t!["steps"]!.AsArray()).SelectMany(s => s!["actions"]!.AsArray())
+            .Select(a => a!.ToJsonString()).ToList();
+
+    private static List<string> ExecutedActions(string journal) =>
+        System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!)
+            .Where(r => (string?)r["event"] == "action").Select(r => r["action"]!.ToJsonString()).ToList();
 
     [Test, CancelAfter(90_000)]
     public void A_fact_changed_since_the_plan_is_refused_naming_the_fact_and_the_host_and_nothing_runs()
