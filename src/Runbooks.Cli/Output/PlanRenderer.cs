@@ -102,7 +102,15 @@ internal static class PlanRenderer
                     text.AppendLine($"**{Label(step.Outcome)}** — {Escape(step.Description)}").AppendLine();
                     if (step.Outcome != StepOutcome.Satisfied)
                     {
-                        text.AppendLine("- observed:").AppendLine().AppendLine("  ```").AppendLine("  " + step.Observed.Replace("\n", "\n  ", StringComparison.Ordinal)).AppendLine("  ```");
+                        // Multi-line observed text keeps its lines and indentation in a block; one line stays inline.
+                        if (step.Observed.Contains('\n', StringComparison.Ordinal))
+                        {
+                            text.AppendLine("- observed:").AppendLine().AppendLine("  ```").AppendLine("  " + step.Observed.Replace("\n", "\n  ", StringComparison.Ordinal)).AppendLine("  ```");
+                        }
+                        else
+                        {
+                            text.AppendLine($"- observed: {Escape(step.Observed)}");
+                        }
                     }
 
                     if (step.Destroys is not null && step.Outcome == StepOutcome.WillChange)

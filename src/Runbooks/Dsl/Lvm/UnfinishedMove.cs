@@ -54,7 +54,7 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
         (Running ? $"pvmove running ({string.Join("; ", RunningPvmoves)})" : "no pvmove or LVM poller running: interrupted");
 
     public string Note => Running
-        ? "waits for the running pvmove or LVM poller to end (a second one would race it), then `pvmove` finishes the move if it stopped half way"
+        ? "a pvmove or LVM poller still runs: a second one would race it for the same metadata, so the step waits for it before resuming"
         : "resumes the interrupted move with `pvmove` rather than `pvmove --abort`: the mirror kept both copies in step, so the copy made so far is kept";
 
     /// <summary>The first unfinished move in the VG, or null when there is none.</summary>
