@@ -28,6 +28,12 @@ internal static class PlanVerb
                 {
                     await System.IO.File.WriteAllTextAsync(file.FullName, document.ToJson(), cancellationToken).ConfigureAwait(false);
                     Console.Error.WriteLine($"plan saved: {file.FullName} (run it with `runbook run {parse.GetValue(run.File)!.Name} --plan {file.Name}`)");
+                    var blocked = summary.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Blocked));
+                    if (blocked > 0)
+                    {
+                        // A saved plan holds only what was decided now: a step blocked now has no approved actions.
+                        Console.Error.WriteLine($"  {blocked} step(s) are blocked now; a run of this plan stops at the first of them once the steps before it ran: plan again then, and approve the rest");
+                    }
                 }
 
                 if (summary.Targets.Any(t => t.Steps.Any(s => s.Outcome == StepOutcome.Failed)))

@@ -86,6 +86,22 @@ public class ActionTests
         Assert.That(transport.Ran, Is.Empty);
     }
 
+    [Test]
+    public async Task A_step_blocked_when_planned_does_not_run_from_a_saved_plan_even_once_unblocked()
+    {
+        var plan = await new Runner(new TargetGraph([new Target("t", "", [], [new FlagStep("a", blockedBecause: "disk missing")])]), Inventory(out _), new RunObserver())
+            .RunAsync(new RunRequest(RunMode.Plan, []), CancellationToken.None);
+        var saved = SavedPlan.From(plan, "x.csx", "0123456789abcdef", []);
+
+        var now = new FlagStep("a");
+        var summary = await new Runner(new TargetGraph([new Target("t", "", [], [now])]), Inventory(out var transport), new RunObserver())
+            .RunAsync(new RunRequest(RunMode.Run, []) { Approved = saved }, CancellationToken.None);
+
+        Assert.That(summary.Targets[0].Steps[0].Error, Does.StartWith("not in the approved plan: the plan says blocked for this step"));
+        Assert.That(now.Applied, Is.Zero);
+        Assert.That(transport.Ran, Is.Empty);
+    }
+
     private static Inventory Inventory(out FakeTransport transport)
     {
         transport = new FakeTransport().On("set-flag a", "").On("set-flag b", "");
