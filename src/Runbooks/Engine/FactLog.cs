@@ -39,7 +39,7 @@ internal sealed class FactLog
         var result = await read.ConfigureAwait(false);
         lock (_reads)
         {
-            _reads.Add(new FactRead(host, command.Render(), Hash(result)));
+            _reads.Add(new FactRead(host, command.Render(), Hash(command, result)));
         }
 
         return result;
@@ -47,6 +47,6 @@ internal sealed class FactLog
 
     // The exit code and stdout are the answer; stderr carries warnings that vary from run to run (LVM's
     // "leaked file descriptor") without changing what was read.
-    public static string Hash(CommandResult result) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{result.ExitCode}\n{result.StandardOutput}")));
+    public static string Hash(Command command, CommandResult result) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{result.ExitCode}\n{command.FactView?.Invoke(result.StandardOutput) ?? result.StandardOutput}")));
 }

@@ -10,7 +10,7 @@ namespace Runbooks.Engine;
 /// runs once) and applied commands (journaled; they end the round). Other hosts of the
 /// inventory are reachable by name so a fact read on one can feed a step on another.
 /// </summary>
-public sealed class HostContext
+public sealed partial class HostContext
 {
     private readonly ConcurrentDictionary<Command, Task<CommandResult>> _facts = new();
     private readonly Inventory _inventory;
@@ -57,7 +57,28 @@ public sealed class HostContext
     }
 
     /// <summary>The read of one file, as a step asks for it alone: <c>cat -- PATH</c>.</summary>
-    public static Command FileRead(string path) => new Command("cat", ["--", path]).AsReadOnly();
+    public static Command FileRead(string path)
+    {
+        var read = new Command("cat", ["--", path]).AsReadOnly();
+        return ProcStat().IsMatch(path) ? read.WithFactView(ProcessIdentity) : read;
+    }
+
+    // /proc/PID/stat counts CPU time and page faults as the process runs; what decisions rest on is which process
+    // it is: pid, name, state, parent and start time (field 22).
+    private static string ProcessIdentity(string stat)
+    {
+        var close = stat.LastIndexOf(')');
+        if (close < 0)
+        {
+            return stat;
+        }
+
+        var fields = stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 19 ? $"{stat[..(close + 1)]} {fields[0]} {fields[1]} {fields[19]}" : stat;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^/proc/\d+/stat$")]
+    private static partial System.Text.RegularExpressions.Regex ProcStat();
 
     /// <summary>
     /// Reads several files in one round trip and files each answer in the probe round under

@@ -13,7 +13,23 @@ internal static class WgRead
         Shell.Script("test -d /sys/module/wireguard || modprobe -n -q wireguard").AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
 
     public static Command Dump(string name) =>
-        new Command("wg", ["show", name, "dump"]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)).WithSuccessExitCodes(0, 1);
+        new Command("wg", ["show", name, "dump"]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)).WithSuccessExitCodes(0, 1).WithFactView(WithoutCounters);
+
+    // The interface line starts with the private key, which no decision reads and no plan should hash. Peer lines:
+    // key, preshared key (a secret too), endpoint, allowed-ips, latest-handshake, rx, tx, keepalive; the byte counters move by themselves,
+    // and of the handshake time decisions use only whether it is recent.
+    private static string WithoutCounters(string dump) => string.Join('\n', dump.Split('\n').Select(line =>
+    {
+        var f = line.Split('\t');
+        if (f.Length == 4)
+        {
+            return string.Join('\t', f[1..]);
+        }
+
+        return f.Length == 8 && long.TryParse(f[4], System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var handshake)
+            ? string.Join('\t', f[0], f[2], f[3], IsRecent(handshake == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(handshake)) ? "recent" : "stale", f[7])
+            : line;
+    }));
 
     /// <summary>The live state, or null when there is no such WireGuard interface.</summary>
     public static async Task<WgInterfaceState?> StateAsync(HostContext host, string name, CancellationToken cancellationToken)
