@@ -139,13 +139,16 @@ public sealed record SavedPlan(
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 }
 
+/// <summary>One host of a saved plan: its inventory name, where it was reached, and its targets.</summary>
 public sealed record PlannedHost(string Host, string Address, IReadOnlyList<PlannedTarget> Targets);
 
+/// <summary>One target of a saved plan, with its checks and steps.</summary>
 public sealed record PlannedTarget(string Name, string Status, string? Error, IReadOnlyList<PlannedCheck> Checks, IReadOnlyList<PlannedStep> Steps);
 
 /// <summary>A check as planned; <see cref="Holds"/> is null for a writing check a plan does not run.</summary>
 public sealed record PlannedCheck(string Kind, string Description, bool? Holds, string Observed);
 
+/// <summary>One step of a saved plan: the decision, its actions as JSON, and the facts it rested on.</summary>
 public sealed record PlannedStep(
     int Step,
     string Description,

@@ -88,8 +88,8 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
             }
 
             // No InvalidateFacts after applying either: every applied command already ended the round, so what
-            // is cached now was read after the last change — a step that polled in ApplyAsync until its
-            // postcondition held has already read exactly what the verify needs.
+            // is cached now was read after the last change — a wait that polled until the postcondition held has
+            // already read exactly what the verify needs.
             await step.ApplyAsync(host, before, cancellationToken).ConfigureAwait(false);
             if (!step.HasPostcondition)
             {
