@@ -92,6 +92,7 @@ internal static class ServiceControl
         new RunCommand(Up(where)),
         new WaitUntil(RunsHealthy(definition), definition.StartDeadline, Poll)
         {
+            Failure = last => $"{definition.Name} did not come back within {Seconds(definition.StartDeadline)} after `{Up(where).Render()}` ({last.Observed})",
             WhenItFails = "the services after it were not started. Its last output:",
             Diagnose = async (host, ct) => await ServiceReads.LastOutputAsync(host, where, definition.LogFile, ct).ConfigureAwait(false),
         },

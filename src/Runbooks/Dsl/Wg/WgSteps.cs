@@ -259,6 +259,7 @@ public sealed class WgHandshakeStep : Step
 
         actions.Add(new WaitUntil(Handshake(_name, key), _within, Interval)
         {
+            Failure = _ => $"no WireGuard handshake on {_name} with peer {key} (endpoint {peer.Endpoint ?? "(none)"}) within {_within.TotalSeconds:0.#} s",
             WhenItFails = $"check that {peer.Endpoint ?? "the peer's endpoint"} answers on UDP, that no firewall drops it on either side, and that each side has the other's public key",
             Diagnose = async (h, ct) => $"  wg show {_name} (private key hidden):\n    " +
                 ((await WgRead.StateAsync(h, _name, ct).ConfigureAwait(false))?.Render() ?? "(interface gone)").Replace("\n", "\n    ", StringComparison.Ordinal),

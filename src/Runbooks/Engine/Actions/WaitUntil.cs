@@ -6,6 +6,12 @@ namespace Runbooks.Engine;
 /// <example><c>new WaitUntil(Http.Get("http://127.0.0.1:8000/").Returns(200), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(0.2))</c></example>
 public sealed record WaitUntil(Check Until, TimeSpan Timeout, TimeSpan Interval) : StepAction
 {
+    /// <summary>
+    /// The error's first sentence, from the last result, instead of "'CHECK' did not hold within N s (OBSERVED)":
+    /// for a wait that can say it in its own domain's words ("db did not come back within 4 s after `sv up db`").
+    /// </summary>
+    public Func<CheckResult, string>? Failure { get; init; }
+
     /// <summary>What to do when the wait fails, appended to the error: "check the service's log".</summary>
     public string? WhenItFails { get; init; }
 
@@ -35,6 +41,7 @@ public sealed record WaitUntil(Check Until, TimeSpan Timeout, TimeSpan Interval)
         }
 
         var more = Diagnose is null ? "" : "\n" + await Diagnose(host, cancellationToken).ConfigureAwait(false);
-        throw host.Failure($"'{Until.Description}' did not hold within {Poll.Seconds(Timeout)} ({last.Observed}){(WhenItFails is null ? "" : "; " + WhenItFails)}{more}");
+        var first = Failure?.Invoke(last) ?? $"'{Until.Description}' did not hold within {Poll.Seconds(Timeout)} ({last.Observed})";
+        throw host.Failure($"{first}{(WhenItFails is null ? "" : "; " + WhenItFails)}{more}");
     }
 }

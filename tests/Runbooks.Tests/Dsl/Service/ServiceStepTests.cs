@@ -168,7 +168,7 @@ public class ServiceStepTests
         var probe = await step.ProbeAsync(context, cancellationToken);
         var error = await Assert.ThrowsAsync<RunbookException>(() => step.ApplyAsync(context, probe, cancellationToken));
 
-        Assert.That(error!.Message, Does.Contain("'web runs' did not hold within 0.3 s").And.Contain("the services after it were not started")
+        Assert.That(error!.Message, Does.Contain("web did not come back within 0.3 s after `sv up /etc/service/web`").And.Contain("the services after it were not started")
             .And.Contain("refusing to start: nothing answers on 127.0.0.1:27017"));
     }
 

@@ -192,6 +192,25 @@ public sealed class WgTests
         Assert.That(write.Content.Reveal(), Does.Contain("Address = 192.168.0.1/32"));
         Assert.That(host.Ran.Select(NetworkFakeTransport.Argv), Has.None.Contains("cat /etc/wireguard"));
     }
+
+    [Test, CancelAfter(10_000)]
+    public async Task A_handshake_that_never_comes_fails_naming_host_peer_and_endpoint_after_an_awaited_ping(CancellationToken cancellationToken)
+    {
+        const string Peer = "Khoh2j2WX389oqFzAvumHv+X7+dtPr1aSEttQHvkxC8=";
+        var host = new NetworkFakeTransport()
+            .Answer("wg show wg0 dump", NetworkFakeTransport.Fixture("wg-show-wg0-dump.txt"))
+            .Answer("ping -c 1 -W 1 192.168.0.1", "", 1);
+        var step = Runbooks.Dsl.Wg.Interface("wg0").Handshake(WgPublicKey.Of(Peer), TimeSpan.FromMilliseconds(300));
+        var context = host.Context();
+
+        var probe = await step.ProbeAsync(context, cancellationToken);
+        var error = await Assert.ThrowsAsync<RunbookException>(() => step.ApplyAsync(context, probe, cancellationToken));
+
+        Assert.That(probe.Actions.Select(a => a.Kind), Is.EqualTo(new[] { "run", "wait-until" }), "the nudge is an action the plan shows, then the wait");
+        Assert.That(host.Applied, Is.EqualTo(new[] { "ping -c 1 -W 1 192.168.0.1" }));
+        Assert.That(error!.Message, Does.StartWith($"on host server: no WireGuard handshake on wg0 with peer {Peer} (endpoint [fdaa:3::2]:51820) within 0.3 s")
+            .And.Contain("wg show wg0 (private key hidden)"));
+    }
 }
 
 internal static class StepExtensions
