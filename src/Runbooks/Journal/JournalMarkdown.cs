@@ -61,7 +61,7 @@ public static class JournalMarkdown
             "target-start" => $"**target {S("target")}** on {S("host")}",
             "probe" => $"step {r["step"]} _{S("description")}_: {S("decision")} — observed {S("observed")}{Unmet(r)}",
             "action" => r["action"] is JsonObject action && (string?)action["kind"] != "run" ? $"» {(string?)action["summary"]}" : null,
-            "command" => r["readOnly"]?.GetValue<bool>() == true ? null : $"`$ {S("rendered")}` → exit {r["exit"]} in {r["ms"]} ms{Tail(S("stderrTail"))}",
+            "command" => r["readOnly"]?.GetValue<bool>() == true ? null : $"{Command(r)} → exit {r["exit"]} in {r["ms"]} ms{Tail(S("stderrTail"))}",
             "verify" => $"verify step {r["step"]}: {(S("decision") == "Satisfied" ? "holds" : "**does not hold**")} — observed {S("observed")}",
             "check" => r["holds"] is null
                 ? $"{S("kind")} _{S("description")}_: {S("observed")}"
@@ -74,6 +74,13 @@ public static class JournalMarkdown
             _ => null,
         };
     }
+
+    // The one atomic-write script is the same long text every time; the action line above it already says which
+    // file, so the timeline names the file instead of repeating the script.
+    private static string Command(JsonObject r) =>
+        r["argv"] is JsonArray argv && argv.Count >= 5 && (string?)argv[0] == "sh" && (string?)argv[2] == Engine.WriteFile.Script
+            ? $"atomic write of `{(string?)argv[4]}`"
+            : $"`$ {JournalReader.Str(r, "rendered")}`";
 
     private static string Unmet(JsonObject r) =>
         r["unmet"] is JsonArray { Count: > 0 } unmet ? $" — blocked: {string.Join("; ", unmet.Select(u => u?.ToString()))}" : "";

@@ -58,6 +58,11 @@ public class SavedPlanTests
             Assert.That(System.IO.File.ReadAllText($"{_root}/state/app.conf"), Is.EqualTo("listen = 8000\nworkers = 4\n"));
         });
 
+        var (_, timeline, _) = CliRunner.Run("journal", "show", journal);
+        Assert.That(timeline, Does.Contain($"**Saved plan** `{_plan}`, approved by alice")
+            .And.Contain($"» write {_root}/state/app.conf (mode 0640)")
+            .And.Contain($"atomic write of `{_root}/state/app.conf` → exit 0"));
+
         var (againExit, _, _) = CliRunner.Run("plan", _runbook, "--detailed-exitcode");
         Assert.That(againExit, Is.EqualTo(0), "nothing left to change");
     }
