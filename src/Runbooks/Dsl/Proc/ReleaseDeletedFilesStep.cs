@@ -11,7 +11,7 @@ namespace Runbooks.Dsl.Nouns.Proc;
 /// </summary>
 public sealed class ReleaseDeletedFilesStep(string program, Check serviceUp, bool allowWithoutSupervisor, TimeSpan timeout) : Step
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(100);
 
     public override string Description => $"no '{program}' process holds a deleted file open";
 
@@ -36,8 +36,8 @@ public sealed class ReleaseDeletedFilesStep(string program, Check serviceUp, boo
         }
 
         var grace = Grace(timeout);
-        var actions = holders.Select(h => (StepAction)new SignalAndWait(Signal("-TERM", h.Pid), Gone(h), grace, Signal("-KILL", h.Pid)) { AfterKill = timeout - grace, Interval = Poll })
-            .Append(new WaitUntil(serviceUp, timeout, Poll) { WhenItFails = "check its supervisor" });
+        var actions = holders.Select(h => (StepAction)new SignalAndWait(Signal("-TERM", h.Pid), Gone(h), grace, Signal("-KILL", h.Pid)) { AfterKill = timeout - grace, Interval = LookEvery })
+            .Append(new WaitUntil(serviceUp, timeout, LookEvery) { WhenItFails = "check its supervisor" });
         return StepProbe.Act(observed, actions) with { Notes = [$"its supervisor starts a new '{program}', which must answer '{serviceUp.Description}'"] };
     }
 

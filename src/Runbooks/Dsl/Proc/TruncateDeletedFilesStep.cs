@@ -13,7 +13,7 @@ namespace Runbooks.Dsl.Nouns.Proc;
 /// </summary>
 public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, TimeSpan timeout) : Step
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(200);
 
     // The same two conditions as the probe, re-read in the one shell that truncates, so a file that got a
     // name again or an fd that now points elsewhere is left alone and the step fails instead.
@@ -47,7 +47,7 @@ public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, Ti
 
         return StepProbe.Act(observed, [
                 .. holding.Select(f => new RunCommand(Shell.Script(GuardedTruncate, f.FdPath))),
-                new WaitUntil(serviceUp, timeout, Poll) { WhenItFails = "check the service's log" },
+                new WaitUntil(serviceUp, timeout, LookEvery) { WhenItFails = "check the service's log" },
             ])
             with { Notes = ["the process keeps running"] };
     }

@@ -23,7 +23,7 @@ internal sealed record ServiceState(ServiceDefinition Definition, SupervisorLoca
 /// </summary>
 internal static class ServiceControl
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan AfterKill = TimeSpan.FromSeconds(5);
 
     public static Command Up(SupervisorLocation where) => where.Supervisor switch
@@ -83,14 +83,14 @@ internal static class ServiceControl
         new SignalAndWait(Down(where), Stopped(definition), definition.StopGrace, Kill(where, pid))
         {
             AfterKill = AfterKill,
-            Interval = Poll,
+            Interval = LookEvery,
         };
 
     /// <summary>The start as actions: up through the supervisor, then wait for it to run and be healthy.</summary>
     public static IEnumerable<StepAction> Start(ServiceDefinition definition, SupervisorLocation where) =>
     [
         new RunCommand(Up(where)),
-        new WaitUntil(RunsHealthy(definition), definition.StartDeadline, Poll)
+        new WaitUntil(RunsHealthy(definition), definition.StartDeadline, LookEvery)
         {
             Failure = last => $"{definition.Name} did not come back within {Seconds(definition.StartDeadline)} after `{Up(where).Render()}` ({last.Observed})",
             WhenItFails = "the services after it were not started. Its last output:",
