@@ -2,12 +2,16 @@ using Runbooks.Scripting;
 
 namespace Runbooks.Cli;
 
-/// <summary>The one place errors become exit codes: 0 done, 1 a target failed, 2 usage, compile or graph error.</summary>
+/// <summary>
+/// The one place errors become exit codes: 0 done, 1 a target failed, 2 usage, compile or graph error, and for
+/// <c>plan --detailed-exitcode</c> 3 when changes are pending.
+/// </summary>
 internal static class ExitCodes
 {
     public const int Done = 0;
     public const int Failed = 1;
     public const int Invalid = 2;
+    public const int ChangesPending = 3;
 
     public static async Task<int> GuardAsync(Func<Task<int>> action, TextWriter error)
     {

@@ -16,6 +16,7 @@ internal sealed class ConsoleReporter : RunObserver
     private readonly Lock _gate = new();
     private readonly Timer? _ticker;
     private string? _current;
+    private Command? _scripted;
     private Stopwatch _stepClock = new();
 
     private readonly IReadOnlyDictionary<string, string> _addresses;
@@ -54,16 +55,35 @@ internal sealed class ConsoleReporter : RunObserver
         }
     }
 
+    public override void ActionStarted(string host, StepAction action)
+    {
+        if (action is RunCommand)
+        {
+            return;
+        }
+
+        Line($"    » {action.Summary}");
+        // A file write is one long script; the action's summary says what it does, the script only with --verbose.
+        lock (_gate)
+        {
+            _scripted = action is WriteFile write ? write.Command : null;
+        }
+    }
+
     public override void CommandRan(string host, Command command, CommandResult result)
     {
-        if (_verbose || !command.ReadOnly)
+        if (!_verbose && !command.ReadOnly && command.Equals(_scripted))
+        {
+            Line($"      → {result.ExitCode} ({result.Duration.TotalMilliseconds:0} ms)");
+        }
+        else if (_verbose || !command.ReadOnly)
         {
             Line($"    $ {command.Render()}  → {result.ExitCode} ({result.Duration.TotalMilliseconds:0} ms)");
         }
     }
 
     public override void CheckEvaluated(Target target, CheckOutcome outcome) =>
-        Line($"  {(outcome.Holds ? Paint("32", "✓") : Paint("31", "✗"))} {outcome.Kind} {outcome.Description}{(outcome.Holds ? "" : $" — observed {outcome.Observed}")}");
+        Line(!outcome.Probed ? $"  · {outcome.Kind} {outcome.Description}: {outcome.Observed}" : $"  {(outcome.Holds ? Paint("32", "✓") : Paint("31", "✗"))} {outcome.Kind} {outcome.Description}{(outcome.Holds ? "" : $" — observed {outcome.Observed}")}");
 
     public override void StepEnded(Target target, StepResult result)
     {

@@ -1,17 +1,18 @@
 using System.Text;
-using System.Text.Json;
 using Runbooks.Engine;
 
 namespace Runbooks.Cli.Output;
 
-/// <summary>A plan as text (the terminal), JSON (tools) or Markdown (a PR comment), grouped by host.</summary>
+/// <summary>
+/// One plan, three renderings: text (the terminal), Markdown (a PR comment) and JSON (tools, and the saved plan
+/// <c>run --plan</c> executes). Text and Markdown show the same things: observed state, checks, actions with
+/// their diffs, notes.
+/// </summary>
 internal static class PlanRenderer
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-
-    public static string Render(RunSummary plan, string format) => format switch
+    public static string Render(RunSummary plan, string format, SavedPlan document) => format switch
     {
-        "json" => JsonSerializer.Serialize(new { hosts = ByHost(plan).Select(h => new { host = h.Key, address = plan.HostAddresses.GetValueOrDefault(h.Key, h.Key), targets = h.ToList() }), pendingChanges = plan.PendingChanges }, Json) + "\n",
+        "json" => document.ToJson(),
         "markdown" => Markdown(plan),
         _ => Text(plan),
     };
@@ -29,46 +30,51 @@ internal static class PlanRenderer
                 text.AppendLine($"  target {target.Name}{(target.Error is null ? "" : $" — {target.Error}")}");
                 foreach (var check in target.Checks)
                 {
-                    text.AppendLine($"    {check.Kind} {check.Description}: {(check.Holds ? "holds" : "does not hold")} ({check.Observed})");
+                    text.AppendLine($"    {check.Kind} {check.Description}: {CheckVerdict(check)}");
                 }
 
                 foreach (var step in target.Steps)
                 {
+                    const string Under = "                 ";
                     text.AppendLine($"    {Label(step.Outcome),-12} {step.Description}");
                     if (step.Outcome != StepOutcome.Satisfied)
                     {
-                        text.AppendLine($"                 observed: {step.Observed}");
+                        text.AppendLine($"{Under}observed: {Indent(step.Observed, Under + "          ")}");
                     }
 
                     if (step.Destroys is not null && step.Outcome == StepOutcome.WillChange)
                     {
-                        text.AppendLine($"                 DESTROYS: {step.Destroys}");
+                        text.AppendLine($"{Under}DESTROYS: {step.Destroys}");
                     }
 
                     foreach (var reason in step.Unmet)
                     {
-                        text.AppendLine($"                 precondition: {reason}");
+                        text.AppendLine($"{Under}precondition: {reason}");
                     }
 
                     if (step.Error is not null)
                     {
-                        text.AppendLine($"                 error: {step.Error}");
+                        text.AppendLine($"{Under}error: {step.Error}");
                     }
 
-                    foreach (var command in step.Commands)
+                    foreach (var action in step.Actions)
                     {
-                        text.AppendLine($"                 $ {command}");
+                        text.AppendLine($"{Under}{(action is RunCommand ? "" : "» ")}{action.Summary}");
+                        foreach (var line in action.Detail)
+                        {
+                            text.AppendLine($"{Under}  {line}");
+                        }
                     }
 
                     foreach (var note in step.Notes)
                     {
-                        text.AppendLine($"                 then {note}");
+                        text.AppendLine($"{Under}note: {note}");
                     }
                 }
             }
         }
 
-        text.AppendLine($"{plan.PendingChanges} step(s) would change; {plan.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Satisfied))} satisfied; {plan.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Blocked))} blocked now (a blocked step may be unblocked by the steps before it).");
+        text.AppendLine(Totals(plan));
         return text.ToString();
     }
 
@@ -77,24 +83,91 @@ internal static class PlanRenderer
         var text = new StringBuilder().AppendLine("## Plan").AppendLine();
         foreach (var host in ByHost(plan))
         {
-            text.AppendLine($"### Host `{plan.DescribeHost(host.Key)}`").AppendLine().AppendLine("| target | step | decision | commands |").AppendLine("|---|---|---|---|");
+            text.AppendLine($"### Host `{plan.DescribeHost(host.Key)}`").AppendLine();
             foreach (var target in host)
             {
+                text.AppendLine($"#### Target `{target.Name}`{(target.Error is null ? "" : $" — {Escape(target.Error)}")}").AppendLine();
+                foreach (var check in target.Checks)
+                {
+                    text.AppendLine($"- {check.Kind} {Escape(check.Description)}: {Escape(CheckVerdict(check))}");
+                }
+
+                if (target.Checks.Count > 0)
+                {
+                    text.AppendLine();
+                }
+
                 foreach (var step in target.Steps)
                 {
-                    var commands = string.Join("<br>", step.Commands.Select(c => $"`{c.Replace("|", "\\|", StringComparison.Ordinal)}`"));
-                    var decision = Label(step.Outcome) + (step.Destroys is not null && step.Outcome == StepOutcome.WillChange ? $" ⚠ destroys {step.Destroys}" : "")
-                        + (step.Unmet.Count > 0 ? $" ({string.Join("; ", step.Unmet)})" : "");
-                    text.AppendLine($"| {target.Name} | {step.Description.Replace("|", "\\|", StringComparison.Ordinal)} | {decision} | {commands} |");
+                    text.AppendLine($"**{Label(step.Outcome)}** — {Escape(step.Description)}").AppendLine();
+                    if (step.Outcome != StepOutcome.Satisfied)
+                    {
+                        // Multi-line observed text keeps its lines and indentation in a block; one line stays inline.
+                        if (step.Observed.Contains('\n', StringComparison.Ordinal))
+                        {
+                            text.AppendLine("- observed:").AppendLine().AppendLine("  ```").AppendLine("  " + step.Observed.Replace("\n", "\n  ", StringComparison.Ordinal)).AppendLine("  ```");
+                        }
+                        else
+                        {
+                            text.AppendLine($"- observed: {Escape(step.Observed)}");
+                        }
+                    }
+
+                    if (step.Destroys is not null && step.Outcome == StepOutcome.WillChange)
+                    {
+                        text.AppendLine($"- ⚠ **destroys** {Escape(step.Destroys)}");
+                    }
+
+                    foreach (var reason in step.Unmet)
+                    {
+                        text.AppendLine($"- precondition: {Escape(reason)}");
+                    }
+
+                    if (step.Error is not null)
+                    {
+                        text.AppendLine($"- error: {Escape(step.Error)}");
+                    }
+
+                    foreach (var action in step.Actions)
+                    {
+                        text.AppendLine(action is RunCommand run ? $"- `{run.Command.Render().Replace("`", "'", StringComparison.Ordinal)}`" : $"- {Escape(action.Summary)}");
+                        if (action.Detail.Count > 0)
+                        {
+                            text.AppendLine().AppendLine("  ```diff");
+                            foreach (var line in action.Detail)
+                            {
+                                text.AppendLine("  " + line);
+                            }
+
+                            text.AppendLine("  ```");
+                        }
+                    }
+
+                    foreach (var note in step.Notes)
+                    {
+                        text.AppendLine($"- note: {Escape(note)}");
+                    }
+
+                    text.AppendLine();
                 }
             }
-
-            text.AppendLine();
         }
 
-        text.AppendLine($"**{plan.PendingChanges}** step(s) would change.");
+        text.AppendLine(Totals(plan));
         return text.ToString();
     }
+
+    private static string Totals(RunSummary plan) =>
+        $"{plan.PendingChanges} step(s) would change; {plan.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Satisfied))} satisfied; " +
+        $"{plan.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Blocked))} blocked now (a blocked step may be unblocked by the steps before it).";
+
+    private static string CheckVerdict(CheckOutcome check) =>
+        !check.Probed ? check.Observed : $"{(check.Holds ? "holds" : "does not hold")} ({check.Observed})";
+
+    // Multi-line observed text keeps its shape: each further line starts under the first.
+    private static string Indent(string text, string indent) => text.Replace("\n", "\n" + indent, StringComparison.Ordinal);
+
+    private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
     private static string Label(StepOutcome outcome) => outcome switch
     {

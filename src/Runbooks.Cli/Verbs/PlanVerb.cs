@@ -4,7 +4,7 @@ using Runbooks.Engine;
 
 namespace Runbooks.Cli.Verbs;
 
-/// <summary><c>runbook plan FILE [targets]</c>: probe every step read-only and show what would change, with argv.</summary>
+/// <summary><c>runbook plan FILE [targets]</c>: probe every step read-only and show what would change, with its actions.</summary>
 internal static class PlanVerb
 {
     public static Command Create()
@@ -12,15 +12,36 @@ internal static class PlanVerb
         var run = new TargetRun();
         var format = new Option<string>("--format") { Description = "text, json or markdown", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "markdown");
+        var output = new Option<FileInfo?>("--out") { Description = "also save the plan (JSON) for `runbook run FILE --plan PLAN`" };
+        var detailed = new Option<bool>("--detailed-exitcode") { Description = "exit 0 when nothing would change, 3 when changes are pending (1 failed, 2 usage)" };
         var command = new Command("plan", "show, read-only, what each step would change on the host(s)");
         run.AddTo(command);
         command.Add(format);
+        command.Add(output);
+        command.Add(detailed);
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
-                var summary = await run.ExecuteAsync(parse, RunMode.Plan, (_, _, _) => new RunObserver(), cancellationToken).ConfigureAwait(false);
-                Console.Write(PlanRenderer.Render(summary!, parse.GetValue(format)!));
-                return summary!.Targets.Any(t => t.Steps.Any(s => s.Outcome == StepOutcome.Failed)) ? ExitCodes.Failed : ExitCodes.Done;
+                var (summary, document) = await run.PlanAsync(parse, cancellationToken).ConfigureAwait(false);
+                Console.Write(PlanRenderer.Render(summary, parse.GetValue(format)!, document));
+                if (parse.GetValue(output) is { } file)
+                {
+                    await System.IO.File.WriteAllTextAsync(file.FullName, document.ToJson(), cancellationToken).ConfigureAwait(false);
+                    Console.Error.WriteLine($"plan saved: {file.FullName} (run it with `runbook run {parse.GetValue(run.File)!.Name} --plan {file.Name}`)");
+                    var blocked = summary.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Blocked));
+                    if (blocked > 0)
+                    {
+                        // A saved plan holds only what was decided now: a step blocked now has no approved actions.
+                        Console.Error.WriteLine($"  {blocked} step(s) are blocked now; a run of this plan stops at the first of them once the steps before it ran: plan again then, and approve the rest");
+                    }
+                }
+
+                if (summary.Targets.Any(t => t.Steps.Any(s => s.Outcome == StepOutcome.Failed)))
+                {
+                    return ExitCodes.Failed;
+                }
+
+                return parse.GetValue(detailed) && summary.PendingChanges > 0 ? ExitCodes.ChangesPending : ExitCodes.Done;
             },
             Console.Error));
         return command;

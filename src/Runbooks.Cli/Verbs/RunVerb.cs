@@ -15,25 +15,54 @@ internal static class RunVerb
         var resume = new Option<FileInfo?>("--resume") { Description = "continue the run recorded in this journal (every step is probed again)" };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "plan only: probe and show, change nothing" };
         var breakLock = new Option<bool>("--break-lock") { Description = "take over a host lock whose holder process is gone from this machine (a killed run)" };
+        var savedPlan = new Option<FileInfo?>("--plan") { Description = "run exactly this saved plan (`runbook plan FILE --out PLAN`); refused if any fact it rested on changed" };
+        var approvedBy = new Option<string?>("--approved-by") { Description = "who approved the saved plan; recorded in the journal" };
         var command = new Command("run", "run the runbook: probe, apply, verify and journal each step");
         run.AddTo(command);
         command.Add(journal);
         command.Add(resume);
         command.Add(dryRun);
         command.Add(breakLock);
+        command.Add(savedPlan);
+        command.Add(approvedBy);
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
                 if (parse.GetValue(dryRun))
                 {
-                    var plan = await run.ExecuteAsync(parse, RunMode.Plan, (_, _, _) => new RunObserver(), cancellationToken).ConfigureAwait(false);
-                    Console.Write(PlanRenderer.Render(plan!, "text"));
+                    var (plan, document) = await run.PlanAsync(parse, cancellationToken).ConfigureAwait(false);
+                    Console.Write(PlanRenderer.Render(plan, "text", document));
                     return ExitCodes.Done;
+                }
+
+                SavedPlan? approved = null;
+                if (parse.GetValue(savedPlan) is { } planFile)
+                {
+                    approved = SavedPlan.Load(planFile.FullName);
+                    if ((parse.GetValue(run.Targets) ?? []).Length > 0 || parse.GetValue(resume) is not null)
+                    {
+                        throw new InvalidRunbookException("--plan runs the targets the plan was made for; drop the target names and --resume");
+                    }
+
+                    // Every fact the plan rested on is read again, read-only, before anything runs.
+                    var (_, now) = await run.PlanAsync(parse, cancellationToken, approved.Targets).ConfigureAwait(false);
+                    var drift = approved.Drift(now);
+                    if (drift.Count > 0)
+                    {
+                        Console.Error.WriteLine($"refusing the saved plan {planFile.FullName}: what it was made from has changed; nothing was run.");
+                        foreach (var problem in drift)
+                        {
+                            Console.Error.WriteLine($"  {problem}");
+                        }
+
+                        Console.Error.WriteLine("  what to do: plan again, review, and run the new plan");
+                        return ExitCodes.Failed;
+                    }
                 }
 
                 var resumed = parse.GetValue(resume) is { } resumeFile ? JournalReader.Read(resumeFile.FullName) : null;
                 var journalPath = resumed?.Path ?? parse.GetValue(journal)?.FullName ?? JournalWriter.DefaultPath(parse.GetValue(run.File)!.FullName);
-                var targets = resumed is not null && (parse.GetValue(run.Targets) ?? []).Length == 0 ? resumed.RequestedTargets() : null;
+                var targets = approved?.Targets ?? (resumed is not null && (parse.GetValue(run.Targets) ?? []).Length == 0 ? resumed.RequestedTargets() : null);
                 if (resumed is not null)
                 {
                     Console.Error.WriteLine($"resuming {resumed.Path}: {resumed.CompletedTargets().Count} target(s) completed before; every step is probed again and what is done reports satisfied");
@@ -55,14 +84,19 @@ internal static class RunVerb
                                 requested,
                                 Environment.UserName,
                                 ToolVersion.Value,
-                                resumed?.Path));
+                                resumed?.Path)
+                            {
+                                SavedPlan = parse.GetValue(savedPlan)?.FullName,
+                                ApprovedBy = parse.GetValue(approvedBy),
+                            });
                             reporter = new ConsoleReporter(Console.Out, Terminal.IsInteractive(parse.GetValue(run.NoColor)), parse.GetValue(run.Verbose),
                                 inventory.Names.ToDictionary(n => n, inventory.Address));
                             return new CompositeObserver(writer, reporter);
                         },
                         cancellationToken,
                         targets,
-                        Locking(parse.GetValue(run.File)!.FullName, parse.GetValue(breakLock))).ConfigureAwait(false);
+                        Locking(parse.GetValue(run.File)!.FullName, parse.GetValue(breakLock)),
+                        approved).ConfigureAwait(false);
                     reporter?.Stop();
                     Console.Write(SummaryRenderer.Render(summary!));
                     Console.WriteLine($"journal: {journalPath}");

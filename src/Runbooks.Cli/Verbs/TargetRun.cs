@@ -38,6 +38,15 @@ internal sealed class TargetRun
         command.Add(NoColor);
     }
 
+    /// <summary>A read-only plan, with its document (the JSON rendering and the saved plan).</summary>
+    public async Task<(RunSummary Summary, SavedPlan Document)> PlanAsync(ParseResult parse, CancellationToken cancellationToken, IReadOnlyList<string>? targetsOverride = null)
+    {
+        SavedPlan? document = null;
+        var summary = await ExecuteAsync(parse, RunMode.Plan, (_, _, _) => new RunObserver(), cancellationToken, targetsOverride, onSummary: (runbook, requested, s) =>
+            document = SavedPlan.From(s, runbook.Source.Path, runbook.Source.TextHash, requested)).ConfigureAwait(false);
+        return (summary!, document!);
+    }
+
     /// <summary>Loads the runbook, builds the inventory, and runs the graph in <paramref name="mode"/>.</summary>
     public async Task<RunSummary?> ExecuteAsync(
         ParseResult parse,
@@ -45,7 +54,9 @@ internal sealed class TargetRun
         Func<LoadedRunbook, Inventory, IReadOnlyList<string>, IRunObserver> observer,
         CancellationToken cancellationToken,
         IReadOnlyList<string>? targetsOverride = null,
-        HostLocking? locking = null)
+        HostLocking? locking = null,
+        SavedPlan? approved = null,
+        Action<LoadedRunbook, IReadOnlyList<string>, RunSummary>? onSummary = null)
     {
         var runbook = SharedOptions.Load(parse.GetValue(File)!, parse.GetValue(NoCache), Console.Error);
         await using var inventory = InventoryParser.Parse(parse.GetValue(Hosts) ?? [], parse.GetValue(Inventory)?.FullName);
@@ -53,9 +64,10 @@ internal sealed class TargetRun
         var names = targetsOverride ?? parse.GetValue(Targets) ?? [];
         await runbook.ExecuteAsync(names, async (graph, requested) =>
         {
-            var request = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel), locking);
+            var request = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel), locking) { Approved = approved };
             var runner = new Runner(graph, inventory, observer(runbook, inventory, requested));
             summary = await runner.RunAsync(request, cancellationToken).ConfigureAwait(false);
+            onSummary?.Invoke(runbook, requested, summary);
         }).ConfigureAwait(false);
         return summary;
     }

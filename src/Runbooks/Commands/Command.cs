@@ -40,6 +40,13 @@ public sealed record Command
     /// </summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// For a read: the part of stdout a decision rests on, when the tool also prints what changes by itself
+    /// (an uptime, CPU times, byte counters). A saved plan hashes this view, so a service that merely ran one
+    /// second longer does not count as a host that moved. Null: all of stdout.
+    /// </summary>
+    public Func<string, string>? FactView { get; init; }
+
     /// <summary>Exit codes that mean success for this tool (some tools exit 1 for "nothing to do").</summary>
     public ImmutableArray<int> SuccessExitCodes { get; init; } = [0];
 
@@ -52,6 +59,9 @@ public sealed record Command
     public Command WithEnvironment(string name, string value) => this with { Environment = Environment.SetItem(name, value) };
 
     public Command WithSuccessExitCodes(params int[] codes) => this with { SuccessExitCodes = [.. codes] };
+
+    /// <example><c>new Command("sv", ["status", dir]).AsReadOnly().WithFactView(ServiceReads.WithoutUptime)</c></example>
+    public Command WithFactView(Func<string, string> view) => this with { FactView = view };
 
     /// <summary>The argv as a person should read it: shell-quoted where needed, secrets as <c>***</c>.</summary>
     public string Render()

@@ -7,8 +7,9 @@ public sealed record CheckResult(bool Holds, string Observed)
 }
 
 /// <summary>
-/// A named, read-only condition on a host, used as a target's <c>Requires</c>/<c>Ensures</c>, a step's
-/// guard, or a harness spec.
+/// A named condition on a host, used as a target's <c>Requires</c>/<c>Ensures</c>, a step's guard or wait, or
+/// a harness spec. Read-only unless built with <see cref="Writing"/>: a check that must write to find out
+/// (create a file to prove a mount is writable) is never run by a plan.
 /// </summary>
 /// <example><c>new Check("port 8000 answers", (h, ct) => Http.Get("http://127.0.0.1:8000/").IsOk(h, ct))</c></example>
 public sealed class Check
@@ -23,6 +24,14 @@ public sealed class Check
     }
 
     public string Description { get; }
+
+    /// <summary>True for a check that writes to find out; a plan does not run it and says so.</summary>
+    public bool Writes { get; private init; }
+
+    /// <summary>A check that must write to find out; a plan shows it as "not probed in a plan: writes".</summary>
+    /// <example><c>Check.Writing("a file can be created in /data", (h, ct) =&gt; …)</c></example>
+    public static Check Writing(string description, Func<HostContext, CancellationToken, Task<CheckResult>> evaluate) =>
+        new(description, evaluate) { Writes = true };
 
     public static Check From(string description, Func<bool> condition) =>
         new(description, (_, _) => Task.FromResult(CheckResult.From(condition())));

@@ -10,7 +10,7 @@ namespace Runbooks.Engine;
 /// runs once) and applied commands (journaled; they end the round). Other hosts of the
 /// inventory are reachable by name so a fact read on one can feed a step on another.
 /// </summary>
-public sealed class HostContext
+public sealed partial class HostContext
 {
     private readonly ConcurrentDictionary<Command, Task<CommandResult>> _facts = new();
     private readonly Inventory _inventory;
@@ -52,11 +52,33 @@ public sealed class HostContext
     public Task<CommandResult> TryReadAsync(Command command, CancellationToken cancellationToken)
     {
         command = command.AsReadOnly();
-        return _facts.GetOrAdd(command, c => ReadUncachedAsync(c, cancellationToken));
+        var read = _facts.GetOrAdd(command, c => ReadUncachedAsync(c, cancellationToken));
+        return FactLog.Current is { } log ? log.RecordAsync(Name, command, read) : read;
     }
 
     /// <summary>The read of one file, as a step asks for it alone: <c>cat -- PATH</c>.</summary>
-    public static Command FileRead(string path) => new Command("cat", ["--", path]).AsReadOnly();
+    public static Command FileRead(string path)
+    {
+        var read = new Command("cat", ["--", path]).AsReadOnly();
+        return ProcStat().IsMatch(path) ? read.WithFactView(ProcessIdentity) : read;
+    }
+
+    // /proc/PID/stat counts CPU time and page faults as the process runs; what decisions rest on is which process
+    // it is: pid, name, state, parent and start time (field 22).
+    private static string ProcessIdentity(string stat)
+    {
+        var close = stat.LastIndexOf(')');
+        if (close < 0)
+        {
+            return stat;
+        }
+
+        var fields = stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 19 ? $"{stat[..(close + 1)]} {fields[0]} {fields[1]} {fields[19]}" : stat;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^/proc/\d+/stat$")]
+    private static partial System.Text.RegularExpressions.Regex ProcStat();
 
     /// <summary>
     /// Reads several files in one round trip and files each answer in the probe round under
@@ -119,6 +141,53 @@ public sealed class HostContext
             EndRound();
         }
     }
+
+    /// <summary>
+    /// Executes a step's actions in order, each announced to the observer (the journal) before it starts. A
+    /// <see cref="Guard"/> is checked against the action after it, so its error names what it stopped.
+    /// </summary>
+    public async Task RunActionsAsync(IReadOnlyList<StepAction> actions, CancellationToken cancellationToken)
+    {
+        for (var index = 0; index < actions.Count; index++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var action = actions[index];
+            _observer.ActionStarted(Name, action);
+            if (action is Guard guard)
+            {
+                await guard.VerifyAsync(this, index + 1 < actions.Count ? actions[index + 1] : null, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await action.ExecuteAsync(this, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs the command of a check that writes to find out (creates and removes a file). Refused in a plan; not
+    /// cached, and it does not end the probe round: what it leaves behind is nothing a fact reads.
+    /// </summary>
+    public async Task<CommandResult> ProbeByWritingAsync(Command command, CancellationToken cancellationToken)
+    {
+        if (PlanOnly)
+        {
+            throw new InvalidOperationException($"plan is read-only but a writing check tried to run `{command.Render()}`; mark it with Check.Writing");
+        }
+
+        var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        _observer.CommandRan(Name, command, result);
+        return result;
+    }
+
+    /// <summary>An error about this host: the one place that writes the <c>on host NAME: </c> prefix.</summary>
+    /// <example><c>throw host.Failure("volume group vg0 does not exist")</c></example>
+    public RunbookException Failure(string message) => new(Prefix(message));
+
+    /// <summary>A reason (for a blocked step) about this host, with the same prefix as <see cref="Failure"/>.</summary>
+    /// <example><c>StepProbe.Blocked("VG missing", host.Reason("volume group vg0 does not exist"))</c></example>
+    public string Reason(string message) => Prefix(message);
+
+    private string Prefix(string message) => $"on host {Name}: {message}";
 
     // Every host's round, not only this one's: a firewall flushed or an endpoint set here changes what the other
     // side sees. This host's own too, in case it was handed out before the inventory was bound to a new run.

@@ -15,6 +15,11 @@ public interface IRunObserver
 
     void CommandRan(string host, Command command, CommandResult result);
 
+    /// <summary>An action of a step is about to be executed; the commands it runs follow as <see cref="CommandRan"/>.</summary>
+    void ActionStarted(string host, StepAction action)
+    {
+    }
+
     void CheckEvaluated(Target target, CheckOutcome outcome);
 
     void StepEnded(Target target, StepResult result);
@@ -44,6 +49,10 @@ public class RunObserver : IRunObserver
     }
 
     public virtual void CommandRan(string host, Command command, CommandResult result)
+    {
+    }
+
+    public virtual void ActionStarted(string host, StepAction action)
     {
     }
 
@@ -83,6 +92,8 @@ public sealed class CompositeObserver(params IRunObserver[] observers) : IRunObs
     public void StepProbed(Target target, int index, Step step, StepProbe probe, bool verifying) => Each(o => o.StepProbed(target, index, step, probe, verifying));
 
     public void CommandRan(string host, Command command, CommandResult result) => Each(o => o.CommandRan(host, command, result));
+
+    public void ActionStarted(string host, StepAction action) => Each(o => o.ActionStarted(host, action));
 
     public void CheckEvaluated(Target target, CheckOutcome outcome) => Each(o => o.CheckEvaluated(target, outcome));
 

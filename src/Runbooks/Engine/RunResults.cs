@@ -14,7 +14,14 @@ public enum RunMode
 /// <see cref="Locking"/>, a run locks every host its targets run on before the first step and releases
 /// them when it ends; a plan never locks.
 /// </summary>
-public sealed record RunRequest(RunMode Mode, IReadOnlyList<string> Targets, bool SkipDependencies = false, bool Parallel = false, HostLocking? Locking = null);
+public sealed record RunRequest(RunMode Mode, IReadOnlyList<string> Targets, bool SkipDependencies = false, bool Parallel = false, HostLocking? Locking = null)
+{
+    /// <summary>
+    /// Run mode with a saved plan: a step runs only the actions the plan shows for it; a step whose probe now
+    /// wants anything else fails without changing anything.
+    /// </summary>
+    public SavedPlan? Approved { get; init; }
+}
 
 public enum TargetStatus
 {
@@ -50,13 +57,21 @@ public sealed record StepResult(
     StepOutcome Outcome,
     string Observed,
     IReadOnlyList<string> Unmet,
-    IReadOnlyList<string> Commands,
+    IReadOnlyList<StepAction> Actions,
     IReadOnlyList<string> Notes,
     TimeSpan Duration,
     string? ObservedAfter = null,
-    string? Error = null);
+    string? Error = null)
+{
+    /// <summary>Plan mode: the facts the decision rested on, for a saved plan.</summary>
+    public IReadOnlyList<FactRead> Facts { get; init; } = [];
+}
 
-public sealed record CheckOutcome(string Kind, string Description, bool Holds, string Observed);
+/// <summary>A check's result in a run or plan; <see cref="Probed"/> is false for a writing check a plan skipped.</summary>
+public sealed record CheckOutcome(string Kind, string Description, bool Holds, string Observed, bool Probed = true)
+{
+    public const string NotProbedWrites = "not probed in a plan: writes";
+}
 
 public sealed record TargetResult(
     string Name,

@@ -70,7 +70,7 @@ public sealed class Runner
         {
             // Dependencies outside this run (--skip-dependencies) are not waited for.
             var dependencies = target.Dependencies.Where(inRun.Contains).Select(d => results[d]).ToList();
-            var task = StartTargetAsync(request.Mode, target, dependencies, cancellationToken);
+            var task = StartTargetAsync(request, target, dependencies, cancellationToken);
             results[target.Name] = task;
             if (!request.Parallel)
             {
@@ -87,7 +87,7 @@ public sealed class Runner
         return summary;
     }
 
-    private async Task<TargetResult> StartTargetAsync(RunMode mode, Target target, List<Task<TargetResult>> dependencies, CancellationToken cancellationToken)
+    private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, CancellationToken cancellationToken)
     {
         var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
         var failed = finished.FirstOrDefault(d => !d.Ok);
@@ -103,7 +103,7 @@ public sealed class Runner
         else
         {
             _observer.TargetStarted(target);
-            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, mode).RunAsync(cancellationToken).ConfigureAwait(false);
+            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved).RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _observer.TargetEnded(result);

@@ -4,8 +4,9 @@ namespace Runbooks.Engine;
 
 /// <summary>
 /// The unit of change. The engine probes it; if its postcondition holds it is satisfied and nothing runs;
-/// else its precondition must hold, its commands run, and a second probe must find the postcondition true.
-/// A step plans, it never starts a process itself: it reads facts and applies commands through the host.
+/// else its precondition must hold, the engine executes the actions the probe yielded, and a second probe must
+/// find the postcondition true. A step plans, it never starts a process itself: the plan, the journal and the
+/// apply are one list of actions.
 /// </summary>
 public abstract class Step
 {
@@ -21,14 +22,12 @@ public abstract class Step
     /// <summary>Reads the facts it needs and decides. Must run read-only commands only.</summary>
     public abstract Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken);
 
-    /// <summary>Runs the planned commands in order. Override when applying needs to wait or poll.</summary>
-    public virtual async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        foreach (var command in probe.Commands)
-        {
-            await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>
+    /// Executes the probe's actions, in order, through the engine. A step that overrides this must say in one
+    /// line why its actions cannot express what it does, and must still yield actions that render it.
+    /// </summary>
+    public virtual Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken) =>
+        host.RunActionsAsync(probe.Actions, cancellationToken);
 
     public override string ToString() => Description;
 }
@@ -45,17 +44,27 @@ public enum StepDecision
     Blocked,
 }
 
-/// <summary>What a probe found: the decision, what was observed, the reasons it is blocked, the commands it would run.</summary>
-public sealed record StepProbe(StepDecision Decision, string Observed, IReadOnlyList<string> Unmet, IReadOnlyList<Command> Commands)
+/// <summary>What a probe found: the decision, what was observed, the reasons it is blocked, the actions it would take.</summary>
+public sealed record StepProbe(StepDecision Decision, string Observed, IReadOnlyList<string> Unmet, IReadOnlyList<StepAction> Actions)
 {
-    /// <summary>Notes for the plan about work that is not a command (a wait, a poll).</summary>
+    /// <summary>Notes for the plan: why the actions are these (not what they do — they render themselves).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>The changing commands the actions start for sure, in order.</summary>
+    public IReadOnlyList<Command> Commands => [.. Actions.SelectMany(a => a.Commands)];
 
     public static StepProbe Satisfied(string observed) => new(StepDecision.Satisfied, observed, [], []);
 
-    public static StepProbe Change(string observed, params Command[] commands) => new(StepDecision.WillChange, observed, [], commands);
+    /// <summary>Sugar for a step whose actions are plain commands, run in order.</summary>
+    /// <example><c>StepProbe.Change("ro", new Command("mount", ["-o", "remount,rw", "--", "/data"]))</c></example>
+    public static StepProbe Change(string observed, params Command[] commands) => Change(observed, (IEnumerable<Command>)commands);
 
-    public static StepProbe Change(string observed, IEnumerable<Command> commands) => new(StepDecision.WillChange, observed, [], [.. commands]);
+    public static StepProbe Change(string observed, IEnumerable<Command> commands) => new(StepDecision.WillChange, observed, [], [.. commands.Select(c => new RunCommand(c))]);
+
+    /// <example><c>StepProbe.Act("fstab says ro", WriteFile.Replacing(path, before, after))</c></example>
+    public static StepProbe Act(string observed, params StepAction[] actions) => Act(observed, (IEnumerable<StepAction>)actions);
+
+    public static StepProbe Act(string observed, IEnumerable<StepAction> actions) => new(StepDecision.WillChange, observed, [], [.. actions]);
 
     public static StepProbe Blocked(string observed, params string[] reasons) => new(StepDecision.Blocked, observed, reasons, []);
 }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Runbooks.Engine;
 
 /// <summary>One target on one host: requires → steps → ensures, with every decision reported.</summary>
-internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode)
+internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null)
 {
     private readonly List<StepResult> _steps = [];
     private readonly List<CheckOutcome> _checks = [];
@@ -55,11 +55,22 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         StepProbe? before = null;
         try
         {
-            before = await step.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
+            var facts = mode == RunMode.Plan ? FactLog.Begin() : null;
+            try
+            {
+                before = await step.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                FactLog.End();
+            }
+
             observer.StepProbed(target, index, step, before, verifying: false);
-            var planned = before.Commands.Select(c => c.Render()).ToList();
             StepResult Result(StepOutcome outcome, string? after = null, string? error = null) =>
-                new(index, step.Description, step.Destroys, outcome, before.Observed, before.Unmet, planned, before.Notes, clock.Elapsed, after, error);
+                new(index, step.Description, step.Destroys, outcome, before.Observed, before.Unmet, before.Actions, before.Notes, clock.Elapsed, after, error)
+                {
+                    Facts = facts?.Reads ?? [],
+                };
 
             switch (before.Decision)
             {
@@ -71,9 +82,14 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
                     return Result(StepOutcome.WillChange);
             }
 
+            if (approved is not null && NotApproved(index, before) is { } refusal)
+            {
+                return Result(StepOutcome.Failed, error: refusal);
+            }
+
             // No InvalidateFacts after applying either: every applied command already ended the round, so what
-            // is cached now was read after the last change — a step that polled in ApplyAsync until its
-            // postcondition held has already read exactly what the verify needs.
+            // is cached now was read after the last change — a wait that polled until the postcondition held has
+            // already read exactly what the verify needs.
             await step.ApplyAsync(host, before, cancellationToken).ConfigureAwait(false);
             if (!step.HasPostcondition)
             {
@@ -89,8 +105,23 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         catch (RunbookException ex)
         {
             return new StepResult(index, step.Description, step.Destroys, StepOutcome.Failed, before?.Observed ?? "", before?.Unmet ?? [],
-                before?.Commands.Select(c => c.Render()).ToList() ?? [], before?.Notes ?? [], clock.Elapsed, null, WithNextStep(ex));
+                before?.Actions ?? [], before?.Notes ?? [], clock.Elapsed, null, WithNextStep(ex));
         }
+    }
+
+    // The probe is made again right before the step runs; an earlier step may have changed what it reads, and then
+    // its actions are no longer the approved ones: nothing of this step runs, and the operator plans again.
+    private string? NotApproved(int index, StepProbe probe)
+    {
+        var planned = approved!.Step(target.Name, index);
+        if (planned is null || !planned.WillChange)
+        {
+            return $"not in the approved plan: the plan says {planned?.Decision ?? "nothing"} for this step, but it now wants to {string.Join("; ", probe.Actions.Select(a => a.Summary))}; nothing of it ran — plan again";
+        }
+
+        return SavedPlan.SameActions([.. probe.Actions.Select(a => a.ToJson())], planned.Actions)
+            ? null
+            : $"its actions now differ from the approved plan (planned: {string.Join("; ", planned.Actions.Select(a => (string?)a["summary"]))}; now: {string.Join("; ", probe.Actions.Select(a => a.Summary))}); nothing of it ran — plan again";
     }
 
     // A tool's non-zero exit carries the tool's words but not ours; the other errors already say what to do.
@@ -105,6 +136,14 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         // the step's verify just read, and nothing changed in between (a check that polls invalidates itself).
         foreach (var check in checks)
         {
+            if (check.Writes && mode == RunMode.Plan)
+            {
+                var skipped = new CheckOutcome(kind, check.Description, false, CheckOutcome.NotProbedWrites, Probed: false);
+                _checks.Add(skipped);
+                observer.CheckEvaluated(target, skipped);
+                continue;
+            }
+
             var result = await check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
             var outcome = new CheckOutcome(kind, check.Description, result.Holds, result.Observed);
             _checks.Add(outcome);
@@ -124,7 +163,7 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
     internal static string Explain(StepResult result) => result.Outcome switch
     {
         StepOutcome.Blocked => $"precondition not met, nothing was changed: {string.Join("; ", result.Unmet)}",
-        StepOutcome.DidNotLand => $"commands ran but the postcondition does not hold (before: {result.Observed}; after: {result.ObservedAfter})",
+        StepOutcome.DidNotLand => $"actions ran but the postcondition does not hold (before: {result.Observed}; after: {result.ObservedAfter})",
         StepOutcome.Failed => result.Error ?? "failed",
         _ => result.Outcome.ToString(),
     };

@@ -20,6 +20,10 @@ public static class JournalMarkdown
             text.AppendLine(CultureInfo.InvariantCulture, $"- **Runbook** `{JournalReader.Str(start, "runbook")}` (sha256 {JournalReader.Str(start, "runbookHash")})");
             text.AppendLine(CultureInfo.InvariantCulture, $"- **Hosts** {string.Join(", ", start["hosts"]?.AsObject().Select(h => $"{h.Key} = `{h.Value}`") ?? [])}");
             text.AppendLine(CultureInfo.InvariantCulture, $"- **Targets** {string.Join(" → ", start["order"]?.AsArray().Select(n => n?.ToString()) ?? [])}");
+            if (JournalReader.Str(start, "plan") is { } plan)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- **Saved plan** `{plan}`, approved by {JournalReader.Str(start, "approvedBy") ?? "(nobody named)"}");
+            }
         }
 
         text.AppendLine().AppendLine("| time | where | event |").AppendLine("|---:|---|---|");
@@ -56,9 +60,12 @@ public static class JournalMarkdown
             "run-start" => $"run started ({S("mode")})",
             "target-start" => $"**target {S("target")}** on {S("host")}",
             "probe" => $"step {r["step"]} _{S("description")}_: {S("decision")} — observed {S("observed")}{Unmet(r)}",
-            "command" => r["readOnly"]?.GetValue<bool>() == true ? null : $"`$ {S("rendered")}` → exit {r["exit"]} in {r["ms"]} ms{Tail(S("stderrTail"))}",
+            "action" => r["action"] is JsonObject action && (string?)action["kind"] != "run" ? $"» {(string?)action["summary"]}" : null,
+            "command" => r["readOnly"]?.GetValue<bool>() == true ? null : $"{Command(r)} → exit {r["exit"]} in {r["ms"]} ms{Tail(S("stderrTail"))}",
             "verify" => $"verify step {r["step"]}: {(S("decision") == "Satisfied" ? "holds" : "**does not hold**")} — observed {S("observed")}",
-            "check" => $"{S("kind")} _{S("description")}_: {(r["holds"]?.GetValue<bool>() == true ? "holds" : "**does not hold**")} ({S("observed")})",
+            "check" => r["holds"] is null
+                ? $"{S("kind")} _{S("description")}_: {S("observed")}"
+                : $"{S("kind")} _{S("description")}_: {(r["holds"]?.GetValue<bool>() == true ? "holds" : "**does not hold**")} ({S("observed")})",
             "step-end" => $"step {r["step"]} {S("outcome")} in {r["ms"]} ms{(S("error") is { } e ? $" — {e}" : "")}",
             "target-end" => $"**{S("target")}: {S("status")}** in {r["ms"]} ms{(S("error") is { } e ? $" — {e}" : "")}",
             "run-end" => $"run ended: {(r["succeeded"]?.GetValue<bool>() == true ? "succeeded" : "**failed**")} in {r["ms"]} ms",
@@ -67,6 +74,13 @@ public static class JournalMarkdown
             _ => null,
         };
     }
+
+    // The one atomic-write script is the same long text every time; the action line above it already says which
+    // file, so the timeline names the file instead of repeating the script.
+    private static string Command(JsonObject r) =>
+        r["argv"] is JsonArray argv && argv.Count >= 5 && (string?)argv[0] == "sh" && (string?)argv[2] == Engine.WriteFile.Script
+            ? $"atomic write of `{(string?)argv[4]}`"
+            : $"`$ {JournalReader.Str(r, "rendered")}`";
 
     private static string Unmet(JsonObject r) =>
         r["unmet"] is JsonArray { Count: > 0 } unmet ? $" — blocked: {string.Join("; ", unmet.Select(u => u?.ToString()))}" : "";

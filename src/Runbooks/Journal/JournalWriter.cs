@@ -43,6 +43,8 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["order"] = new JsonArray([.. order.Select(t => (JsonNode?)t.Name)]),
         ["tool"] = Metadata.ToolVersion,
         ["resumedFrom"] = Metadata.ResumedFrom,
+        ["plan"] = Metadata.SavedPlan,
+        ["approvedBy"] = Metadata.ApprovedBy,
         ["pid"] = Environment.ProcessId,
     });
 
@@ -57,7 +59,7 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["decision"] = probe.Decision.ToString(),
         ["observed"] = probe.Observed,
         ["unmet"] = Array(probe.Unmet),
-        ["commands"] = Array(probe.Commands.Select(c => c.Render())),
+        ["actions"] = new JsonArray([.. probe.Actions.Select(a => (JsonNode?)a.ToJson())]),
         ["notes"] = Array(probe.Notes),
         ["destroys"] = step.Destroys,
     });
@@ -75,12 +77,18 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["stderrTail"] = result.StderrTail(TailLines),
     });
 
+    public override void ActionStarted(string host, StepAction action) => Write("action", new JsonObject
+    {
+        ["host"] = host,
+        ["action"] = action.ToJson(),
+    });
+
     public override void CheckEvaluated(Target target, CheckOutcome outcome) => Write("check", new JsonObject
     {
         ["target"] = target.Name,
         ["kind"] = outcome.Kind,
         ["description"] = outcome.Description,
-        ["holds"] = outcome.Holds,
+        ["holds"] = outcome.Probed ? outcome.Holds : null,
         ["observed"] = outcome.Observed,
     });
 
@@ -165,7 +173,14 @@ public sealed record RunMetadata(
     IReadOnlyList<string> RequestedTargets,
     string User,
     string ToolVersion,
-    string? ResumedFrom = null);
+    string? ResumedFrom = null)
+{
+    /// <summary>The saved plan this run executes, when it was started with <c>--plan</c>.</summary>
+    public string? SavedPlan { get; init; }
+
+    /// <summary>Who approved the saved plan (<c>--approved-by</c>).</summary>
+    public string? ApprovedBy { get; init; }
+}
 
 internal static class JournalJson
 {

@@ -67,6 +67,25 @@ public class StepContractTests
         Assert.That(summary.Targets[0].Error, Does.Contain("on root@db1:22").And.Contain("`set-flag a` exited 3").And.Contain("device busy"));
     }
 
+    [TestCase(RunMode.Plan, 0, false)]
+    [TestCase(RunMode.Run, 1, true)]
+    public async Task A_writing_check_is_never_run_by_a_plan_and_the_plan_says_so(RunMode mode, int evaluations, bool probed)
+    {
+        var ran = 0;
+        var writes = Check.Writing("a file can be created in /data", (_, _) => { ran++; return Task.FromResult(new CheckResult(true, "created and removed a file")); });
+
+        var (summary, _) = await Run(mode, new Target("t", "", [], [new FlagStep("a", satisfied: true)]).Ensures(writes));
+
+        var outcome = summary.Targets[0].Checks.Single();
+        Assert.That(ran, Is.EqualTo(evaluations));
+        Assert.That(outcome.Probed, Is.EqualTo(probed));
+        Assert.That(outcome.Observed, Is.EqualTo(probed ? "created and removed a file" : "not probed in a plan: writes"));
+    }
+
+    [Test]
+    public void The_mount_writability_check_declares_that_it_writes() =>
+        Assert.That(Runbooks.Dsl.Fs.Mount("/data").CanWrite().Writes, Is.True);
+
     [Test]
     public async Task A_plan_probes_every_step_and_applies_none()
     {
@@ -75,7 +94,7 @@ public class StepContractTests
         var (summary, transport) = await Run(RunMode.Plan, new Target("t", "", [], [first, second]));
 
         Assert.That(summary.Targets[0].Steps.Select(s => s.Outcome), Is.EqualTo(new[] { StepOutcome.WillChange, StepOutcome.WillChange }));
-        Assert.That(summary.Targets[0].Steps[0].Commands, Is.EqualTo(new[] { "set-flag a" }));
+        Assert.That(summary.Targets[0].Steps[0].Actions.Select(a => a.Summary), Is.EqualTo(new[] { "$ set-flag a" }));
         Assert.That(transport.Ran, Is.Empty);
         Assert.That(first.Applied + second.Applied, Is.Zero);
     }

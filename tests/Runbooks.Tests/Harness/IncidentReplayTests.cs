@@ -72,7 +72,7 @@ public class IncidentReplayTests
         Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
         Assert.That(report.Leaks, Is.Empty);
         var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "talus", "converge.jsonl"));
-        Assert.That(journal, Does.Contain("sv kill /etc/service/master").And.Contain("waits up to 3 s"));
+        Assert.That(journal, Does.Contain("\"summary\":\"$ sv down /etc/service/master; wait up to 3 s until master has stopped; then $ sv kill /etc/service/master\""));
     }
 
     // The fourth incident: written only against the public surface (runbooks/webapp/ holds all of it).

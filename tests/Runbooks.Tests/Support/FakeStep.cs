@@ -17,6 +17,7 @@ internal sealed class FlagStep(string name, bool satisfied = false, bool lands =
             : blockedBecause is not null ? StepProbe.Blocked("unset", blockedBecause)
             : StepProbe.Change("unset", new Command("set-flag", [name])));
 
+    // Overrides apply only to flip the flag in memory, which no action on a host could do.
     public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
     {
         Applied++;

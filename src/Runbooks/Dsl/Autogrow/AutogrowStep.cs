@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Runbooks.Commands;
 using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
@@ -13,10 +12,6 @@ namespace Runbooks.Dsl.Nouns.Autogrow;
 /// </summary>
 public sealed class AutogrowStep(AutogrowSettings settings) : Step
 {
-    // rename(2) keeps the old inode for a shell that is still reading the old script line by line.
-    private const string AtomicWrite =
-        "set -e\ntmp=$(mktemp \"$1.XXXXXX\")\ncat > \"$tmp\"\nchmod \"$2\" \"$tmp\"\nmv -f -- \"$tmp\" \"$1\"\n";
-
     private const string StopGroup =
         "pid=$(cat -- \"$1\" 2>/dev/null) && [ -n \"$pid\" ] && kill -TERM -- \"-$pid\" 2>/dev/null\nrm -f -- \"$1\"\nexit 0\n";
 
@@ -32,13 +27,19 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
         var files = new List<(string Path, string Content, string Mode)> { (settings.ScriptPath, AutogrowScript.Daemon(settings), "0755") };
         files.Add(systemd ? (settings.UnitPath, AutogrowScript.Unit(settings), "0644") : (settings.SupervisorPath, AutogrowScript.Supervisor(settings), "0755"));
         await host.PrefetchFilesAsync([.. files.Select(f => f.Path), .. systemd ? Array.Empty<string>() : [settings.PidFile], settings.StoppedFile], cancellationToken).ConfigureAwait(false);
-        var stale = new List<(string Path, string Content, string Mode)>();
+        // WriteFile renames over the old file, which keeps the old inode for a shell still reading the old
+        // script line by line.
+        var stale = new List<WriteFile>();
         foreach (var file in files)
         {
             var current = await host.TryReadAsync(HostContext.FileRead(file.Path), cancellationToken).ConfigureAwait(false);
-            if (current.ExitCode != 0 || current.StandardOutput != file.Content)
+            if (current.ExitCode != 0)
             {
-                stale.Add(file);
+                stale.Add(WriteFile.New(file.Path, file.Content, file.Mode));
+            }
+            else if (current.StandardOutput != file.Content)
+            {
+                stale.Add(WriteFile.Replacing(file.Path, current.StandardOutput, file.Content, file.Mode));
             }
         }
 
@@ -51,7 +52,7 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
             return StepProbe.Satisfied(observed);
         }
 
-        var commands = stale.Select(f => Shell.Script(AtomicWrite, f.Path, f.Mode).WithStdin(f.Content)).ToList();
+        var commands = new List<Command>();
         if (systemd)
         {
             commands.Add(new Command("systemctl", ["daemon-reload"]));
@@ -64,24 +65,9 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
             commands.Add(Shell.Script(StartDetached, settings.SupervisorPath));
         }
 
-        return StepProbe.Change(observed, commands) with { Notes = [$"logs to {settings.LogPath}"] };
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        await base.ApplyAsync(host, probe, cancellationToken).ConfigureAwait(false);
-        // The wrapper writes its pid file a moment after setsid returns; give it that moment before verifying.
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            host.InvalidateFacts();
-            if ((await ProbeAsync(host, cancellationToken).ConfigureAwait(false)).Decision == StepDecision.Satisfied)
-            {
-                return;
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
+        // The wrapper writes its pid file a moment after setsid returns: the wait gives it that moment.
+        return StepProbe.Act(observed, [.. stale, .. commands.Select(c => new RunCommand(c)), new WaitUntil(Check.From(this), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100))])
+            with { Notes = [$"logs to {settings.LogPath}"] };
     }
 
     private static async Task<bool> UsesSystemdAsync(HostContext host, CancellationToken ct)

@@ -3,8 +3,9 @@ using System.Text.RegularExpressions;
 namespace Runbooks.Dsl;
 
 /// <summary>
-/// Argument checks run when the runbook calls the DSL, long before a host is touched, so a typo in a
-/// device name is a compile-time-ish error instead of a command run against the wrong disk.
+/// The one argument validator of the DSL, run when the runbook calls it, long before a host is touched, so a
+/// typo in a device name is a compile-time-ish error instead of a command run against the wrong disk. Every
+/// noun checks paths, devices and names here, by the same rules.
 /// </summary>
 internal static partial class DslArguments
 {
@@ -28,15 +29,36 @@ internal static partial class DslArguments
         return device;
     }
 
-    public static string AbsolutePath(string path, string parameter)
+    /// <summary>
+    /// Absolute and normal: no <c>.</c> or <c>..</c> segment (a path that climbs out of where it reads to be is
+    /// how a runbook writes the wrong file), no control character; a trailing slash is dropped.
+    /// </summary>
+    public static string AbsolutePath(string path, string parameter = "path")
     {
-        if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.Split('/').Contains("..") ||
-            path.Any(c => char.IsControl(c)))
+        ArgumentException.ThrowIfNullOrWhiteSpace(path, parameter);
+        if (!path.StartsWith('/'))
         {
-            throw new ArgumentException($"'{path}' must be an absolute path without '..' or control characters", parameter);
+            throw new ArgumentException($"path '{path}' is not an absolute path (start it with /)", parameter);
+        }
+
+        if (path.Split('/').Any(segment => segment is ".." or "."))
+        {
+            throw new ArgumentException($"path '{path}' must not contain '.' or '..' segments", parameter);
+        }
+
+        if (path.Any(char.IsControl))
+        {
+            throw new ArgumentException($"path '{path}' contains a control character", parameter);
         }
 
         return path.Length > 1 ? path.TrimEnd('/') : path;
+    }
+
+    /// <summary>The directory a normal absolute path is in.</summary>
+    public static string Parent(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        return slash <= 0 ? "/" : path[..slash];
     }
 
     public static string LvmName(string name, string parameter)

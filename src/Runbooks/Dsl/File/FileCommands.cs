@@ -10,18 +10,6 @@ public static class FileCommands
 
     public static Command Read(string path) => HostContext.FileRead(path);
 
-    /// <summary>
-    /// Writes content beside the file, then renames over it, so a reader never sees half a file and a crash
-    /// leaves the old file whole.
-    /// </summary>
-    public static IEnumerable<Command> WriteAtomically(string path, Arg content, string mode)
-    {
-        var temporary = path + ".runbook-new";
-        yield return new Command("dd", ["of=" + temporary, "status=none"]).WithStdin(content);
-        yield return new Command("chmod", [mode, "--", temporary]);
-        yield return new Command("mv", ["-f", "-T", "--", temporary, path]);
-    }
-
     /// <summary>Appends without rewriting: the rest of the file is never touched.</summary>
     public static Command Append(string path, string text) =>
         new Command("dd", ["of=" + path, "oflag=append", "conv=notrunc", "status=none"]).WithStdin(text);

@@ -16,30 +16,29 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
             return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file; refusing to replace it");
         }
 
-        if (facts.Exists)
+        if (!facts.Exists)
         {
-            var current = await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false);
-            var sameContent = current.StandardOutput == content.Reveal();
-            if (sameContent && facts.Mode == mode)
+            // A directory that is missing now may be made by an earlier step of the same run, so the plan can
+            // still hold this write: the guard proves the directory right before it, in the plan and in the run.
+            var parent = await FileProbe.StatAsync(host, DslArguments.Parent(path), cancellationToken).ConfigureAwait(false);
+            if (parent.Exists && !parent.IsDirectory)
             {
-                return StepProbe.Satisfied(facts.ToString());
+                return StepProbe.Blocked("absent", $"{DslArguments.Parent(path)} is a {parent.Kind}, not a directory; refusing to write under it");
             }
 
-            if (sameContent)
+            return StepProbe.Act("absent", new Guard(FileProbe.IsDirectory(DslArguments.Parent(path))), WriteFile.New(path, content, mode)) with
             {
-                return StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
-            }
-        }
-        else
-        {
-            var parent = await FileProbe.StatAsync(host, PathRules.Parent(path), cancellationToken).ConfigureAwait(false);
-            if (!parent.IsDirectory)
-            {
-                return StepProbe.Blocked("absent", $"directory {PathRules.Parent(path)} does not exist; add a File.Directory step before this one");
-            }
+                Notes = parent.Exists ? [] : [$"directory {DslArguments.Parent(path)} does not exist now: a step before this one must create it (File.Directory)"],
+            };
         }
 
-        return StepProbe.Change(facts.Exists ? facts + ", content differs" : "absent", FileCommands.WriteAtomically(path, content, mode));
+        var current = (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput;
+        if (current == content.Reveal())
+        {
+            return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
+        }
+
+        return StepProbe.Act(facts + ", content differs", WriteFile.Replacing(path, current, content, mode));
     }
 }
 
@@ -115,6 +114,12 @@ public sealed class FileModeStep(string path, string mode) : Step
 
 internal static class FileProbe
 {
+    public static Check IsDirectory(string path) => new($"{path} is a directory", async (host, ct) =>
+    {
+        var facts = await StatAsync(host, path, ct).ConfigureAwait(false);
+        return new CheckResult(facts.IsDirectory, facts.ToString());
+    });
+
     public static async Task<FileFacts> StatAsync(HostContext host, string path, CancellationToken cancellationToken)
     {
         var result = await host.TryReadAsync(FileCommands.Stat(path), cancellationToken).ConfigureAwait(false);

@@ -9,11 +9,11 @@ public static class Firewall
 {
     /// <summary>A rule in a chain (table <c>filter</c> unless given); build it, then <c>.Present()</c>/<c>.Absent()</c>.</summary>
     /// <example><c>Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent()</c></example>
-    public static FirewallRule Rule(IpFamily family, string chain, string table = "filter") => new(family, Validate.Chain(table), Validate.Chain(chain));
+    public static FirewallRule Rule(IpFamily family, string chain, string table = "filter") => new(family, DslArguments.Chain(table), DslArguments.Chain(chain));
 
     /// <summary>A chain, to set its policy or flush it.</summary>
     /// <example><c>Firewall.Chain(IpFamily.V6, "INPUT").Policy("ACCEPT")</c></example>
-    public static FirewallChainRef Chain(IpFamily family, string chain, string table = "filter") => new(family, Validate.Chain(table), Validate.Chain(chain));
+    public static FirewallChainRef Chain(IpFamily family, string chain, string table = "filter") => new(family, DslArguments.Chain(table), DslArguments.Chain(chain));
 
     internal static string Tool(IpFamily family) => family == IpFamily.V6 ? "ip6tables" : "iptables";
 

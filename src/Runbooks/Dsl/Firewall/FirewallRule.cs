@@ -46,20 +46,20 @@ public sealed record FirewallRule(
     public FirewallRule To(string cidr) => this with { Destination = FamilyCidr(cidr, nameof(cidr)) };
 
     /// <example><c>.In("eth0")</c></example>
-    public FirewallRule In(string device) => this with { InInterface = Validate.InterfaceName(device, nameof(device)) };
+    public FirewallRule In(string device) => this with { InInterface = DslArguments.InterfaceName(device, nameof(device)) };
 
     /// <example><c>.Out("eth0")</c></example>
-    public FirewallRule Out(string device) => this with { OutInterface = Validate.InterfaceName(device, nameof(device)) };
+    public FirewallRule Out(string device) => this with { OutInterface = DslArguments.InterfaceName(device, nameof(device)) };
 
     /// <summary>Destination port; needs <c>.WithProtocol("tcp"|"udp")</c> first.</summary>
     /// <example><c>.WithProtocol("udp").Port(51820)</c></example>
     public FirewallRule Port(int port) =>
-        Protocol is "tcp" or "udp" ? this with { DestinationPort = Validate.Port(port) } : throw new ArgumentException($"a destination port needs protocol tcp or udp first (rule in {Chain})", nameof(port));
+        Protocol is "tcp" or "udp" ? this with { DestinationPort = DslArguments.Port(port) } : throw new ArgumentException($"a destination port needs protocol tcp or udp first (rule in {Chain})", nameof(port));
 
     /// <summary>What the rule does: ACCEPT, DROP, REJECT (with options such as <c>--reject-with tcp-reset</c>), or a chain.</summary>
     /// <example><c>.Jump("REJECT", "--reject-with", "tcp-reset")</c></example>
     public FirewallRule Jump(string target, params string[] options) =>
-        this with { Target = Validate.Chain(target), TargetOptions = [.. options] };
+        this with { Target = DslArguments.Chain(target), TargetOptions = [.. options] };
 
     /// <summary>The rule present, appended at the end of its chain.</summary>
     /// <example><c>Firewall.Rule(IpFamily.V6, "INPUT").WithProtocol("tcp").From("fdaa:3::3").Jump("REJECT", "--reject-with", "tcp-reset").Present()</c></example>
@@ -116,7 +116,7 @@ public sealed record FirewallRule(
 
     private string FamilyCidr(string cidr, string parameter)
     {
-        var canonical = Validate.Cidr(cidr, parameter);
+        var canonical = DslArguments.Cidr(cidr, parameter);
         var isV6 = IPAddress.Parse(canonical.Split('/')[0]).AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
         if (isV6 != (Family == IpFamily.V6))
         {

@@ -38,13 +38,15 @@ public sealed class MountPoint
 
     /// <summary>
     /// Holds when a file can be created in the directory. This check WRITES: it creates and removes an empty
-    /// hidden file (<c>.runbooks-probe.*</c>), because mount options alone do not prove writability.
+    /// hidden file (<c>.runbooks-probe.*</c>), because mount options alone do not prove writability. A plan
+    /// therefore does not run it and shows "not probed in a plan: writes".
     /// </summary>
     /// <example><c>.Ensures(Fs.Mount("/data").CanWrite())</c></example>
-    public Check CanWrite() => new($"a file can be created in {Target}", async (host, ct) =>
+    public Check CanWrite() => Check.Writing($"a file can be created in {Target}", async (host, ct) =>
     {
-        var probe = Shell.Script("f=$(mktemp -p \"$1\" .runbooks-probe.XXXXXX) && rm -f -- \"$f\"", Target);
-        var result = await host.TryReadAsync(probe, ct).ConfigureAwait(false);
+        // Journaled as a read: it leaves nothing behind, so a converge that only checks is not a change.
+        var probe = Shell.Script("f=$(mktemp -p \"$1\" .runbooks-probe.XXXXXX) && rm -f -- \"$f\"", Target).AsReadOnly();
+        var result = await host.ProbeByWritingAsync(probe, ct).ConfigureAwait(false);
         return new CheckResult(result.ExitCode == 0, result.ExitCode == 0 ? "created and removed a file" : result.StderrTail(2));
     });
 

@@ -4,10 +4,15 @@ using Runbooks.Engine;
 namespace Runbooks.Dsl.Nouns.Fs;
 
 /// <summary>Read-only filesystem facts, one run per probe round.</summary>
-public static class FsReads
+public static partial class FsReads
 {
     public static Command Mount(string target) =>
-        new Command("findmnt", ["-J", "-b", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED,AVAIL", "--mountpoint", target]).AsReadOnly();
+        new Command("findmnt", ["-J", "-b", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED,AVAIL", "--mountpoint", target]).AsReadOnly()
+            .WithFactView(text => Usage().Replace(text, ""));
+
+    // A filling disk changes used and avail by the second; a step's decision rests on the mount itself.
+    [System.Text.RegularExpressions.GeneratedRegex(@"""(size|used|avail)"":\s*\d+,?")]
+    private static partial System.Text.RegularExpressions.Regex Usage();
 
     public static Command Fstab(string fstabPath) =>
         new Command("findmnt", ["--fstab", "--tab-file", fstabPath, "-J", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS"]).AsReadOnly();

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -15,7 +13,7 @@ public sealed class RemountStep(string target, bool writable) : Step
         var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
         if (mount is null)
         {
-            return StepProbe.Blocked("not mounted", $"on host {host.Name}: nothing is mounted at {target}");
+            return StepProbe.Blocked("not mounted", host.Reason($"nothing is mounted at {target}"));
         }
 
         var observed = $"{mount.Source} on {target} ({string.Join(',', mount.Options)})";
@@ -25,20 +23,9 @@ public sealed class RemountStep(string target, bool writable) : Step
     }
 }
 
-/// <summary>Replaces the options of one fstab line, atomically (temp file + rename), refusing if the file changed since it was read.</summary>
+/// <summary>Replaces the options of one fstab line: one atomic write, refused if the file changed since it was probed.</summary>
 public sealed class FstabOptionsStep(string fstabPath, string target, Func<IReadOnlyList<string>, IReadOnlyList<string>> fix, string wanted) : Step
 {
-    // Written as a constant so no value is ever parsed by the shell; the checksum makes the rewrite a
-    // compare-and-swap against the content the plan was made from.
-    private const string AtomicRewrite =
-        "set -e\n" +
-        "[ \"$(sha256sum < \"$1\" | cut -d' ' -f1)\" = \"$2\" ] || { echo \"$1 changed since it was read; run again\" >&2; exit 3; }\n" +
-        "tmp=$(mktemp \"$1.runbooks.XXXXXX\")\n" +
-        "cat > \"$tmp\"\n" +
-        "chmod --reference=\"$1\" \"$tmp\"\n" +
-        "chown --reference=\"$1\" \"$tmp\"\n" +
-        "mv -f -- \"$tmp\" \"$1\"\n";
-
     public override string Description => $"{fstabPath} mounts {target} {wanted}";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
@@ -46,7 +33,7 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
         var entry = await FsReads.FstabEntryAsync(host, fstabPath, target, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
-            return StepProbe.Blocked("no entry", $"on host {host.Name}: {fstabPath} has no line for {target}");
+            return StepProbe.Blocked("no entry", host.Reason($"{fstabPath} has no line for {target}"));
         }
 
         var options = fix(entry.Options);
@@ -58,9 +45,8 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
 
         var content = (await host.ReadAsync(HostContext.FileRead(fstabPath), cancellationToken).ConfigureAwait(false)).StandardOutput;
         var rewritten = FsParser.ReplaceOptions(content, target, string.Join(',', options))
-            ?? throw new RunbookException($"on host {host.Name}: findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
-        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
-        return StepProbe.Change(observed + $" → {string.Join(',', options)}", Shell.Script(AtomicRewrite, fstabPath, checksum).WithStdin(rewritten));
+            ?? throw host.Failure($"findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
+        return StepProbe.Act(observed + $" → {string.Join(',', options)}", WriteFile.Replacing(fstabPath, content, rewritten));
     }
 }
 
@@ -74,7 +60,7 @@ public sealed class GrowFilesystemStep(string target) : Step
         var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
         if (mount is null || !mount.FsType.StartsWith("ext", StringComparison.Ordinal))
         {
-            return StepProbe.Blocked(mount is null ? "not mounted" : mount.FsType, $"on host {host.Name}: {target} is {(mount is null ? "not mounted" : $"{mount.FsType}, not ext2/3/4")}; only ext filesystems are grown here");
+            return StepProbe.Blocked(mount is null ? "not mounted" : mount.FsType, host.Reason($"{target} is {(mount is null ? "not mounted" : $"{mount.FsType}, not ext2/3/4")}; only ext filesystems are grown here"));
         }
 
         var device = await host.ReadAsync(new Command("blockdev", ["--getsize64", mount.Source]), cancellationToken).ConfigureAwait(false);

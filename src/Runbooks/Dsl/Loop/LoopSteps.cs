@@ -23,13 +23,13 @@ public sealed class ImageFileStep(string path, long size) : Step
         var observed = $"{path} {(existing is null ? "missing" : Bytes.Show(existing.Value))}; {(available is null ? "directory missing" : Bytes.Show(available.Value) + " free")} in {directory}";
         if (available is null)
         {
-            return StepProbe.Blocked(observed, $"on host {host.Name}: directory {directory} does not exist");
+            return StepProbe.Blocked(observed, host.Reason($"directory {directory} does not exist"));
         }
 
         // The incident: df said the disk was nearly full because a process held a deleted 3 GB file open.
         var needed = size - (existing ?? 0);
         return available < needed
-            ? StepProbe.Blocked(observed, $"on host {host.Name}: {directory} has {Bytes.Show(available.Value)} free, {path} needs {Bytes.Show(needed)}; look for deleted files still held open (Proc.ReleaseDeletedFiles)")
+            ? StepProbe.Blocked(observed, host.Reason($"{directory} has {Bytes.Show(available.Value)} free, {path} needs {Bytes.Show(needed)}; look for deleted files still held open (Proc.ReleaseDeletedFiles)"))
             : StepProbe.Change(observed, new Command("fallocate", ["-l", size.ToString(CultureInfo.InvariantCulture), "--", path]));
     }
 }
@@ -50,17 +50,17 @@ public sealed class AttachStep(string image, string? device) : Step
 
         if (backing.Count > 0)
         {
-            return StepProbe.Blocked($"{image} backs {backing[0].Name}", $"on host {host.Name}: {image} is already attached to {backing[0].Name}; attaching it twice would let two devices write one file");
+            return StepProbe.Blocked($"{image} backs {backing[0].Name}", host.Reason($"{image} is already attached to {backing[0].Name}; attaching it twice would let two devices write one file"));
         }
 
         if (device is not null && loops.FirstOrDefault(l => l.Name == device) is { } taken)
         {
-            return StepProbe.Blocked($"{device} backed by {taken.BackingFile}", $"on host {host.Name}: {device} is attached to {taken.BackingFile}");
+            return StepProbe.Blocked($"{device} backed by {taken.BackingFile}", host.Reason($"{device} is attached to {taken.BackingFile}"));
         }
 
         if (await LoopReads.FileSizeAsync(host, image, cancellationToken).ConfigureAwait(false) is null)
         {
-            return StepProbe.Blocked($"{image} missing", $"on host {host.Name}: image {image} does not exist (create it with Loop.Image(...).Create(size))");
+            return StepProbe.Blocked($"{image} missing", host.Reason($"image {image} does not exist (create it with Loop.Image(...).Create(size))"));
         }
 
         return StepProbe.Change($"{image} not attached",
@@ -87,13 +87,13 @@ public sealed class DetachStep(string device) : Step
         var reasons = new List<string>();
         if ((await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false)).FirstOrDefault(p => p.Name == device) is { } pv)
         {
-            reasons.Add($"on host {host.Name}: {device} is an LVM PV{(pv.VolumeGroup.Length > 0 ? $" of {pv.VolumeGroup}" : "")}");
+            reasons.Add(host.Reason($"{device} is an LVM PV{(pv.VolumeGroup.Length > 0 ? $" of {pv.VolumeGroup}" : "")}"));
         }
 
         var mounts = await host.TryReadAsync(new Command("findmnt", ["-J", "-o", "TARGET", "--source", device]), cancellationToken).ConfigureAwait(false);
         if (mounts.ExitCode == 0 && mounts.StandardOutput.Contains("\"target\"", StringComparison.Ordinal))
         {
-            reasons.Add($"on host {host.Name}: {device} is mounted");
+            reasons.Add(host.Reason($"{device} is mounted"));
         }
 
         return reasons.Count > 0 ? StepProbe.Blocked(observed, [.. reasons]) : StepProbe.Change(observed, new Command("losetup", ["-d", device]));

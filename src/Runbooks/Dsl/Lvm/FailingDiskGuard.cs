@@ -40,7 +40,7 @@ internal static partial class FailingDiskGuard
             }
         }
 
-        return $"on host {host.Name}: VG {volumeGroup} is missing {missing} PV(s): LVM cannot read their disk" +
+        return host.Reason($"VG {volumeGroup} is missing {missing} PV(s): LVM cannot read their disk") +
                (warnings.Count > 0 ? $" ({string.Join(" ", warnings)})" : "") +
                (readErrors.Count > 0 ? $"; the kernel says: {string.Join("; ", readErrors)}" : "") +
                $". Changing {volumeGroup} now would rewrite its metadata without them, so nothing was changed. " +
@@ -60,7 +60,7 @@ internal static partial class FailingDiskGuard
         }
 
         var groups = string.Join(", ", missingIn);
-        return $"on host {host.Name}: {device} cannot be read ({error}) and LVM lists a PV of {groups} as missing: the disk under the PV is failing, " +
+        return host.Reason($"{device} cannot be read ({error}) and LVM lists a PV of {groups} as missing: the disk under the PV is failing, ") +
                $"so nothing was written to {groups}. " + WhatToDo(missingIn[0]);
     }
 

@@ -9,7 +9,7 @@ namespace Runbooks.Dsl.Nouns.Lvm;
 /// LV later and a converging runbook must not shrink it back (lvreduce would destroy data). Also finishes
 /// the filesystem when an earlier <c>lvextend</c> forgot <c>--resizefs</c> (the incident did).
 /// </summary>
-public sealed class GrowLvStep : Step
+public sealed class GrowLvStep : VolumeGroupStep
 {
     private readonly string _volumeGroup;
     private readonly string _name;
@@ -29,13 +29,13 @@ public sealed class GrowLvStep : Step
         ? $"LV {_volumeGroup}/{_name} and its filesystem are at least {Bytes.Show(size)}"
         : $"LV {_volumeGroup}/{_name} and its filesystem grew by {Bytes.Show(_delta!.Value)} in this run";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var lvs = await LvmReads.LvsAsync(host, cancellationToken).ConfigureAwait(false);
         var lv = lvs.FirstOrDefault(l => l.VolumeGroup == _volumeGroup && l.Name == _name);
         if (lv is null)
         {
-            return StepProbe.Blocked("LV missing", $"on host {host.Name}: logical volume {_volumeGroup}/{_name} does not exist (lvs lists {string.Join(", ", lvs.Select(l => $"{l.VolumeGroup}/{l.Name}"))})");
+            return StepProbe.Blocked("LV missing", host.Reason($"logical volume {_volumeGroup}/{_name} does not exist (lvs lists {string.Join(", ", lvs.Select(l => $"{l.VolumeGroup}/{l.Name}"))})"));
         }
 
         // A delta is taken once, against the size first seen in this run: probing again after the change
@@ -49,19 +49,18 @@ public sealed class GrowLvStep : Step
         if (lv.Size >= wantedRounded)
         {
             return filesystem is { } fs && fs < lv.Size
-                ? StepProbe.Change(observed + " (filesystem not grown)", new Command("resize2fs", ["--", lv.Path]).WithTimeout(TimeSpan.FromMinutes(30)))
+                ? WritingNoVolumeGroup(StepProbe.Change(observed + " (filesystem not grown)", new Command("resize2fs", ["--", lv.Path]).WithTimeout(TimeSpan.FromMinutes(30))))
                 : StepProbe.Satisfied(observed);
         }
 
         var missing = (wantedRounded - lv.Size) / vg.ExtentSize;
         if (vg.FreeExtents < missing)
         {
-            return StepProbe.Blocked(observed, $"on host {host.Name}: growing {_volumeGroup}/{_name} to {Bytes.Show(wantedRounded)} needs {missing} free extents, {_volumeGroup} has {vg.FreeExtents}; add or resize PVs first");
+            return StepProbe.Blocked(observed, host.Reason($"growing {_volumeGroup}/{_name} to {Bytes.Show(wantedRounded)} needs {missing} free extents, {_volumeGroup} has {vg.FreeExtents}; add or resize PVs first"));
         }
 
         var bytes = wantedRounded.ToString(CultureInfo.InvariantCulture) + "b";
-        return await FailingDiskGuard.UnlessFailingAsync(host, _volumeGroup,
-            StepProbe.Change(observed, GrowCommands(bytes, lv.Path, ext: filesystem is not null)), cancellationToken).ConfigureAwait(false);
+        return Writing(_volumeGroup, StepProbe.Change(observed, GrowCommands(bytes, lv.Path, ext: filesystem is not null)));
     }
 
     // An ext filesystem (known from tune2fs) is grown with resize2fs directly: --resizefs goes through

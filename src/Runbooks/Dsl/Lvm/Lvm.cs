@@ -68,6 +68,14 @@ public sealed class PhysicalVolume
         new RecreatePvStep(DslArguments.LvmName(volumeGroup, nameof(volumeGroup)), Device, Bytes.Parse(maxDataOffset),
             DslArguments.PositiveTime(moveTimeout ?? DefaultMoveTimeout, nameof(moveTimeout)));
 
+    /// <summary>Holds when no extent is allocated on the device (or it is no PV at all): nothing lives on it.</summary>
+    /// <example><c>new Guard(Lvm.Pv("/dev/loop1").HoldsNoExtents())</c></example>
+    public Check HoldsNoExtents() => new($"{Device} holds no allocated extents", async (host, ct) =>
+    {
+        var pv = (await LvmReads.PvsAsync(host, ct).ConfigureAwait(false)).FirstOrDefault(p => p.Name == Device);
+        return new CheckResult(pv is null || pv.AllocatedExtents == 0, pv is null ? "not a PV" : $"{pv.AllocatedExtents} extents allocated");
+    });
+
     /// <summary>Holds when the device is a PV of the VG.</summary>
     /// <example><c>.Ensures(Lvm.Pv("/dev/loop3").IsIn("vg0"))</c></example>
     public Check IsIn(string volumeGroup)

@@ -97,7 +97,7 @@ public static class LvmReads
         await FailingDiskGuard.UnreadableDeviceProblemAsync(host, device, pvs, ct).ConfigureAwait(false) ?? NotAPv(host, device, pvs);
 
     internal static string NotAPv(HostContext host, string device, IReadOnlyList<PhysicalVolumeFacts> pvs) =>
-        $"on host {host.Name}: {device} is not a physical volume (pvs lists {(pvs.Count == 0 ? "none" : string.Join(", ", pvs.Select(p => p.Name)))}); check the device name";
+        host.Reason($"{device} is not a physical volume (pvs lists {(pvs.Count == 0 ? "none" : string.Join(", ", pvs.Select(p => p.Name)))}); check the device name");
 
     internal static Command Report(string tool, string fields, params string[] extra) =>
         new Command(tool, [.. extra, "--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields])

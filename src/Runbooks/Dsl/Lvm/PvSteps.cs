@@ -20,22 +20,22 @@ public sealed class CreatePvStep(string device) : Step
 
         if (await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false) is null)
         {
-            return StepProbe.Blocked($"{device} missing", $"on host {host.Name}: device {device} does not exist (attach it first, e.g. Loop.Device(\"{device}\").Attach(image))");
+            return StepProbe.Blocked($"{device} missing", host.Reason($"device {device} does not exist (attach it first, e.g. Loop.Device(\"{device}\").Attach(image))"));
         }
 
         var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
         return signature is null
             ? StepProbe.Change($"{device} is blank", LvmReads.Change("pvcreate", "--", device))
-            : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} holds a {signature} signature; wipe it deliberately if its data is not needed");
+            : StepProbe.Blocked($"{device} holds {signature}", host.Reason($"{device} holds a {signature} signature; wipe it deliberately if its data is not needed"));
     }
 }
 
 /// <summary><c>pvresize</c>: the PV grows to cover its whole device after its data offset.</summary>
-public sealed class ResizePvStep(string device) : Step
+public sealed class ResizePvStep(string device) : VolumeGroupStep
 {
     public override string Description => $"PV {device} uses all of its device (within one extent)";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -47,32 +47,32 @@ public sealed class ResizePvStep(string device) : Step
         // pvs asks the kernel for dev_size on every run (the BLKGETSIZE64 blockdev uses), so a loop device grown with
         // losetup -c shows at once; blockdev is only the fallback for a report without the field.
         var deviceSize = pv.DeviceSize > 0 ? pv.DeviceSize : await LvmReads.DeviceSizeAsync(host, device, cancellationToken).ConfigureAwait(false)
-            ?? throw new RunbookException($"on host {host.Name}: blockdev cannot read the size of {device} although pvs lists it");
+            ?? throw host.Failure($"blockdev cannot read the size of {device} although pvs lists it");
         var observed = $"PV {Bytes.Show(pv.Size)} + data offset {Bytes.Show(pv.PeStart)} on a {Bytes.Show(deviceSize)} device";
         return pv.UsesDevice(deviceSize)
             ? StepProbe.Satisfied(observed)
-            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvresize", "--", device)), cancellationToken).ConfigureAwait(false);
+            : Writing(pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvresize", "--", device)));
     }
 }
 
 /// <summary><c>pvchange -x y|n</c>.</summary>
-public sealed class PvAllocatableStep(string device, bool allocatable) : Step
+public sealed class PvAllocatableStep(string device, bool allocatable) : VolumeGroupStep
 {
     public override string Description => $"PV {device} is {(allocatable ? "" : "not ")}allocatable";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
         if (pv is null || pv.VolumeGroup.Length == 0)
         {
-            return StepProbe.Blocked($"{device} is not a PV in a VG", pv is null ? await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false) : $"on host {host.Name}: {device} is in no volume group; allocatable only means something inside one");
+            return StepProbe.Blocked($"{device} is not a PV in a VG", pv is null ? await LvmReads.NotAPvAsync(host, device, pvs, cancellationToken).ConfigureAwait(false) : host.Reason($"{device} is in no volume group; allocatable only means something inside one"));
         }
 
         var observed = $"allocatable={(pv.Allocatable ? "yes" : "no")}";
         return pv.Allocatable == allocatable
             ? StepProbe.Satisfied(observed)
-            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvchange", "-x", allocatable ? "y" : "n", "--", device)), cancellationToken).ConfigureAwait(false);
+            : Writing(pv.VolumeGroup, StepProbe.Change(observed, LvmReads.Change("pvchange", "-x", allocatable ? "y" : "n", "--", device)));
     }
 }
 
@@ -82,11 +82,11 @@ public sealed class PvAllocatableStep(string device, bool allocatable) : Step
 /// where on them extents may go, not that rule — so free space on a PV marked not allocatable does not count
 /// and the step says to set it allocatable first.
 /// </summary>
-public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
+public sealed class EvacuateStep(string device, TimeSpan timeout) : VolumeGroupStep
 {
     public override string Description => $"PV {device} holds no allocated extents";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -104,26 +104,13 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
         {
             return move.Blocks(host, device) is { } why
                 ? StepProbe.Blocked(move.Observed, why)
-                : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(move.Observed, UnfinishedMove.Resume(timeout)) with { Notes = [move.Note] }, cancellationToken).ConfigureAwait(false);
+                : Writing(pv.VolumeGroup, StepProbe.Act(move.Observed, UnfinishedMove.Finish(timeout)) with { Notes = [move.Note] });
         }
 
         var plan = Plan(host, pv, pvs);
         return plan.Reason is { } reason
             ? StepProbe.Blocked(plan.Observed, reason)
-            : await FailingDiskGuard.UnlessFailingAsync(host, pv.VolumeGroup, StepProbe.Change(plan.Observed, Move(device, plan.Destinations, timeout)), cancellationToken).ConfigureAwait(false);
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        foreach (var command in probe.Commands)
-        {
-            if (UnfinishedMove.IsResume(command))
-            {
-                await UnfinishedMove.WaitForRunningAsync(host, timeout, cancellationToken).ConfigureAwait(false);
-            }
-
-            await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
-        }
+            : Writing(pv.VolumeGroup, StepProbe.Change(plan.Observed, Move(device, plan.Destinations, timeout)));
     }
 
     internal sealed record EvacuationPlan(string Observed, IReadOnlyList<string> Destinations, string? Reason);
@@ -143,7 +130,7 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
         var hint = stranded.Count > 0
             ? $"; {string.Join(", ", stranded.Select(p => $"{p.Name} has {p.FreeExtents} free but is not allocatable"))} — set it allocatable first"
             : "; add a PV to the VG first (Lvm.Vg(...).Extend(...)) or resize the others to their devices";
-        return new EvacuationPlan(observed, [], $"on host {host.Name}: moving {pv.AllocatedExtents} extents off {pv.Name} needs as many free extents on the other allocatable PVs of {pv.VolumeGroup}, which have {free}{hint}");
+        return new EvacuationPlan(observed, [], host.Reason($"moving {pv.AllocatedExtents} extents off {pv.Name} needs as many free extents on the other allocatable PVs of {pv.VolumeGroup}, which have {free}{hint}"));
 
         static string device(PhysicalVolumeFacts p) => p.Name;
     }
@@ -158,13 +145,13 @@ public sealed class EvacuateStep(string device, TimeSpan timeout) : Step
 }
 
 /// <summary><c>vgreduce</c>: the PV leaves its VG; refused while it holds any allocated extent.</summary>
-public sealed class RemovePvFromVgStep(string volumeGroup, string device) : Step
+public sealed class RemovePvFromVgStep(string volumeGroup, string device) : VolumeGroupStep
 {
     public override string Description => $"{device} is not in VG {volumeGroup}";
 
     public override string? Destroys => $"{device}'s membership of {volumeGroup} (only with zero allocated extents)";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -174,17 +161,17 @@ public sealed class RemovePvFromVgStep(string volumeGroup, string device) : Step
         }
 
         return pv.AllocatedExtents > 0
-            ? StepProbe.Blocked($"{pv.AllocatedExtents} extents allocated", $"on host {host.Name}: {device} still holds {pv.AllocatedExtents} allocated extents of {volumeGroup}; evacuate it first (Lvm.Pv(\"{device}\").Evacuate())")
-            : await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} in {volumeGroup}, 0 extents allocated", LvmReads.Change("vgreduce", "--", volumeGroup, device)), cancellationToken).ConfigureAwait(false);
+            ? StepProbe.Blocked($"{pv.AllocatedExtents} extents allocated", host.Reason($"{device} still holds {pv.AllocatedExtents} allocated extents of {volumeGroup}; evacuate it first (Lvm.Pv(\"{device}\").Evacuate())"))
+            : Writing(volumeGroup, StepProbe.Change($"{device} in {volumeGroup}, 0 extents allocated", LvmReads.Change("vgreduce", "--", volumeGroup, device)));
     }
 }
 
 /// <summary><c>vgextend</c> (with <c>pvcreate</c> first when the device is blank).</summary>
-public sealed class ExtendVgStep(string volumeGroup, string device) : Step
+public sealed class ExtendVgStep(string volumeGroup, string device) : VolumeGroupStep
 {
     public override string Description => $"{device} is a PV of VG {volumeGroup}";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var vgs = await LvmReads.VgsAsync(host, cancellationToken).ConfigureAwait(false);
@@ -196,22 +183,22 @@ public sealed class ExtendVgStep(string volumeGroup, string device) : Step
 
         if (vgs.All(v => v.Name != volumeGroup))
         {
-            return StepProbe.Blocked("VG missing", $"on host {host.Name}: volume group {volumeGroup} does not exist (vgs lists {string.Join(", ", vgs.Select(v => v.Name))})");
+            return StepProbe.Blocked("VG missing", host.Reason($"volume group {volumeGroup} does not exist (vgs lists {string.Join(", ", vgs.Select(v => v.Name))})"));
         }
 
         if (pv is { VolumeGroup.Length: > 0 })
         {
-            return StepProbe.Blocked($"{device} is in {pv.VolumeGroup}", $"on host {host.Name}: {device} belongs to VG {pv.VolumeGroup}; remove it there first");
+            return StepProbe.Blocked($"{device} is in {pv.VolumeGroup}", host.Reason($"{device} belongs to VG {pv.VolumeGroup}; remove it there first"));
         }
 
         if (pv is not null)
         {
-            return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} is a PV outside any VG", LvmReads.Change("vgextend", "--", volumeGroup, device)), cancellationToken).ConfigureAwait(false);
+            return Writing(volumeGroup, StepProbe.Change($"{device} is a PV outside any VG", LvmReads.Change("vgextend", "--", volumeGroup, device)));
         }
 
         var probe = await new CreatePvStep(device).ProbeAsync(host, cancellationToken).ConfigureAwait(false);
         return probe.Decision == StepDecision.Blocked
             ? probe
-            : await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(probe.Observed, [.. probe.Commands, LvmReads.Change("vgextend", "--", volumeGroup, device)]), cancellationToken).ConfigureAwait(false);
+            : Writing(volumeGroup, StepProbe.Act(probe.Observed, [.. probe.Actions, new RunCommand(LvmReads.Change("vgextend", "--", volumeGroup, device))]));
     }
 }

@@ -6,16 +6,16 @@ namespace Runbooks.Dsl.Nouns.Lvm;
 /// <summary>
 /// Rebuilds a PV whose data offset (pe_start) is wrong — the incident's loop1 started its data 1 GiB into
 /// the disk — as one guarded sequence: evacuate → vgreduce → pvremove → pvcreate → vgextend. Every stage is
-/// re-checked against fresh facts before the next runs, and a run that stopped half way resumes from where
-/// the device is (outside the VG, or no longer a PV).
+/// planned from fresh facts, the destructive stages behind a guard that re-reads the PV right before them, and a
+/// run that stopped half way resumes from where the device is (outside the VG, or no longer a PV).
 /// </summary>
-public sealed class RecreatePvStep(string volumeGroup, string device, long maxPeStart, TimeSpan moveTimeout) : Step
+public sealed class RecreatePvStep(string volumeGroup, string device, long maxPeStart, TimeSpan moveTimeout) : VolumeGroupStep
 {
     public override string Description => $"{device} is a PV of {volumeGroup} with its data offset at most {Bytes.Show(maxPeStart)}";
 
     public override string? Destroys => $"the LVM label and metadata of {device}, after every extent has been moved off it";
 
-    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var pvs = await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false);
         var pv = pvs.FirstOrDefault(p => p.Name == device);
@@ -27,12 +27,14 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         var vgs = await LvmReads.VgsAsync(host, cancellationToken).ConfigureAwait(false);
         if (vgs.All(v => v.Name != volumeGroup))
         {
-            return StepProbe.Blocked("VG missing", $"on host {host.Name}: volume group {volumeGroup} does not exist");
+            return StepProbe.Blocked("VG missing", host.Reason($"volume group {volumeGroup} does not exist"));
         }
 
-        var vgextend = LvmReads.Change("vgextend", "--", volumeGroup, device);
-        var pvcreate = LvmReads.Change("pvcreate", "--", device);
-        var pvremove = LvmReads.Change("pvremove", "--", device);
+        StepAction vgextend = new RunCommand(LvmReads.Change("vgextend", "--", volumeGroup, device));
+        StepAction pvcreate = new RunCommand(LvmReads.Change("pvcreate", "--", device));
+        StepAction pvremove = new RunCommand(LvmReads.Change("pvremove", "--", device));
+        // The destructive stages run only on fresh proof that nothing lives on the PV any more.
+        StepAction empty = new Guard(Runbooks.Dsl.Lvm.Pv(device).HoldsNoExtents());
         if (pv is null)
         {
             // Resuming after pvremove: the device must be blank, or it holds something we did not put there.
@@ -43,23 +45,22 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
 
             var signature = await LvmReads.SignatureAsync(host, device, cancellationToken).ConfigureAwait(false);
             return signature is null
-                ? await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change($"{device} is blank (not a PV)", pvcreate, vgextend), cancellationToken).ConfigureAwait(false)
-                : StepProbe.Blocked($"{device} holds {signature}", $"on host {host.Name}: {device} is not a PV and holds a {signature} signature; refusing to overwrite it");
+                ? Writing(volumeGroup, StepProbe.Act($"{device} is blank (not a PV)", pvcreate, vgextend))
+                : StepProbe.Blocked($"{device} holds {signature}", host.Reason($"{device} is not a PV and holds a {signature} signature; refusing to overwrite it"));
         }
 
         var observed = $"{device} in {(pv.VolumeGroup.Length == 0 ? "no VG" : pv.VolumeGroup)}, data offset {Bytes.Show(pv.PeStart)}, {pv.AllocatedExtents} extents allocated";
         if (pv.VolumeGroup.Length == 0)
         {
-            return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup,
-                pv.PeStart <= maxPeStart ? StepProbe.Change(observed, vgextend) : StepProbe.Change(observed, pvremove, pvcreate, vgextend), cancellationToken).ConfigureAwait(false);
+            return Writing(volumeGroup, pv.PeStart <= maxPeStart ? StepProbe.Act(observed, vgextend) : StepProbe.Act(observed, empty, pvremove, pvcreate, vgextend));
         }
 
         if (pv.VolumeGroup != volumeGroup)
         {
-            return StepProbe.Blocked(observed, $"on host {host.Name}: {device} belongs to VG {pv.VolumeGroup}, not {volumeGroup}");
+            return StepProbe.Blocked(observed, host.Reason($"{device} belongs to VG {pv.VolumeGroup}, not {volumeGroup}"));
         }
 
-        var commands = new List<Command>();
+        var actions = new List<StepAction>();
         var notes = new List<string>();
         if (await UnfinishedMove.FindAsync(host, volumeGroup, cancellationToken).ConfigureAwait(false) is { } move)
         {
@@ -70,7 +71,7 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
             }
 
             observed = $"{observed}; {move.Observed}";
-            commands.Add(UnfinishedMove.Resume(moveTimeout));
+            actions.AddRange(UnfinishedMove.Finish(moveTimeout));
             notes.Add(move.Note);
         }
         else if (pv.AllocatedExtents > 0)
@@ -81,34 +82,10 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
                 return StepProbe.Blocked(plan.Observed, reason);
             }
 
-            commands.Add(EvacuateStep.Move(device, plan.Destinations, moveTimeout));
+            actions.Add(new RunCommand(EvacuateStep.Move(device, plan.Destinations, moveTimeout)));
         }
 
-        commands.AddRange([LvmReads.Change("vgreduce", "--", volumeGroup, device), pvremove, pvcreate, vgextend]);
-        return await FailingDiskGuard.UnlessFailingAsync(host, volumeGroup, StepProbe.Change(observed, commands) with { Notes = notes }, cancellationToken).ConfigureAwait(false);
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        foreach (var command in probe.Commands)
-        {
-            if (UnfinishedMove.IsResume(command))
-            {
-                await UnfinishedMove.WaitForRunningAsync(host, moveTimeout, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (command.Program is "vgreduce" or "pvremove")
-            {
-                // The destructive stages run only on fresh proof that nothing lives on the PV any more.
-                host.InvalidateFacts();
-                var pv = (await LvmReads.PvsAsync(host, cancellationToken).ConfigureAwait(false)).FirstOrDefault(p => p.Name == device);
-                if (pv is not null && pv.AllocatedExtents > 0)
-                {
-                    throw new RunbookException($"on host {host.Name}: {device} still holds {pv.AllocatedExtents} allocated extents before `{command.Render()}`; stopped, nothing removed");
-                }
-            }
-
-            await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
-        }
+        actions.AddRange([empty, new RunCommand(LvmReads.Change("vgreduce", "--", volumeGroup, device)), empty, pvremove, pvcreate, vgextend]);
+        return Writing(volumeGroup, StepProbe.Act(observed, actions) with { Notes = notes });
     }
 }

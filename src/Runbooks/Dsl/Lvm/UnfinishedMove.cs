@@ -25,8 +25,25 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
     /// <summary>Resumes every interrupted move; exits 0 at once when none is left.</summary>
     public static Command Resume(TimeSpan timeout) => LvmReads.Change("pvmove").WithTimeout(timeout);
 
-    /// <summary>True for the planned <see cref="Resume"/>: before it runs, a still running pvmove is waited for.</summary>
-    public static bool IsResume(Command command) => command.Program == "pvmove" && command.Arguments.IsEmpty;
+    /// <summary>
+    /// How an unfinished move is finished: wait until no pvmove or LVM poller runs (a second one would race it for
+    /// the same metadata), then <c>pvmove</c>, which resumes one that stopped half way and exits 0 when none is left.
+    /// Waiting first is right whether the mover is still running, ended meanwhile, or was killed meanwhile.
+    /// </summary>
+    public static IReadOnlyList<StepAction> Finish(TimeSpan timeout) =>
+    [
+        new WaitUntil(NoneRunning, timeout, TimeSpan.FromSeconds(2))
+        {
+            WhenItFails = "nothing else was changed. Run again later: the step waits for it again",
+        },
+        new RunCommand(Resume(timeout)),
+    ];
+
+    private static readonly Check NoneRunning = new("no pvmove or LVM poller runs", async (host, ct) =>
+    {
+        var running = await LvmReads.RunningPvmovesAsync(host, ct).ConfigureAwait(false);
+        return new CheckResult(running.Count == 0, running.Count == 0 ? "none running" : string.Join("; ", running));
+    });
 
     private string Percent => Move.CopyPercent.ToString("0.##", CultureInfo.InvariantCulture);
 
@@ -37,7 +54,7 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
         (Running ? $"pvmove running ({string.Join("; ", RunningPvmoves)})" : "no pvmove or LVM poller running: interrupted");
 
     public string Note => Running
-        ? "waits for the running pvmove or LVM poller to end (a second one would race it), then `pvmove` finishes the move if it stopped half way"
+        ? "a pvmove or LVM poller still runs: a second one would race it for the same metadata, so the step waits for it before resuming"
         : "resumes the interrupted move with `pvmove` rather than `pvmove --abort`: the mirror kept both copies in step, so the copy made so far is kept";
 
     /// <summary>The first unfinished move in the VG, or null when there is none.</summary>
@@ -53,28 +70,6 @@ internal sealed record UnfinishedMove(MoveInProgressFacts Move, IReadOnlyList<st
     /// </summary>
     public string? Blocks(HostContext host, string device) => Move.SourcePv == device
         ? null
-        : $"on host {host.Name}: a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Percent}% copied) and holds extents on other PVs; " +
+        : host.Reason($"a pvmove of {Move.SourcePv} is unfinished in {Move.VolumeGroup} ([{Move.Name}], {Percent}% copied) and holds extents on other PVs; ") +
           $"finish it (`pvmove`) or give it up (`pvmove --abort`) and run again";
-
-    /// <summary>Polls until no pvmove or LVM poller is left on the host; a pvmove killed meanwhile is resumed by the planned <see cref="Resume"/>.</summary>
-    public static async Task WaitForRunningAsync(HostContext host, TimeSpan timeout, CancellationToken ct)
-    {
-        var deadline = DateTimeOffset.UtcNow + timeout;
-        while (true)
-        {
-            host.InvalidateFacts();
-            var running = await LvmReads.RunningPvmovesAsync(host, ct).ConfigureAwait(false);
-            if (running.Count == 0)
-            {
-                return;
-            }
-
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                throw new RunbookException($"on host {host.Name}: pvmove still running after {timeout.TotalMinutes:0} min ({string.Join("; ", running)}); nothing else was changed. Run again later: the step waits for it again");
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
-        }
-    }
 }

@@ -9,22 +9,22 @@ public static class Net
 {
     /// <summary>A route to <paramref name="destination"/> (a CIDR); finish with <c>.Present()</c> or <c>.Absent()</c>.</summary>
     /// <example><c>Net.Route("192.168.0.0/24").Absent()</c></example>
-    public static NetRoute Route(string destination) => new(Validate.Cidr(destination, nameof(destination)), null, null);
+    public static NetRoute Route(string destination) => new(DslArguments.Cidr(destination, nameof(destination)), null, null);
 
     /// <summary>A link's desired state; chain <c>.Mtu(…)</c> and <c>.Up()</c>. Itself a step.</summary>
     /// <example><c>Net.Link("wg0").Mtu(1280).Up()</c></example>
-    public static NetLinkStep Link(string name) => new(Validate.InterfaceName(name), null, false);
+    public static NetLinkStep Link(string name) => new(DslArguments.InterfaceName(name), null, false);
 
     /// <summary>Reads a link's MTU and state (null when it does not exist), for checks.</summary>
     /// <example><c>var wg0 = await Net.ReadLinkAsync(host, "wg0", ct);</c></example>
     public static Task<NetLinkState?> ReadLinkAsync(HostContext host, string name, CancellationToken cancellationToken) =>
-        NetRead.LinkAsync(host, Validate.InterfaceName(name), cancellationToken);
+        NetRead.LinkAsync(host, DslArguments.InterfaceName(name), cancellationToken);
 
     /// <summary>A check: the link has the same MTU on this host and on <paramref name="peerHost"/> (a tunnel's two ends must agree).</summary>
     /// <example><c>Net.SameMtu("wg0", "server")</c></example>
     public static Check SameMtu(string link, string peerHost)
     {
-        link = Validate.InterfaceName(link);
+        link = DslArguments.InterfaceName(link);
         ArgumentException.ThrowIfNullOrWhiteSpace(peerHost);
         return new($"{link} MTU equals {peerHost}'s", async (host, ct) =>
         {
@@ -45,7 +45,7 @@ public static class Net
             throw new ArgumentException("give at least one address, e.g. 192.168.0.1/32", nameof(cidrs));
         }
 
-        return new(Validate.InterfaceName(device, nameof(device)), [.. cidrs.Select(c => Validate.Cidr(c, nameof(cidrs)))]);
+        return new(DslArguments.InterfaceName(device, nameof(device)), [.. cidrs.Select(c => DslArguments.Cidr(c, nameof(cidrs)))]);
     }
 }
 
@@ -53,10 +53,10 @@ public static class Net
 public sealed record NetRoute(string Destination, string? Gateway, string? Device)
 {
     /// <example><c>Net.Route("10.0.0.0/8").Via("172.19.0.1").Present()</c></example>
-    public NetRoute Via(string gateway) => this with { Gateway = Validate.Address(gateway, nameof(gateway)) };
+    public NetRoute Via(string gateway) => this with { Gateway = DslArguments.Address(gateway, nameof(gateway)) };
 
     /// <example><c>Net.Route("192.168.0.1/32").Dev("wg0").Present()</c></example>
-    public NetRoute Dev(string device) => this with { Device = Validate.InterfaceName(device, nameof(device)) };
+    public NetRoute Dev(string device) => this with { Device = DslArguments.InterfaceName(device, nameof(device)) };
 
     /// <summary>The route exists with this gateway/device (<c>ip route replace</c>).</summary>
     /// <example><c>Net.Route("192.168.0.1/32").Dev("wg0").Present()</c></example>
@@ -147,7 +147,7 @@ public sealed class NetLinkStep : Step
     public bool DesiredUp { get; }
 
     /// <example><c>Net.Link("wg0").Mtu(1280)</c></example>
-    public NetLinkStep Mtu(int mtu) => new(Name, Validate.Mtu(mtu), DesiredUp);
+    public NetLinkStep Mtu(int mtu) => new(Name, DslArguments.Mtu(mtu), DesiredUp);
 
     /// <example><c>Net.Link("wg0").Up()</c></example>
     public NetLinkStep Up() => new(Name, DesiredMtu, true);

@@ -45,22 +45,22 @@ public static class Probe
     /// <example><c>await Probe.TcpAsync(host, "fdaa:3::2", 9000, TimeSpan.FromSeconds(2), ct)</c></example>
     public static async Task<(TcpOutcome Outcome, string Detail)> TcpAsync(HostContext host, string address, int port, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var command = new Command("python3", ["-c", TcpScript, Validate.Address(address), Validate.Port(port).ToString(CultureInfo.InvariantCulture), timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)])
+        var command = new Command("python3", ["-c", TcpScript, DslArguments.Address(address), DslArguments.Port(port).ToString(CultureInfo.InvariantCulture), timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)])
             .AsReadOnly().WithTimeout(timeout + TimeSpan.FromSeconds(10));
         var result = await host.ReadAsync(command, cancellationToken).ConfigureAwait(false);
         var line = result.StandardOutput.Trim();
         var word = line.Split(' ', 2)[0];
         return Enum.TryParse<TcpOutcome>(word, out var outcome)
             ? (outcome, line)
-            : throw new RunbookException($"on {host.Name}: the TCP probe printed '{line}' (stderr: {result.StderrTail(3)}); is python3 installed there?");
+            : throw host.Failure($"the TCP probe printed '{line}' (stderr: {result.StderrTail(3)}); is python3 installed there?");
     }
 
     /// <summary>A check that a TCP connect to address:port ends with <paramref name="expected"/>.</summary>
     /// <example><c>Probe.Tcp("fdaa:3::2", 9000, TcpOutcome.Refused)</c></example>
     public static Check Tcp(string address, int port, TcpOutcome expected, TimeSpan? timeout = null)
     {
-        Validate.Address(address);
-        Validate.Port(port);
+        DslArguments.Address(address);
+        DslArguments.Port(port);
         var wait = timeout ?? TimeSpan.FromSeconds(2);
         var shown = address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{port}" : $"{address}:{port}";
         return new Check($"TCP connect to {shown} is {expected.ToString().ToLowerInvariant()}", async (host, ct) =>
@@ -74,7 +74,7 @@ public static class Probe
     /// <example><c>Probe.Ping("192.168.0.1")</c></example>
     public static Check Ping(string address)
     {
-        Validate.Address(address);
+        DslArguments.Address(address);
         return new Check($"ping {address} answers", async (host, ct) =>
         {
             var command = new Command("ping", ["-n", "-c", "3", "-i", "0.2", "-W", "1", address]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)).WithSuccessExitCodes(0, 1, 2);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -12,7 +11,7 @@ namespace Runbooks.Dsl.Nouns.Proc;
 /// </summary>
 public sealed class ReleaseDeletedFilesStep(string program, Check serviceUp, bool allowWithoutSupervisor, TimeSpan timeout) : Step
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(100);
 
     public override string Description => $"no '{program}' process holds a deleted file open";
 
@@ -33,64 +32,24 @@ public sealed class ReleaseDeletedFilesStep(string program, Check serviceUp, boo
         if (orphans.Count > 0 && !allowWithoutSupervisor)
         {
             return StepProbe.Blocked(observed, [.. orphans.Select(h =>
-                $"on host {host.Name}: pid {h.Pid} ('{program}') has no supervisor (parent {h.ParentPid}); nothing would restart it — pass allowWithoutSupervisor: true to kill it anyway")]);
+                host.Reason($"pid {h.Pid} ('{program}') has no supervisor (parent {h.ParentPid}); nothing would restart it — pass allowWithoutSupervisor: true to kill it anyway"))]);
         }
 
-        return StepProbe.Change(observed, holders.Select(h => new Command("kill", ["-TERM", h.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])))
-            with { Notes = [$"then waits up to {timeout.TotalSeconds:0} s for '{serviceUp.Description}' from a new process (SIGKILL after {Grace(timeout).TotalSeconds:0} s)"] };
+        var grace = Grace(timeout);
+        var actions = holders.Select(h => (StepAction)new SignalAndWait(Signal("-TERM", h.Pid), Gone(h), grace, Signal("-KILL", h.Pid)) { AfterKill = timeout - grace, Interval = LookEvery })
+            .Append(new WaitUntil(serviceUp, timeout, LookEvery) { WhenItFails = "check its supervisor" });
+        return StepProbe.Act(observed, actions) with { Notes = [$"its supervisor starts a new '{program}', which must answer '{serviceUp.Description}'"] };
     }
 
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
+    private static Command Signal(string signal, int pid) => new("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
+    // The same pid with another start time is a new process: the one signalled is gone.
+    private static Check Gone(Holder holder) => new($"pid {holder.Pid} has exited", async (host, ct) =>
     {
-        var holders = await HoldersAsync(host, cancellationToken).ConfigureAwait(false);
-        foreach (var command in probe.Commands)
-        {
-            await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-
-        var clock = Stopwatch.StartNew();
-        var killed = false;
-        var last = "";
-        while (clock.Elapsed < timeout)
-        {
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
-            host.InvalidateFacts();
-            var alive = new List<Holder>();
-            foreach (var holder in holders)
-            {
-                var stat = await ProcReads.StatAsync(host, holder.Pid, cancellationToken).ConfigureAwait(false);
-                if (stat is not null && stat.StartTime == holder.StartTime && stat.State != 'Z')
-                {
-                    alive.Add(holder);
-                }
-            }
-
-            if (alive.Count > 0)
-            {
-                last = $"pid {string.Join(", ", alive.Select(a => a.Pid))} still running";
-                if (!killed && clock.Elapsed > Grace(timeout))
-                {
-                    killed = true;
-                    foreach (var holder in alive)
-                    {
-                        await host.ApplyAsync(new Command("kill", ["-KILL", holder.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                continue;
-            }
-
-            var up = await serviceUp.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
-            if (up.Holds)
-            {
-                return;
-            }
-
-            last = $"'{serviceUp.Description}': {up.Observed}";
-        }
-
-        throw new RunbookException($"on host {host.Name}: after signalling '{program}' the service did not come back within {timeout.TotalSeconds:0} s ({last}); check its supervisor");
-    }
+        var stat = await ProcReads.StatAsync(host, holder.Pid, ct).ConfigureAwait(false);
+        var gone = stat is null || stat.StartTime != holder.StartTime || stat.State == 'Z';
+        return new CheckResult(gone, gone ? "exited" : $"pid {holder.Pid} still running");
+    });
 
     private async Task<List<Holder>> HoldersAsync(HostContext host, CancellationToken ct)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -14,7 +13,7 @@ namespace Runbooks.Dsl.Nouns.Proc;
 /// </summary>
 public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, TimeSpan timeout) : Step
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(200);
 
     // The same two conditions as the probe, re-read in the one shell that truncates, so a file that got a
     // name again or an fd that now points elsewhere is left alone and the step fails instead.
@@ -43,33 +42,14 @@ public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, Ti
         if (linked.Count > 0)
         {
             return StepProbe.Blocked(observed, [.. linked.Select(f =>
-                $"on host {host.Name}: {f.FdPath} ({f.Path}) has {(f.Links is null ? "an unknown number of" : f.Links.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))} link(s): another name still reaches its contents, so truncating would destroy a live file — release it with DeletedFileRelease.Restart or remove the other name")]);
+                host.Reason($"{f.FdPath} ({f.Path}) has {(f.Links is null ? "an unknown number of" : f.Links.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))} link(s): another name still reaches its contents, so truncating would destroy a live file — release it with DeletedFileRelease.Restart or remove the other name"))]);
         }
 
-        return StepProbe.Change(observed, holding.Select(f => Shell.Script(GuardedTruncate, f.FdPath)))
-            with { Notes = [$"the process keeps running; then checks '{serviceUp.Description}' (up to {timeout.TotalSeconds:0} s)"] };
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        await base.ApplyAsync(host, probe, cancellationToken).ConfigureAwait(false);
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            host.InvalidateFacts();
-            var up = await serviceUp.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
-            if (up.Holds)
-            {
-                return;
-            }
-
-            if (clock.Elapsed >= timeout)
-            {
-                throw new RunbookException($"on host {host.Name}: after truncating the deleted files of '{program}', '{serviceUp.Description}' does not hold ({up.Observed}); check the service's log");
-            }
-
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
-        }
+        return StepProbe.Act(observed, [
+                .. holding.Select(f => new RunCommand(Shell.Script(GuardedTruncate, f.FdPath))),
+                new WaitUntil(serviceUp, timeout, LookEvery) { WhenItFails = "check the service's log" },
+            ])
+            with { Notes = ["the process keeps running"] };
     }
 
     private async Task<List<DeletedFileFacts>> HeldAsync(HostContext host, CancellationToken ct)

@@ -46,39 +46,17 @@ public sealed class OrderedRestartStep : Step
 
         var affected = states.Skip(first.Value.Index).ToList();
         var stops = affected.AsEnumerable().Reverse().ToList();
-        var commands = stops.Select(s => ServiceControl.Down(s.Where)).Concat(affected.Select(s => ServiceControl.Up(s.Where)));
-        return StepProbe.Change(observed, commands) with
+        // Each start waits for health before the next, so a service that does not come back stops the sequence.
+        var actions = stops.Select(s => ServiceControl.Stop(s.Definition, s.Where, s.Facts.MainPid))
+            .Concat(affected.SelectMany(s => ServiceControl.Start(s.Definition, s.Where)));
+        return StepProbe.Act(observed, actions) with
         {
             Notes =
             [
                 $"restarts from {affected[0].Definition.Name}: {first.Value.Reason}",
-                .. stops.Select(s => s.Facts.Running ? ServiceControl.StopNote(s.Definition, s.Where, s.Facts.MainPid) : $"{s.Definition.Name}: already stopped; `{ServiceControl.Down(s.Where).Render()}` keeps its supervisor from starting it early"),
-                .. affected.Select(s => ServiceControl.StartNote(s.Definition, s.Where)),
+                .. stops.Where(s => !s.Facts.Running).Select(s => $"{s.Definition.Name}: already stopped; `{ServiceControl.Down(s.Where).Render()}` keeps its supervisor from starting it early"),
             ],
         };
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        var states = new List<ServiceState>();
-        foreach (var service in _order)
-        {
-            states.Add(await ServiceControl.ObserveAsync(host, service, cancellationToken).ConfigureAwait(false));
-        }
-
-        var from = FirstToRestart(states)?.Index ?? _order.Count;
-        var affected = _order.Skip(from).ToList();
-        foreach (var service in affected.AsEnumerable().Reverse())
-        {
-            host.InvalidateFacts();
-            await ServiceControl.StopAsync(host, service, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var service in affected)
-        {
-            host.InvalidateFacts();
-            await ServiceControl.StartAsync(host, service, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>The first service, in start order, that is down, unhealthy, or older than one of its dependencies.</summary>

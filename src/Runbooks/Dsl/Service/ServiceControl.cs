@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
@@ -18,13 +17,13 @@ internal sealed record ServiceState(ServiceDefinition Definition, SupervisorLoca
 }
 
 /// <summary>
-/// The commands each supervisor takes, and the waits between them. Stops go through the supervisor first so it
+/// The commands each supervisor takes, and the actions that wait between them. Stops go through the supervisor first so it
 /// does not restart what we stop (runit <c>sv down</c> sends TERM and marks the service down); KILL comes only
 /// after the grace period, as the talus notes do by hand for a master daemon that ignores a polite stop.
 /// </summary>
 internal static class ServiceControl
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan AfterKill = TimeSpan.FromSeconds(5);
 
     public static Command Up(SupervisorLocation where) => where.Supervisor switch
@@ -73,106 +72,58 @@ internal static class ServiceControl
     }
 
     public static string Missing(HostContext host, string name) =>
-        $"on host {host.Name}: no service '{name}' (no systemd unit, no runit directory in /etc/service, /service or /var/service, " +
+        host.Reason($"no service '{name}' (no systemd unit, no runit directory in /etc/service, /service or /var/service, ") +
         $"no /etc/init.d/{name}); check the name, or install the service first";
 
-    public static string StopNote(ServiceDefinition definition, SupervisorLocation where, int? pid)
-    {
-        var kill = Kill(where, pid);
-        return kill is null
-            ? $"{definition.Name}: `{Down(where).Render()}`; the init script's stop decides (no PID to escalate to KILL)"
-            : $"{definition.Name}: waits up to {Seconds(definition.StopGrace)} for it to exit after `{Down(where).Render()}` (TERM), then `{kill.Render()}` (KILL)";
-    }
-
-    public static string StartNote(ServiceDefinition definition, SupervisorLocation where) =>
-        $"{definition.Name}: after `{Up(where).Render()}` waits up to {Seconds(definition.StartDeadline)} for " +
-        (definition.Health is null ? "its supervisor to report it running" : $"'{definition.Health.Description}'");
-
-    /// <summary>TERM through the supervisor, wait the grace period, then KILL; fails if it outlives the KILL.</summary>
-    public static async Task StopAsync(HostContext host, ServiceDefinition definition, CancellationToken ct)
-    {
-        var state = await ObserveAsync(host, definition, ct).ConfigureAwait(false);
-        await host.ApplyAsync(Down(state.Where), ct).ConfigureAwait(false);
-        if (await WaitStoppedAsync(host, definition, definition.StopGrace, ct).ConfigureAwait(false) is not { } running)
+    /// <summary>
+    /// The stop as an action: TERM through the supervisor, the grace period, then KILL; fails if it outlives the
+    /// KILL, or lingers under an init script that gives no PID to kill.
+    /// </summary>
+    public static StepAction Stop(ServiceDefinition definition, SupervisorLocation where, int? pid) =>
+        new SignalAndWait(Down(where), Stopped(definition), definition.StopGrace, Kill(where, pid))
         {
-            return;
-        }
-
-        var kill = Kill(running.Where, running.Facts.MainPid)
-                   ?? throw new RunbookException($"on host {host.Name}: {definition.Name} is still running {Seconds(definition.StopGrace)} after " +
-                                                 $"`{Down(running.Where).Render()}` and its init script gives no PID to kill; stop it by hand");
-        await host.ApplyAsync(kill, ct).ConfigureAwait(false);
-        if (await WaitStoppedAsync(host, definition, AfterKill, ct).ConfigureAwait(false) is { } survivor)
-        {
-            throw new RunbookException($"on host {host.Name}: {definition.Name} survived `{kill.Render()}` for {Seconds(AfterKill)} ({survivor.Describe()}); " +
-                                       "a process stuck in the kernel (state D) cannot be killed: look at /proc/PID/stack");
-        }
-    }
+            AfterKill = AfterKill,
+            Interval = LookEvery,
+        };
 
     /// <summary>
-    /// Starts through the supervisor and waits for health; fails naming the service and quoting its last output.
-    /// A runit directory no runsv has opened yet is waited for first (within the same deadline): <c>sv up</c> fails on it.
+    /// The start as actions: (runit) wait until a runsv has opened the service directory — <c>sv up</c> fails on one
+    /// just linked into the service directory —, up through the supervisor, then wait for it to run and be healthy.
     /// </summary>
-    public static async Task StartAsync(HostContext host, ServiceDefinition definition, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        Command? up = null;
-        while (true)
+    public static IEnumerable<StepAction> Start(ServiceDefinition definition, SupervisorLocation where) =>
+    [
+        .. where.Supervisor == Supervisor.Runit ? new StepAction[] { new WaitUntil(Supervised(definition), definition.StartDeadline, LookEvery)
         {
-            host.InvalidateFacts();
+            Failure = last => $"no runsv picked up {where.Location} within {Seconds(definition.StartDeadline)}, so {definition.Name} could not be started ({last.Observed})",
+            WhenItFails = "is runsvdir running and watching that service directory?",
+        } } : [],
+        new RunCommand(Up(where)),
+        new WaitUntil(RunsHealthy(definition), definition.StartDeadline, LookEvery)
+        {
+            Failure = last => $"{definition.Name} did not come back within {Seconds(definition.StartDeadline)} after `{Up(where).Render()}` ({last.Observed})",
+            WhenItFails = "the services after it were not started. Its last output:",
+            Diagnose = async (host, ct) => await ServiceReads.LastOutputAsync(host, where, definition.LogFile, ct).ConfigureAwait(false),
+        },
+    ];
+
+    private static Check Supervised(ServiceDefinition definition) => new($"a runsv supervises {definition.Name}", async (host, ct) =>
+    {
+        var state = await ObserveAsync(host, definition, ct, withHealth: false).ConfigureAwait(false);
+        return new CheckResult(state.Facts.Supervised, state.Describe());
+    });
+
+    private static Check Stopped(ServiceDefinition definition) => new($"{definition.Name} has stopped", async (host, ct) =>
+    {
+        var state = await ObserveAsync(host, definition, ct, withHealth: false).ConfigureAwait(false);
+        return new CheckResult(!state.Facts.Running, state.Describe());
+    });
+
+    private static Check RunsHealthy(ServiceDefinition definition) =>
+        new($"{definition.Name} runs{(definition.Health is null ? "" : $" and '{definition.Health.Description}'")}", async (host, ct) =>
+        {
             var state = await ObserveAsync(host, definition, ct).ConfigureAwait(false);
-            if (up is null && state.Facts.Supervised)
-            {
-                up = Up(state.Where);
-                await host.ApplyAsync(up, ct).ConfigureAwait(false);
-                continue;
-            }
-
-            if (up is not null && state.Ok)
-            {
-                return;
-            }
-
-            if (clock.Elapsed > definition.StartDeadline)
-            {
-                if (up is null)
-                {
-                    throw new RunbookException(
-                        $"on host {host.Name}: no runsv picked up {state.Where.Location} within {Seconds(definition.StartDeadline)}, so {definition.Name} could not be started; " +
-                        "is runsvdir running and watching that service directory?");
-                }
-
-                var output = await ServiceReads.LastOutputAsync(host, state.Where, definition.LogFile, ct).ConfigureAwait(false);
-                throw new RunbookException(
-                    $"on host {host.Name}: {definition.Name} did not come back within {Seconds(definition.StartDeadline)} after `{up.Render()}` " +
-                    $"({state.Describe()}); the services after it were not started. Its last output:\n{output}");
-            }
-
-            await Task.Delay(Poll, ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Null once stopped; else the last state seen when the time ran out.</summary>
-    private static async Task<ServiceState?> WaitStoppedAsync(HostContext host, ServiceDefinition definition, TimeSpan wait, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            host.InvalidateFacts();
-            var state = await ObserveAsync(host, definition, ct, withHealth: false).ConfigureAwait(false);
-            if (!state.Facts.Running)
-            {
-                return null;
-            }
-
-            if (clock.Elapsed > wait)
-            {
-                return state;
-            }
-
-            await Task.Delay(Poll, ct).ConfigureAwait(false);
-        }
-    }
+            return new CheckResult(state.Ok, state.Describe());
+        });
 
     public static string Seconds(TimeSpan time) => $"{time.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s";
 }

@@ -62,7 +62,7 @@ public sealed record ServiceDefinition
 
     /// <summary>The file to quote (its last lines) when the service does not come back.</summary>
     /// <example><c>Service.Named("slave").LogsTo("/var/log/talus/slave.log")</c></example>
-    public ServiceDefinition LogsTo(string path) => this with { LogFile = Validate.AbsolutePath(path) };
+    public ServiceDefinition LogsTo(string path) => this with { LogFile = DslArguments.AbsolutePath(path) };
 
     /// <summary>The service runs and is healthy; started (or, when running but unhealthy, restarted) if not.</summary>
     /// <example><c>Service.Named("db").Running()</c></example>

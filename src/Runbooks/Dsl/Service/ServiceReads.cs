@@ -5,7 +5,7 @@ using Runbooks.Engine;
 namespace Runbooks.Dsl.Nouns.Service;
 
 /// <summary>The read-only commands that find a service's supervisor and ask it about the service.</summary>
-public static class ServiceReads
+public static partial class ServiceReads
 {
     // systemd only when it is PID 1 (its runtime directory says so); runit where a runsv-style directory
     // exists; an init script last, because Debian ships one beside most units and runit directories.
@@ -23,7 +23,14 @@ public static class ServiceReads
 
     public static Command Detect(string name) => Shell.Script(DetectScript, name).AsReadOnly().WithTimeout(Quick);
 
-    public static Command SvStatus(string directory) => new Command("sv", ["status", directory]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1);
+    public static Command SvStatus(string directory) =>
+        new Command("sv", ["status", directory]).AsReadOnly().WithTimeout(Quick).WithSuccessExitCodes(0, 1).WithFactView(WithoutUptime);
+
+    /// <summary><c>run: /etc/service/web: (pid 42) 60s</c> without the seconds, which grow by themselves.</summary>
+    public static string WithoutUptime(string status) => Seconds().Replace(status, "");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[:)] )\d+s\b")]
+    private static partial System.Text.RegularExpressions.Regex Seconds();
 
     public static Command SystemctlShow(string unit) =>
         new Command("systemctl", ["show", "--timestamp=unix", "-p", "Id,LoadState,ActiveState,SubState,MainPID,ExecMainStartTimestamp,NRestarts", "--", unit])
@@ -64,7 +71,7 @@ public static class ServiceReads
                 }
                 catch (RunbookException ex)
                 {
-                    throw new RunbookException($"on host {host.Name}: {ex.Message}");
+                    throw host.Failure($"{ex.Message}");
                 }
 
             case Supervisor.Systemd:

@@ -22,23 +22,13 @@ public sealed class ServiceRunningStep(ServiceDefinition definition) : Step
 
         if (state.Facts.Running)
         {
-            return StepProbe.Change(state.Describe(), ServiceControl.Down(state.Where), ServiceControl.Up(state.Where)) with
+            return StepProbe.Act(state.Describe(), [ServiceControl.Stop(definition, state.Where, state.Facts.MainPid), .. ServiceControl.Start(definition, state.Where)]) with
             {
-                Notes = [ServiceControl.StopNote(definition, state.Where, state.Facts.MainPid), ServiceControl.StartNote(definition, state.Where)],
+                Notes = [$"{definition.Name} runs but is not healthy: restarted"],
             };
         }
 
-        return StepProbe.Change(state.Describe(), ServiceControl.Up(state.Where)) with { Notes = [ServiceControl.StartNote(definition, state.Where)] };
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        if (probe.Commands.Count > 1)
-        {
-            await ServiceControl.StopAsync(host, definition, cancellationToken).ConfigureAwait(false);
-        }
-
-        await ServiceControl.StartAsync(host, definition, cancellationToken).ConfigureAwait(false);
+        return StepProbe.Act(state.Describe(), ServiceControl.Start(definition, state.Where));
     }
 }
 
@@ -58,12 +48,9 @@ public sealed class ServiceStoppedStep(ServiceDefinition definition) : Step
         }
 
         return state.Facts.Running
-            ? StepProbe.Change(state.Describe(), ServiceControl.Down(state.Where)) with { Notes = [ServiceControl.StopNote(definition, state.Where, state.Facts.MainPid)] }
+            ? StepProbe.Act(state.Describe(), ServiceControl.Stop(definition, state.Where, state.Facts.MainPid))
             : StepProbe.Satisfied(state.Describe());
     }
-
-    public override Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken) =>
-        ServiceControl.StopAsync(host, definition, cancellationToken);
 }
 
 /// <summary>
@@ -88,19 +75,10 @@ public sealed class ServiceRestartStep(ServiceDefinition definition) : Step
 
         if (_before is { } before)
         {
-            return state.Ok && state.StartTicks > before ? StepProbe.Satisfied(state.Describe()) : StepProbe.Change(state.Describe(), ServiceControl.Up(state.Where));
+            return state.Ok && state.StartTicks > before ? StepProbe.Satisfied(state.Describe()) : StepProbe.Act(state.Describe(), ServiceControl.Start(definition, state.Where));
         }
 
         _before = state.StartTicks ?? 0;
-        return StepProbe.Change(state.Describe(), ServiceControl.Down(state.Where), ServiceControl.Up(state.Where)) with
-        {
-            Notes = [ServiceControl.StopNote(definition, state.Where, state.Facts.MainPid), ServiceControl.StartNote(definition, state.Where)],
-        };
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        await ServiceControl.StopAsync(host, definition, cancellationToken).ConfigureAwait(false);
-        await ServiceControl.StartAsync(host, definition, cancellationToken).ConfigureAwait(false);
+        return StepProbe.Act(state.Describe(), [ServiceControl.Stop(definition, state.Where, state.Facts.MainPid), .. ServiceControl.Start(definition, state.Where)]);
     }
 }

@@ -15,14 +15,14 @@ public static class Sysctl
             throw new ArgumentException($"sysctl value '{value}' for {key} must be one non-empty line", nameof(value));
         }
 
-        return new SysctlStep(Validate.SysctlKey(key), value.Trim(), false);
+        return new SysctlStep(DslArguments.SysctlKey(key), value.Trim(), false);
     }
 
     /// <summary>Reads a key's value (a fact for a check).</summary>
     /// <example><c>await Sysctl.ReadAsync(host, "net.ipv4.ip_forward", ct)</c></example>
     public static async Task<string> ReadAsync(HostContext host, string key, CancellationToken cancellationToken)
     {
-        var result = await host.ReadAsync(new Command("sysctl", ["-n", Validate.SysctlKey(key)]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)), cancellationToken).ConfigureAwait(false);
+        var result = await host.ReadAsync(new Command("sysctl", ["-n", DslArguments.SysctlKey(key)]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)), cancellationToken).ConfigureAwait(false);
         return Normalize(result.StandardOutput);
     }
 
@@ -33,8 +33,6 @@ public static class Sysctl
 /// <summary>A sysctl key with a value, live and optionally persisted.</summary>
 public sealed class SysctlStep : Step
 {
-    private const string PersistScript = "umask 022 && printf '%s = %s\\n' \"$2\" \"$3\" > \"$1.runbook-tmp\" && mv -f \"$1.runbook-tmp\" \"$1\"";
-
     private readonly string _key;
     private readonly string _value;
     private readonly bool _persist;
@@ -57,11 +55,13 @@ public sealed class SysctlStep : Step
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var current = await Sysctl.ReadAsync(host, _key, cancellationToken).ConfigureAwait(false);
-        var commands = new List<Command>();
+        var actions = new List<StepAction>();
         var observed = $"{_key} = {current}";
         if (current != Sysctl.Normalize(_value))
         {
-            commands.Add(new Command("sysctl", ["-w", $"{_key}={_value}"]));
+            // sysctl exits 0 after "sysctl: permission denied on key …" or an unknown key in some versions:
+            // stderr is the verdict.
+            actions.Add(new RunCommand(new Command("sysctl", ["-w", $"{_key}={_value}"])) { StderrMeansFailure = true });
         }
 
         if (_persist)
@@ -71,25 +71,10 @@ public sealed class SysctlStep : Step
             observed += file.ExitCode == 0 ? $"; {PersistPath}: {file.StandardOutput.Trim()}" : $"; {PersistPath} missing";
             if (file.ExitCode != 0 || file.StandardOutput != wanted)
             {
-                commands.Add(Shell.Script(PersistScript, PersistPath, _key, _value));
+                actions.Add(file.ExitCode == 0 ? WriteFile.Replacing(PersistPath, file.StandardOutput, wanted, "0644") : WriteFile.New(PersistPath, wanted, "0644"));
             }
         }
 
-        return commands.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Change(observed, commands);
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        foreach (var command in probe.Commands)
-        {
-            var result = await host.ApplyAsync(command, cancellationToken).ConfigureAwait(false);
-
-            // sysctl exits 0 after "sysctl: permission denied on key …" or an unknown key in some versions:
-            // stderr is the verdict.
-            if (command.Program == "sysctl" && !string.IsNullOrWhiteSpace(result.StandardError))
-            {
-                throw new CommandFailedException(host.Name, command, result);
-            }
-        }
+        return actions.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, actions);
     }
 }

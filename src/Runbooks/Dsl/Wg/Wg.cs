@@ -10,7 +10,7 @@ public static class Wg
 {
     /// <summary>A WireGuard interface's desired state; chain its settings, then take <c>.Steps()</c>.</summary>
     /// <example><c>Wg.Interface("wg0").PrivateKeyFile("/etc/wireguard/wg0.key").Address("192.168.0.1/32").ListenPort(51820).Mtu(1280)</c></example>
-    public static WgInterface Interface(string name) => new(Validate.InterfaceName(name), null, null, null, [], [], $"/etc/wireguard/{name}.conf");
+    public static WgInterface Interface(string name) => new(DslArguments.InterfaceName(name), null, null, null, [], [], $"/etc/wireguard/{name}.conf");
 
     /// <summary>A peer, by its public key (a literal is validated now; a derived key is read at probe time).</summary>
     /// <example><c>Wg.Peer(WgPublicKey.DerivedOn("server", "/etc/wireguard/wg0.key")).AllowedIps("192.168.0.1/32")</c></example>
@@ -22,7 +22,7 @@ public sealed record WgPeer(WgPublicKey PublicKey, ImmutableArray<string> Allowe
 {
     /// <summary>The peer's allowed IPs (CIDRs); these also become routes via the interface.</summary>
     /// <example><c>.AllowedIps("192.168.0.1/32")</c></example>
-    public WgPeer AllowedIps(params string[] cidrs) => this with { AllowedIpList = [.. cidrs.Select(c => Validate.Cidr(c, nameof(cidrs)))] };
+    public WgPeer AllowedIps(params string[] cidrs) => this with { AllowedIpList = [.. cidrs.Select(c => DslArguments.Cidr(c, nameof(cidrs)))] };
 
     /// <summary>Where the peer listens: <c>[v6]:port</c>, <c>v4:port</c> or <c>host:port</c>.</summary>
     /// <example><c>.Endpoint("[fdaa:3::2]:51820")</c></example>
@@ -73,23 +73,23 @@ public sealed record WgInterface(
 {
     /// <summary>The private key lives in this file on the host (mode 600); the runner never reads it.</summary>
     /// <example><c>.PrivateKeyFile("/etc/wireguard/wg0.key")</c></example>
-    public WgInterface PrivateKeyFile(string path) => this with { PrivateKeyPath = Validate.AbsolutePath(path) };
+    public WgInterface PrivateKeyFile(string path) => this with { PrivateKeyPath = DslArguments.AbsolutePath(path) };
 
     /// <example><c>.ListenPort(51820)</c></example>
-    public WgInterface ListenPort(int port) => this with { Port = Validate.Port(port) };
+    public WgInterface ListenPort(int port) => this with { Port = DslArguments.Port(port) };
 
     /// <example><c>.Mtu(1280)</c></example>
-    public WgInterface Mtu(int mtu) => this with { MtuValue = Validate.Mtu(mtu) };
+    public WgInterface Mtu(int mtu) => this with { MtuValue = DslArguments.Mtu(mtu) };
 
     /// <example><c>.Address("192.168.0.1/32")</c></example>
-    public WgInterface Address(params string[] cidrs) => this with { AddressList = [.. cidrs.Select(c => Validate.Cidr(c, nameof(cidrs)))] };
+    public WgInterface Address(params string[] cidrs) => this with { AddressList = [.. cidrs.Select(c => DslArguments.Cidr(c, nameof(cidrs)))] };
 
     /// <example><c>.Peer(Wg.Peer(key).AllowedIps("192.168.0.2/32"))</c></example>
     public WgInterface Peer(WgPeer peer) => this with { PeerList = PeerList.Add(peer ?? throw new ArgumentNullException(nameof(peer))) };
 
     /// <summary>Where the wg-quick config is kept in step (default <c>/etc/wireguard/NAME.conf</c>).</summary>
     /// <example><c>.ConfigFile("/etc/wireguard/wg0.conf")</c></example>
-    public WgInterface ConfigFile(string path) => this with { ConfigPath = Validate.AbsolutePath(path) };
+    public WgInterface ConfigFile(string path) => this with { ConfigPath = DslArguments.AbsolutePath(path) };
 
     /// <summary>
     /// Every step, in the order wg-quick would apply them: the link exists, keys/port/peers set live, the

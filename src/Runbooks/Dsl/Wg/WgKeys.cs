@@ -33,7 +33,7 @@ public sealed class WgPublicKey
     public static WgPublicKey DerivedOn(string host, string privateKeyFile)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        return new(null, host, Validate.AbsolutePath(privateKeyFile, nameof(privateKeyFile)), null);
+        return new(null, host, DslArguments.AbsolutePath(privateKeyFile, nameof(privateKeyFile)), null);
     }
 
     /// <summary>The public key of a private key held as a secret, derived on the host the step runs on (the key goes as stdin, never argv).</summary>
@@ -90,7 +90,7 @@ public static class WgKey
     /// </summary>
     /// <example><c>WgKey.PublicKeyOfFile("/etc/wireguard/wg0.key")</c></example>
     public static Command PublicKeyOfFile(string privateKeyFile) =>
-        Shell.Script("wg pubkey < \"$1\"", Validate.AbsolutePath(privateKeyFile, nameof(privateKeyFile))).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
+        Shell.Script("wg pubkey < \"$1\"", DslArguments.AbsolutePath(privateKeyFile, nameof(privateKeyFile))).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
 
     /// <summary><c>wg pubkey</c> with the private key as secret stdin.</summary>
     /// <example><c>WgKey.PublicKeyOfSecret(Secret.FromEnvironment("WG_KEY"))</c></example>

@@ -8,8 +8,28 @@ namespace Runbooks.Dsl;
 
 internal static class WgRead
 {
+    /// <summary>Exit 0 when the kernel has the WireGuard module loaded or can load it.</summary>
+    public static readonly Command KernelModule =
+        Shell.Script("test -d /sys/module/wireguard || modprobe -n -q wireguard").AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
+
     public static Command Dump(string name) =>
-        new Command("wg", ["show", name, "dump"]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)).WithSuccessExitCodes(0, 1);
+        new Command("wg", ["show", name, "dump"]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)).WithSuccessExitCodes(0, 1).WithFactView(WithoutCounters);
+
+    // The interface line starts with the private key, which no decision reads and no plan should hash. Peer lines:
+    // key, preshared key (a secret too), endpoint, allowed-ips, latest-handshake, rx, tx, keepalive; the byte counters move by themselves,
+    // and of the handshake time decisions use only whether it is recent.
+    private static string WithoutCounters(string dump) => string.Join('\n', dump.Split('\n').Select(line =>
+    {
+        var f = line.Split('\t');
+        if (f.Length == 4)
+        {
+            return string.Join('\t', f[1..]);
+        }
+
+        return f.Length == 8 && long.TryParse(f[4], System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var handshake)
+            ? string.Join('\t', f[0], f[2], f[3], IsRecent(handshake == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(handshake)) ? "recent" : "stale", f[7])
+            : line;
+    }));
 
     /// <summary>The live state, or null when there is no such WireGuard interface.</summary>
     public static async Task<WgInterfaceState?> StateAsync(HostContext host, string name, CancellationToken cancellationToken)
@@ -22,7 +42,7 @@ internal static class WgRead
     public static bool IsRecent(DateTimeOffset? handshake) => handshake is { } h && DateTimeOffset.UtcNow - h < TimeSpan.FromSeconds(180);
 
     public static bool SameSet(IEnumerable<string> a, IEnumerable<string> b) =>
-        a.Select(c => Validate.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(b.Select(c => Validate.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal));
+        a.Select(c => DslArguments.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(b.Select(c => DslArguments.Cidr(c)).OrderBy(c => c, StringComparer.Ordinal));
 }
 
 /// <summary>The WireGuard link exists.</summary>
@@ -42,25 +62,13 @@ public sealed class WgLinkStep : Step
             return StepProbe.Satisfied($"{_name} present");
         }
 
-        return StepProbe.Change($"no link {_name}", new Command("ip", ["link", "add", "dev", _name, "type", "wireguard"])) with
-        {
-            Notes = [$"if the kernel has no WireGuard module, starts `wireguard-go {_name}` instead"],
-        };
-    }
-
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await host.ApplyAsync(probe.Commands[0], cancellationToken).ConfigureAwait(false);
-        }
-        catch (CommandFailedException ex) when (ex.Result.StandardError.Contains("Unknown device type", StringComparison.Ordinal) ||
-                                                ex.Result.StandardError.Contains("Not supported", StringComparison.Ordinal))
-        {
-            // No kernel module (containers, this project's CI kernel): the userspace implementation makes the
-            // same link. Without WG_PROCESS_FOREGROUND it daemonizes once the link exists, so the command returns.
-            await host.ApplyAsync(new Command("wireguard-go", [_name]).WithTimeout(TimeSpan.FromSeconds(20)), cancellationToken).ConfigureAwait(false);
-        }
+        // Which implementation makes the link is a fact of the host, read now so the plan shows the one command
+        // that will run. No kernel module (containers, this project's CI kernel): the userspace implementation
+        // makes the same link; without WG_PROCESS_FOREGROUND it daemonizes once the link exists, so it returns.
+        var kernel = await host.TryReadAsync(WgRead.KernelModule, cancellationToken).ConfigureAwait(false);
+        return kernel.ExitCode == 0
+            ? StepProbe.Change($"no link {_name}; the kernel has the WireGuard module", new Command("ip", ["link", "add", "dev", _name, "type", "wireguard"]))
+            : StepProbe.Change($"no link {_name}; the kernel has no WireGuard module", new Command("wireguard-go", [_name]).WithTimeout(TimeSpan.FromSeconds(20)));
     }
 }
 
@@ -136,9 +144,6 @@ public sealed class WgConfigureStep : Step
 /// <summary>The wg-quick config file, rendered from the wanted state, compared by SHA-256 so the runner never reads the file.</summary>
 public sealed class WgConfigFileStep : Step
 {
-    // Write beside and rename, so wg-quick never sees half a file; umask keeps it private from the first byte.
-    private const string WriteScript = "umask 077 && cat > \"$1.runbook-tmp\" && chmod 600 \"$1.runbook-tmp\" && mv -f \"$1.runbook-tmp\" \"$1\"";
-
     private readonly WgInterface _wanted;
 
     internal WgConfigFileStep(WgInterface wanted) => _wanted = wanted;
@@ -173,7 +178,14 @@ public sealed class WgConfigFileStep : Step
             return StepProbe.Satisfied(observed);
         }
 
-        return StepProbe.Change(observed, Shell.Script(WriteScript, _wanted.ConfigPath).WithStdin(text));
+        if (currentHash == wantedHash)
+        {
+            return StepProbe.Change(observed, new Command("chmod", ["600", "--", _wanted.ConfigPath]));
+        }
+
+        // The runner reads only the file's hash, never its text (it may hold a key): no diff, but the write is
+        // still refused if the file changed after this probe.
+        return StepProbe.Act(observed, currentHash is null ? WriteFile.New(_wanted.ConfigPath, text, "0600") : WriteFile.ReplacingHash(_wanted.ConfigPath, currentHash, text, "0600"));
     }
 }
 
@@ -207,7 +219,7 @@ public sealed class WgPeerAbsentStep : Step
 /// <summary>A handshake with a peer, waited for up to a deadline.</summary>
 public sealed class WgHandshakeStep : Step
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
     private readonly string _name;
     private readonly WgPublicKey _peer;
     private readonly TimeSpan _within;
@@ -224,7 +236,7 @@ public sealed class WgHandshakeStep : Step
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await WgRead.StateAsync(host, _name, cancellationToken).ConfigureAwait(false)
-                    ?? throw new RunbookException($"on {host.Name}: {_name} is not a WireGuard interface");
+                    ?? throw host.Failure($"{_name} is not a WireGuard interface");
         var key = await _peer.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
         var peer = state.Peer(key);
         if (peer is null)
@@ -232,27 +244,35 @@ public sealed class WgHandshakeStep : Step
             return StepProbe.Blocked(state.Render(), $"{_name} has no peer {key}; configure it first");
         }
 
-        return WgRead.IsRecent(peer.LatestHandshake)
-            ? StepProbe.Satisfied($"handshake with {key} at {peer.LatestHandshake:u}")
-            : StepProbe.Change($"no recent handshake with {key} (endpoint {peer.Endpoint ?? "none"})") with
-            {
-                Notes = [$"wait up to {_within.TotalSeconds:0.#} s for a handshake with {key}, nudging it with a ping to its allowed IPs"],
-            };
+        if (WgRead.IsRecent(peer.LatestHandshake))
+        {
+            return StepProbe.Satisfied($"handshake with {key} at {peer.LatestHandshake:u}");
+        }
+
+        var actions = new List<StepAction>();
+        if (peer.AllowedIps.FirstOrDefault() is { } cidr)
+        {
+            // A peer without keepalive only handshakes when there is traffic for it. The ping only nudges: its
+            // answer does not matter (exit 1 and 2 are fine), the handshake is what the wait looks for.
+            actions.Add(new RunCommand(new Command("ping", ["-c", "1", "-W", "1", cidr.Split('/')[0]]).WithTimeout(TimeSpan.FromSeconds(3)).WithSuccessExitCodes(0, 1, 2)));
+        }
+
+        actions.Add(new WaitUntil(Handshake(_name, key), _within, Interval)
+        {
+            Failure = _ => $"no WireGuard handshake on {_name} with peer {key} (endpoint {peer.Endpoint ?? "(none)"}) within {_within.TotalSeconds:0.#} s",
+            WhenItFails = $"check that {peer.Endpoint ?? "the peer's endpoint"} answers on UDP, that no firewall drops it on either side, and that each side has the other's public key",
+            Diagnose = async (h, ct) => $"  wg show {_name} (private key hidden):\n    " +
+                ((await WgRead.StateAsync(h, _name, ct).ConfigureAwait(false))?.Render() ?? "(interface gone)").Replace("\n", "\n    ", StringComparison.Ordinal),
+        });
+        return StepProbe.Act($"no recent handshake with {key} (endpoint {peer.Endpoint ?? "none"})", actions);
     }
 
-    public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
+    private static Check Handshake(string name, string? key) => new($"{name} has a recent handshake{(key is null ? "" : $" with {key}")}", async (host, ct) =>
     {
-        var key = await _peer.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
-        var (ok, state) = await WaitAsync(host, _name, key, _within, nudge: true, cancellationToken).ConfigureAwait(false);
-        if (!ok)
-        {
-            var endpoint = state?.Peer(key)?.Endpoint ?? "(none)";
-            throw new RunbookException(
-                $"on {host.Name}: no WireGuard handshake on {_name} with peer {key} (endpoint {endpoint}) within {_within.TotalSeconds:0.#} s; " +
-                $"check that {endpoint} answers on UDP, that no firewall drops it on either side, and that each side has the other's public key.\n" +
-                $"  wg show {_name} (private key hidden):\n    {(state?.Render() ?? "(interface gone)").Replace("\n", "\n    ", StringComparison.Ordinal)}");
-        }
-    }
+        var state = await WgRead.StateAsync(host, name, ct).ConfigureAwait(false);
+        var recent = state?.Peers.Any(p => (key is null || p.PublicKey == key) && WgRead.IsRecent(p.LatestHandshake)) ?? false;
+        return new CheckResult(recent, state?.Render() ?? $"{name} gone");
+    });
 
     internal static Check AsCheck(string name, WgPublicKey? peer, TimeSpan within) =>
         new($"WireGuard {name} handshake{(peer is null ? "" : $" with {peer}")} within {within.TotalSeconds:0.#} s", async (host, ct) =>
@@ -271,39 +291,7 @@ public sealed class WgHandshakeStep : Step
                 return new CheckResult(false, $"no peer has an endpoint and none has a recent handshake:\n{first.Render()}");
             }
 
-            var (ok, state) = await WaitAsync(host, name, key, within, nudge: false, ct).ConfigureAwait(false);
-            return new CheckResult(ok, state?.Render() ?? $"{name} gone");
+            var (_, last) = await Poll.UntilHoldsAsync(host, Handshake(name, key), within, Interval, ct).ConfigureAwait(false);
+            return last;
         });
-
-    private static async Task<(bool Ok, WgInterfaceState? State)> WaitAsync(HostContext host, string name, string? key, TimeSpan within, bool nudge, CancellationToken cancellationToken)
-    {
-        var deadline = DateTimeOffset.UtcNow + within;
-        WgInterfaceState? state = null;
-        var nudged = false;
-        while (true)
-        {
-            host.InvalidateFacts();
-            state = await WgRead.StateAsync(host, name, cancellationToken).ConfigureAwait(false);
-            var peers = state?.Peers.Where(p => key is null || p.PublicKey == key).ToList() ?? [];
-            if (peers.Any(p => WgRead.IsRecent(p.LatestHandshake)))
-            {
-                return (true, state);
-            }
-
-            if (DateTimeOffset.UtcNow >= deadline)
-            {
-                return (false, state);
-            }
-
-            if (nudge && !nudged && peers.SelectMany(p => p.AllowedIps).FirstOrDefault() is { } cidr)
-            {
-                // A peer without keepalive only handshakes when there is traffic for it.
-                nudged = true;
-                var address = cidr.Split('/')[0];
-                _ = host.TryReadAsync(new Command("ping", ["-c", "1", "-W", "1", address]).WithTimeout(TimeSpan.FromSeconds(3)), cancellationToken);
-            }
-
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
-        }
-    }
 }

@@ -51,4 +51,16 @@ public class FailingDiskGuardTests
         Assert.That(reason, Does.Contain("nothing was").And.Contain("vgreduce --removemissing vgf"));
         Assert.That(transport.Changes, Is.Empty);
     }
+
+    [Test]
+    public void Every_lvm_step_that_can_write_a_vg_gets_the_guard_from_its_base()
+    {
+        // pvcreate writes a label on a blank device that belongs to no VG yet: the only LVM step outside the base.
+        var steps = typeof(VolumeGroupStep).Assembly.GetTypes()
+            .Where(t => t.Namespace == typeof(VolumeGroupStep).Namespace && t.IsSubclassOf(typeof(Step)) && !t.IsAbstract)
+            .ToList();
+
+        Assert.That(steps, Has.Count.GreaterThanOrEqualTo(8));
+        Assert.That(steps.Where(t => !t.IsSubclassOf(typeof(VolumeGroupStep))).Select(t => t.Name), Is.EqualTo(new[] { nameof(CreatePvStep) }));
+    }
 }

@@ -123,7 +123,7 @@ public class LvmStepTests
         // pvs still shows loop1's 6 extents after the pvmove "succeeded".
         var ex = await Assert.ThrowsAsync<RunbookException>(() => step.ApplyAsync(context, probe, CancellationToken.None));
 
-        Assert.That(ex!.Message, Does.Contain("still holds 6 allocated extents"));
+        Assert.That(ex!.Message, Does.Contain("/dev/loop1 holds no allocated extents' no longer holds (6 extents allocated) before `LVM_SUPPRESS_FD_WARNINGS=1 vgreduce -- vg0 /dev/loop1`"));
         Assert.That(transport.Changes.Select(c => c.Program), Is.EqualTo(new[] { "pvmove" }));
     }
 

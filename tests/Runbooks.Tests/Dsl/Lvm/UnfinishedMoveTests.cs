@@ -43,7 +43,11 @@ public class UnfinishedMoveTests
             "pvmove", "vgreduce -- vgm /dev/loop0", "pvremove -- /dev/loop0", "pvcreate -- /dev/loop0", "vgextend -- vgm /dev/loop0",
         }));
         Assert.That(probe.Observed, Does.Contain("pvmove running (226 pvmove --alloc anywhere"));
-        Assert.That(probe.Notes.Single(), Does.StartWith("waits for the running pvmove or LVM poller to end"));
+        Assert.That(probe.Notes.Single(), Does.Contain("a second one would race it"));
+        Assert.That(probe.Actions.Select(a => a.Summary).Take(2), Is.EqualTo(new[]
+        {
+            "wait up to 7200 s (every 2 s) until no pvmove or LVM poller runs", "$ LVM_SUPPRESS_FD_WARNINGS=1 pvmove",
+        }), "the wait is an action the plan shows, before the resume");
     }
 
     [Test]
@@ -65,7 +69,7 @@ public class UnfinishedMoveTests
         transport.Then(LvmReads.Pvmoves, Running).Then(LvmReads.Pvmoves, Running);
         var step = Runbooks.Dsl.Lvm.Pv("/dev/loop0").Evacuate();
         var context = transport.Context();
-        var probe = StepProbe.Change("recorded", UnfinishedMove.Resume(TimeSpan.FromMinutes(1)));
+        var probe = StepProbe.Act("recorded", UnfinishedMove.Finish(TimeSpan.FromMinutes(1)));
 
         await step.ApplyAsync(context, probe, CancellationToken.None);
 

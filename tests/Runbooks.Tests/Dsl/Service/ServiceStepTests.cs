@@ -67,7 +67,8 @@ public class ServiceStepTests
         Assert.That(probe.Commands.Select(FakeTransport.Key), Is.EqualTo(
             Talus.Reverse().Select(s => $"sv down /etc/service/{s}").Concat(Talus.Select(s => $"sv up /etc/service/{s}"))));
         Assert.That(probe.Notes[0], Does.Contain("restarts from db: db is not running"));
-        Assert.That(probe.Notes, Has.Some.EqualTo("master: waits up to 3 s for it to exit after `sv down /etc/service/master` (TERM), then `sv kill /etc/service/master` (KILL)"));
+        Assert.That(probe.Actions.Select(a => a.Summary), Has.Some.EqualTo("$ sv down /etc/service/master; wait up to 3 s until master has stopped; then $ sv kill /etc/service/master"));
+        Assert.That(probe.Actions.Select(a => a.Summary), Has.Some.StartsWith("wait up to").And.EndsWith("until db runs"), "each start waits for the service before the next");
         Assert.That(host.Changes, Is.Empty, "planning ran a changing command");
     }
 
@@ -167,7 +168,7 @@ public class ServiceStepTests
         var probe = await step.ProbeAsync(context, cancellationToken);
         var error = await Assert.ThrowsAsync<RunbookException>(() => step.ApplyAsync(context, probe, cancellationToken));
 
-        Assert.That(error!.Message, Does.Contain("web did not come back within 0.3 s after `sv up /etc/service/web`")
+        Assert.That(error!.Message, Does.Contain("web did not come back within 0.3 s after `sv up /etc/service/web`").And.Contain("the services after it were not started")
             .And.Contain("refusing to start: nothing answers on 127.0.0.1:27017"));
     }
 

@@ -25,7 +25,14 @@ public sealed class SysctlTests
 
         var probe = await Runbooks.Dsl.Sysctl.Value(Key, "0").Persisted().ProbeAsync(host.Context(), CancellationToken.None);
 
-        Assert.That(probe.Commands.Single().Render(), Does.StartWith("sh -c").And.EndWith($"/etc/sysctl.d/90-runbook-{Key}.conf {Key} 0"));
+        var write = probe.Actions.OfType<WriteFile>().Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(write.Path, Is.EqualTo($"/etc/sysctl.d/90-runbook-{Key}.conf"));
+            Assert.That(write.Content.Reveal(), Is.EqualTo($"{Key} = 0\n"));
+            Assert.That(write.ExpectedSha256, Is.Null, "the file was absent when probed, so a file that appears meanwhile is refused");
+            Assert.That(write.Detail, Is.EqualTo(new[] { "--- /dev/null", $"+++ /etc/sysctl.d/90-runbook-{Key}.conf", "@@ -0,0 +1,1 @@", $"+{Key} = 0" }));
+        });
     }
 
     [Test]

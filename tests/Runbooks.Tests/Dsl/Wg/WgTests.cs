@@ -131,20 +131,22 @@ public sealed class WgTests
         Assert.That(client.Applied, Is.Empty, "nothing may change when the error comes first");
     }
 
-    [Test]
-    public async Task A_missing_link_is_made_by_the_kernel_module_or_else_by_wireguard_go()
+    [TestCase(0, "ip link add dev wg0 type wireguard")]
+    [TestCase(1, "wireguard-go wg0")]
+    public async Task A_missing_link_is_made_by_the_kernel_module_or_else_by_wireguard_go_as_the_plan_shows(int kernelModule, string expected)
     {
         var host = new NetworkFakeTransport()
             .Answer("ip -j link show dev wg0", "", 1, "Device \"wg0\" does not exist.\n")
-            .Answer("ip link add dev wg0 type wireguard", "", 2, "Error: Unknown device type.\n");
+            .AnswerWhen(c => c.Program == "sh" && c.Arguments[1].Reveal().Contains("modprobe -n", StringComparison.Ordinal), "", kernelModule)
+            .Answer(expected, "");
         var step = Runbooks.Dsl.Wg.Interface("wg0").Exists();
         var context = host.Context();
 
         var probe = await step.ProbeAsync(context, CancellationToken.None);
         await step.ApplyAsync(context, probe, CancellationToken.None);
 
-        Assert.That(probe.Notes.Single(), Does.Contain("wireguard-go"));
-        Assert.That(host.Applied, Is.EqualTo(new[] { "ip link add dev wg0 type wireguard", "wireguard-go wg0" }));
+        Assert.That(probe.Actions.Select(a => a.Summary), Is.EqualTo(new[] { "$ " + expected }), "the plan names the one implementation that runs");
+        Assert.That(host.Applied, Is.EqualTo(new[] { expected }));
     }
 
     [Test]
@@ -185,9 +187,29 @@ public sealed class WgTests
         var probe = await Runbooks.Dsl.Wg.Interface("wg0").Address("192.168.0.1/32").ConfigFileInStep().ProbeAsync(host.Context(), CancellationToken.None);
 
         Assert.That(probe.Decision, Is.EqualTo(StepDecision.WillChange));
-        Assert.That(probe.Commands.Single().Render(), Does.StartWith("sh -c 'umask 077").And.Contain("/etc/wireguard/wg0.conf"));
-        Assert.That(probe.Commands.Single().Stdin!.Value.Reveal(), Does.Contain("Address = 192.168.0.1/32"));
+        var write = probe.Actions.OfType<WriteFile>().Single();
+        Assert.That((write.Path, write.Mode, write.ExpectedSha256), Is.EqualTo(("/etc/wireguard/wg0.conf", "0600", "0000")), "written only over the file whose hash was probed");
+        Assert.That(write.Content.Reveal(), Does.Contain("Address = 192.168.0.1/32"));
         Assert.That(host.Ran.Select(NetworkFakeTransport.Argv), Has.None.Contains("cat /etc/wireguard"));
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task A_handshake_that_never_comes_fails_naming_host_peer_and_endpoint_after_an_awaited_ping(CancellationToken cancellationToken)
+    {
+        const string Peer = "Khoh2j2WX389oqFzAvumHv+X7+dtPr1aSEttQHvkxC8=";
+        var host = new NetworkFakeTransport()
+            .Answer("wg show wg0 dump", NetworkFakeTransport.Fixture("wg-show-wg0-dump.txt"))
+            .Answer("ping -c 1 -W 1 192.168.0.1", "", 1);
+        var step = Runbooks.Dsl.Wg.Interface("wg0").Handshake(WgPublicKey.Of(Peer), TimeSpan.FromMilliseconds(300));
+        var context = host.Context();
+
+        var probe = await step.ProbeAsync(context, cancellationToken);
+        var error = await Assert.ThrowsAsync<RunbookException>(() => step.ApplyAsync(context, probe, cancellationToken));
+
+        Assert.That(probe.Actions.Select(a => a.Kind), Is.EqualTo(new[] { "run", "wait-until" }), "the nudge is an action the plan shows, then the wait");
+        Assert.That(host.Applied, Is.EqualTo(new[] { "ping -c 1 -W 1 192.168.0.1" }));
+        Assert.That(error!.Message, Does.StartWith($"on host server: no WireGuard handshake on wg0 with peer {Peer} (endpoint [fdaa:3::2]:51820) within 0.3 s")
+            .And.Contain("wg show wg0 (private key hidden)"));
     }
 }
 

@@ -113,7 +113,7 @@ public sealed class ConnectionLifecycleTests
                 .RunAsync(new RunRequest(RunMode.Run, ["client"]), cancellationToken);
             var client = summary.Targets.Single(t => t.Name == "client");
             Assert.That(client.Status, Is.EqualTo(TargetStatus.Failed));
-            Assert.That(client.Error, Does.Contain("on client: no WireGuard handshake on wg0")
+            Assert.That(client.Error, Does.Contain("on host client: no WireGuard handshake on wg0")
                 .And.Contain("[fdaa:3:a396:a7b::99]:51820")
                 .And.Contain("wg show wg0 (private key hidden)")
                 .And.Contain("private key ***"));

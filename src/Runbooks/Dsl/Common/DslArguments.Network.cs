@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 
 namespace Runbooks.Dsl;
 
-/// <summary>Argument checks shared by the network nouns: run at DSL-call time, so a typo fails before any host is touched.</summary>
-internal static partial class Validate
+/// <summary>The network nouns' part of the one argument validator (interfaces, addresses, ports, keys, chains).</summary>
+internal static partial class DslArguments
 {
     [GeneratedRegex("^[A-Za-z0-9_.=+-]{1,15}$")]
     private static partial Regex InterfaceNamePattern();
@@ -121,15 +121,5 @@ internal static partial class Validate
         }
 
         return chain;
-    }
-
-    public static string AbsolutePath(string path, string parameter = "path")
-    {
-        if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.Contains('\n', StringComparison.Ordinal) || path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"'{path}' is not an absolute path", parameter);
-        }
-
-        return path;
     }
 }

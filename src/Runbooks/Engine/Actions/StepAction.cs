@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using Runbooks.Commands;
+
+namespace Runbooks.Engine;
+
+/// <summary>
+/// One thing a step will do, as its probe decided it: the plan shows it, the journal records it, and the engine
+/// executes it — the same value each time, so what was approved is what runs. Steps yield actions; they never
+/// run them themselves.
+/// </summary>
+public abstract record StepAction
+{
+    /// <summary>One line for a person: <c>$ pvremove -- /dev/loop1</c>, <c>write /etc/fstab</c>.</summary>
+    public abstract string Summary { get; }
+
+    /// <summary>Further lines under the summary (a file's diff); empty for most actions.</summary>
+    public virtual IReadOnlyList<string> Detail => [];
+
+    /// <summary>The changing commands this action starts for sure (a kill after a grace period is not sure).</summary>
+    public virtual IEnumerable<Command> Commands => [];
+
+    /// <summary>The action as JSON for a saved plan or a journal: <c>kind</c> plus its fields, secrets as <c>***</c>.</summary>
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject { ["kind"] = Kind, ["summary"] = Summary };
+        foreach (var (key, value) in Fields())
+        {
+            json[key] = value;
+        }
+
+        return json;
+    }
+
+    /// <summary>The action's kind in plans and journals: <c>run</c>, <c>write-file</c>, <c>wait-until</c> …</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>What the action is made of, for <see cref="ToJson"/>.</summary>
+    protected abstract IEnumerable<KeyValuePair<string, JsonNode?>> Fields();
+
+    /// <summary>Does it, on <paramref name="host"/>; only the engine calls this, through <see cref="HostContext.RunActionsAsync"/>.</summary>
+    internal abstract Task ExecuteAsync(HostContext host, CancellationToken cancellationToken);
+
+    internal static JsonNode? Node(string? value) => value is null ? null : JsonValue.Create(value);
+
+    internal static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);
+
+    internal static JsonArray Array(IEnumerable<StepAction> actions) => new([.. actions.Select(a => (JsonNode?)a.ToJson())]);
+
+    public sealed override string ToString() => Summary;
+}
+
+/// <summary>Runs one changing command; fails on an exit code the command does not call success.</summary>
+/// <example><c>new RunCommand(new Command("mount", ["-o", "remount,rw", "--", "/data"]))</c></example>
+public sealed record RunCommand(Command Command) : StepAction
+{
+    /// <summary>
+    /// True for tools that report a refusal on stderr with exit 0 (<c>sysctl -w</c> on a key it may not set):
+    /// any stderr then fails the action.
+    /// </summary>
+    public bool StderrMeansFailure { get; init; }
+
+    public override string Kind => "run";
+
+    public override string Summary => "$ " + Command.Render();
+
+    public override IEnumerable<Command> Commands => [Command];
+
+    protected override IEnumerable<KeyValuePair<string, JsonNode?>> Fields() =>
+    [
+        new("argv", Array(Command.RenderedArgv())),
+        new("stdin", Command.Stdin is { } stdin ? Node(stdin.IsSecret ? Secret.Mask : SecretRedactor.Redact(stdin.Reveal())) : null),
+        new("stderrMeansFailure", StderrMeansFailure ? true : null),
+    ];
+
+    internal override async Task ExecuteAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var result = await host.ApplyAsync(Command, cancellationToken).ConfigureAwait(false);
+        if (StderrMeansFailure && !string.IsNullOrWhiteSpace(result.StandardError))
+        {
+            throw new CommandFailedException(host.Name, Command, result);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Runbooks.Commands;
+
+namespace Runbooks.Engine;
+
+/// <summary>
+/// Writes a whole file atomically — beside it, then renamed over it, so a reader never sees half a file and a
+/// crash leaves the old one whole — and only if the file is still as the probe saw it (same SHA-256, or still
+/// absent): an edit made between plan and apply is refused, not overwritten. Renders as a unified diff.
+/// </summary>
+/// <example><c>WriteFile.Replacing("/etc/fstab", before: current, content: fixedText)</c></example>
+public sealed record WriteFile : StepAction
+{
+    // One script for every file the DSL writes. Values arrive as $1..$3, never spliced into the text.
+    // mktemp creates the file 0600, so a secret is private from its first byte; the mode is set before the rename.
+    internal const string Script =
+        "set -e\n" +
+        "case \"$2\" in\n" +
+        "  absent) [ ! -e \"$1\" ] || { echo \"$1 was created since it was probed; nothing written, plan again\" >&2; exit 3; } ;;\n" +
+        "  *) [ \"$(sha256sum 2>/dev/null < \"$1\" | cut -d' ' -f1)\" = \"$2\" ] || { echo \"$1 changed since it was probed; nothing written, plan again\" >&2; exit 3; } ;;\n" +
+        "esac\n" +
+        "tmp=$(mktemp \"$1.runbook.XXXXXX\")\n" +
+        "trap 'rm -f -- \"$tmp\"' EXIT\n" +
+        "cat > \"$tmp\"\n" +
+        "if [ -e \"$1\" ]; then chmod --reference=\"$1\" -- \"$tmp\"; chown --reference=\"$1\" -- \"$tmp\" 2>/dev/null || :; fi\n" +
+        "if [ -n \"$3\" ]; then chmod \"$3\" -- \"$tmp\"; elif [ ! -e \"$1\" ]; then chmod 0644 -- \"$tmp\"; fi\n" +
+        "mv -f -- \"$tmp\" \"$1\"\n";
+
+    private WriteFile(string path, Arg content, string? mode, string? expectedSha256, string? before)
+    {
+        Path = path;
+        Content = content;
+        Mode = mode;
+        ExpectedSha256 = expectedSha256;
+        Before = before;
+    }
+
+    public string Path { get; }
+
+    public Arg Content { get; }
+
+    /// <summary>The mode to set; null keeps the mode (and owner) of the file it replaces, 0644 for a new file.</summary>
+    public string? Mode { get; }
+
+    /// <summary>The SHA-256 of the file as probed; null when the probe found no file.</summary>
+    public string? ExpectedSha256 { get; }
+
+    /// <summary>The file as probed, for the diff; null when absent or when only its hash was read.</summary>
+    public string? Before { get; }
+
+    /// <summary>A file the probe found absent; refused if it appeared meanwhile.</summary>
+    /// <example><c>WriteFile.New("/etc/motd", "hello\n", "0644")</c></example>
+    public static WriteFile New(string path, Arg content, string? mode = null) => new(path, content, mode, null, null);
+
+    /// <summary>A file the probe read as <paramref name="before"/>; refused if it changed meanwhile.</summary>
+    /// <example><c>WriteFile.Replacing("/etc/fstab", current, fixedText)</c></example>
+    public static WriteFile Replacing(string path, string before, Arg content, string? mode = null) => new(path, content, mode, Sha256(before), before);
+
+    /// <summary>A file whose hash alone was read (a private config the runner does not read); no diff is shown.</summary>
+    /// <example><c>WriteFile.ReplacingHash("/etc/wireguard/wg0.conf", sha256, text, "0600")</c></example>
+    public static WriteFile ReplacingHash(string path, string sha256, Arg content, string? mode = null) => new(path, content, mode, sha256, null);
+
+    public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    public override string Kind => "write-file";
+
+    public override string Summary =>
+        $"write {Path}{(Mode is null ? "" : $" (mode {Mode})")}" +
+        (ExpectedSha256 is null ? ", a new file" : Before is null ? $", replacing the file with sha256 {ExpectedSha256[..Math.Min(12, ExpectedSha256.Length)]}…" : "") +
+        (Content.IsSecret ? " — content secret" : "");
+
+    public override IReadOnlyList<string> Detail =>
+        Content.IsSecret ? []
+        : Before is null && ExpectedSha256 is not null ? ["(the file's current text was not read, only its hash; the new text:)", .. Content.Reveal().TrimEnd('\n').Split('\n').Select(l => "+" + l)]
+        : UnifiedDiff.Lines(Path, Before ?? "", Content.Reveal(), beforeExists: ExpectedSha256 is not null);
+
+    public override IEnumerable<Command> Commands => [Command];
+
+    /// <summary>The one command that does the write.</summary>
+    public Command Command => Shell.Script(Script, Path, ExpectedSha256 ?? "absent", Mode ?? "").WithStdin(Content);
+
+    protected override IEnumerable<KeyValuePair<string, JsonNode?>> Fields() =>
+    [
+        new("path", Path),
+        new("mode", Node(Mode)),
+        new("expectedSha256", Node(ExpectedSha256)),
+        new("contentSha256", Content.IsSecret ? null : Sha256(Content.Reveal())),
+        new("diff", Content.IsSecret ? null : Array(Detail)),
+    ];
+
+    internal override Task ExecuteAsync(HostContext host, CancellationToken cancellationToken) => host.ApplyAsync(Command, cancellationToken);
+}

@@ -1,0 +1,151 @@
+using System.Text.Json.Nodes;
+using Runbooks.Tests.Support;
+
+namespace Runbooks.Tests.Cli;
+
+/// <summary>
+/// A saved plan end to end through the CLI against temp files on this machine: what runs is exactly what was
+/// planned, and a host that moved since the plan is refused before anything runs.
+/// </summary>
+[Category("process"), NonParallelizable]
+public class SavedPlanTests
+{
+    private string _root = "";
+    private string _runbook = "";
+    private string _plan = "";
+
+    [SetUp]
+    public void CreateRunbook()
+    {
+        _root = Directory.CreateTempSubdirectory("rb-plan-").FullName;
+        _runbook = Path.Combine(_root, "files.csx");
+        _plan = Path.Combine(_root, "plan.json");
+        Directory.CreateDirectory($"{_root}/state");
+        System.IO.File.WriteAllText($"{_root}/state/app.conf", "listen = 80\nworkers = 4\n");
+        System.IO.File.WriteAllText(_runbook, $$"""
+            var root = "{{_root}}/state";
+            Target("dir", File.Directory(root, mode: "0750"));
+            Target("config", DependsOn("dir"), File.Content(root + "/app.conf", "listen = 8000\nworkers = 4\n", mode: "0640"));
+            Target("hosts", DependsOn("dir"), File.Line(root + "/hosts", "fdaa::2 server", create: true));
+            await RunAsync(Args);
+            """);
+    }
+
+    [TearDown]
+    public void Remove() => Directory.Delete(_root, recursive: true);
+
+    [Test, CancelAfter(90_000)]
+    public void Run_of_a_saved_plan_executes_exactly_the_planned_actions_and_records_who_approved_it()
+    {
+        var (planExit, planText, planError) = CliRunner.Run("plan", _runbook, "--out", _plan, "--detailed-exitcode");
+        Assert.That(planExit, Is.EqualTo(3), "changes pending: " + planError);
+        Assert.That(planText, Does.Contain("-listen = 80").And.Contain("+listen = 8000"), "the file write renders as a diff");
+        Assert.That(System.IO.File.ReadAllText($"{_root}/state/app.conf"), Is.EqualTo("listen = 80\nworkers = 4\n"), "a plan changes nothing");
+
+        var journal = Path.Combine(_root, "run.jsonl");
+        var (runExit, runOut, runError) = CliRunner.Run("run", _runbook, "--plan", _plan, "--approved-by", "alice", "--journal", journal);
+        Assert.That(runExit, Is.EqualTo(0), runOut + runError);
+
+        var planned = PlannedActions(_plan);
+        var records = System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!).ToList();
+        var executed = ExecutedActions(journal);
+        Assert.Multiple(() =>
+        {
+            Assert.That(planned, Has.Count.EqualTo(3));
+            Assert.That(executed, Is.EqualTo(planned), "the journal's actions are the plan's, in order");
+            Assert.That((string?)records[0]["approvedBy"], Is.EqualTo("alice"));
+            Assert.That((string?)records[0]["plan"], Is.EqualTo(_plan));
+            Assert.That(System.IO.File.ReadAllText($"{_root}/state/app.conf"), Is.EqualTo("listen = 8000\nworkers = 4\n"));
+        });
+
+        var (_, timeline, _) = CliRunner.Run("journal", "show", journal);
+        Assert.That(timeline, Does.Contain($"**Saved plan** `{_plan}`, approved by alice")
+            .And.Contain($"» write {_root}/state/app.conf (mode 0640)")
+            .And.Contain($"atomic write of `{_root}/state/app.conf` → exit 0"));
+
+        var (againExit, _, _) = CliRunner.Run("plan", _runbook, "--detailed-exitcode");
+        Assert.That(againExit, Is.EqualTo(0), "nothing left to change");
+    }
+
+    [Test, CancelAfter(90_000)]
+    public void The_shipped_maintenance_banner_runbook_runs_its_saved_plan_exactly()
+    {
+        var runbook = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", "..", "runbooks", "maintenance-banner.csx");
+        Environment.SetEnvironmentVariable("BANNER_ROOT", $"{_root}/banner");
+        try
+        {
+            var (planExit, _, planError) = CliRunner.Run("plan", runbook, "--out", _plan, "--detailed-exitcode");
+            Assert.That(planExit, Is.EqualTo(3), planError);
+
+            var journal = Path.Combine(_root, "banner.jsonl");
+            var (runExit, runOut, runError) = CliRunner.Run("run", runbook, "--plan", _plan, "--approved-by", "bob", "--journal", journal);
+            Assert.That(runExit, Is.EqualTo(0), runOut + runError);
+            Assert.That(ExecutedActions(journal), Is.EqualTo(PlannedActions(_plan)));
+            Assert.That(System.IO.File.ReadAllText($"{_root}/banner/motd"), Does.StartWith("Maintenance window"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("BANNER_ROOT", null);
+        }
+    }
+
+    private static List<string> PlannedActions(string plan) =>
+        JsonNode.Parse(System.IO.File.ReadAllText(plan))!["hosts"]!.AsArray()
+            .SelectMany(h => h!["targets"]!.AsArray()).SelectMany(t => t!["steps"]!.AsArray()).SelectMany(s => s!["actions"]!.AsArray())
+            .Select(a => a!.ToJsonString()).ToList();
+
+    private static List<string> ExecutedActions(string journal) =>
+        System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!)
+            .Where(r => (string?)r["event"] == "action").Select(r => r["action"]!.ToJsonString()).ToList();
+
+    [Test, CancelAfter(90_000)]
+    public void A_fact_changed_since_the_plan_is_refused_naming_the_fact_and_the_host_and_nothing_runs()
+    {
+        var (planExit, _, planError) = CliRunner.Run("plan", _runbook, "--out", _plan);
+        Assert.That(planExit, Is.EqualTo(0), planError);
+        System.IO.File.WriteAllText($"{_root}/state/app.conf", "listen = 81\nworkers = 4\n");
+
+        var journal = Path.Combine(_root, "run.jsonl");
+        var (exit, output, error) = CliRunner.Run("run", _runbook, "--plan", _plan, "--journal", journal);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exit, Is.EqualTo(1), output + error);
+            Assert.That(error, Does.Contain($"on host local: the fact `cat -- {_root}/state/app.conf` changed since the plan"));
+            Assert.That(System.IO.File.ReadAllText($"{_root}/state/app.conf"), Is.EqualTo("listen = 81\nworkers = 4\n"), "the operator's edit survives");
+            Assert.That(Convert.ToString((int)System.IO.File.GetUnixFileMode($"{_root}/state"), 8), Is.Not.EqualTo("750"), "no step ran, not even an unaffected one");
+            Assert.That(System.IO.File.Exists($"{_root}/state/hosts"), Is.False);
+            Assert.That(System.IO.File.Exists(journal), Is.False, "refused before the run started");
+        });
+    }
+
+    [Test, CancelAfter(90_000)]
+    public void A_plan_made_from_another_runbook_text_is_refused()
+    {
+        CliRunner.Run("plan", _runbook, "--out", _plan);
+        System.IO.File.AppendAllText(_runbook, "\n// edited after review\n");
+
+        var (exit, _, error) = CliRunner.Run("run", _runbook, "--plan", _plan, "--journal", Path.Combine(_root, "run.jsonl"));
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("changed since the plan was made"));
+    }
+
+    [Test, CancelAfter(90_000)]
+    public void The_json_plan_has_one_casing()
+    {
+        var (_, json, _) = CliRunner.Run("plan", _runbook, "--format", "json");
+
+        var keys = Keys(JsonNode.Parse(json)!).ToList();
+        Assert.That(keys, Is.Not.Empty);
+        Assert.That(keys.Where(k => !char.IsLower(k[0]) || k.Contains('_') || k.Contains('-')), Is.Empty, "every key camelCase");
+        Assert.That((string?)JsonNode.Parse(json)!["schema"], Is.EqualTo("runbooks-plan/1"));
+    }
+
+    private static IEnumerable<string> Keys(JsonNode node) => node switch
+    {
+        JsonObject o => o.SelectMany(p => Keys(p.Value!).Prepend(p.Key)),
+        JsonArray a => a.Where(n => n is not null).SelectMany(n => Keys(n!)),
+        _ => [],
+    };
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Runbooks.Dsl.Nouns.Lvm;
+using Runbooks.Engine;
+using Runbooks.Tests.Support;
+
+namespace Runbooks.Tests.Engine;
+
+/// <summary>
+/// Step tests as data (Fixtures/steps/*.json): given these recorded facts and this DSL call, expect this decision
+/// and exactly these actions, as the plan renders them. A case file is a list of
+/// <c>{ name, step, facts, decision, actions, unmet? }</c>; <c>step</c> is a DSL call such as
+/// <c>Lvm.Pv("/dev/loop1").Evacuate()</c>; a fact's key is an argv (or PVS, VGS, LVS, ALL_LVS, PVMOVES for the
+/// LVM reports) and its value the output, <c>@path</c> for a fixture file, or <c>{ stdout, exit, stderr }</c>.
+/// </summary>
+public partial class StepCaseTests
+{
+    public sealed record StepCase(string File, string Name, JsonObject Case)
+    {
+        public override string ToString() => $"{File}: {Name}";
+    }
+
+    private static readonly Dictionary<string, Runbooks.Commands.Command> Reports = new(StringComparer.Ordinal)
+    {
+        ["PVS"] = LvmReads.Pvs,
+        ["VGS"] = LvmReads.Vgs,
+        ["LVS"] = LvmReads.Lvs,
+        ["ALL_LVS"] = LvmReads.AllLvs,
+        ["PVMOVES"] = LvmReads.Pvmoves,
+    };
+
+    public static IEnumerable<StepCase> Cases()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "steps");
+        foreach (var file in Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal))
+        {
+            foreach (var node in JsonNode.Parse(System.IO.File.ReadAllText(file))!.AsArray())
+            {
+                yield return new StepCase(Path.GetFileName(file), (string)node!["name"]!, node.AsObject());
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task Given_recorded_facts_the_step_plans_these_actions(StepCase c)
+    {
+        var transport = new FakeTransport();
+        foreach (var (key, value) in c.Case["facts"]!.AsObject())
+        {
+            var (stdout, exit, stderr) = Answer(value!);
+            if (Reports.TryGetValue(key, out var report))
+            {
+                transport.On(report, stdout, exit, stderr);
+            }
+            else
+            {
+                transport.On(key, stdout, exit, stderr);
+            }
+        }
+
+        var step = Build((string)c.Case["step"]!);
+        var probe = await step.ProbeAsync(transport.Context(), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(probe.Decision.ToString(), Is.EqualTo((string)c.Case["decision"]!), probe.Observed + " " + string.Join("; ", probe.Unmet));
+            Assert.That(probe.Actions.Select(a => a.Summary), Is.EqualTo(c.Case["actions"]!.AsArray().Select(a => (string)a!)));
+            Assert.That(transport.Changes, Is.Empty, "a probe must not change anything");
+            if (c.Case["unmet"] is { } unmet)
+            {
+                Assert.That(string.Join("; ", probe.Unmet), Does.Contain((string)unmet!));
+            }
+
+            if (c.Case["diff"] is JsonArray diff)
+            {
+                Assert.That(probe.Actions.SelectMany(a => a.Detail), Is.EqualTo(diff.Select(d => (string)d!)));
+            }
+        });
+    }
+
+    [Test]
+    public void Every_case_file_has_cases() => Assert.That(Cases().Count(), Is.GreaterThanOrEqualTo(10));
+
+    private static (string Stdout, int Exit, string Stderr) Answer(JsonNode value) => value switch
+    {
+        JsonValue v when ((string)v!).StartsWith('@') => (Fixture.Read(((string)v!)[1..]), 0, ""),
+        JsonValue v => ((string)v!, 0, ""),
+        JsonObject o => (o["stdout"] is { } s ? Text((string)s!) : "", (int?)o["exit"] ?? 0, (string?)o["stderr"] ?? ""),
+        _ => throw new ArgumentException($"fact answer {value} is neither text nor {{ stdout, exit, stderr }}"),
+    };
+
+    private static string Text(string value) => value.StartsWith('@') ? Fixture.Read(value[1..]) : value;
+
+    // A DSL call as a runbook writes it: Noun.Member(args).Member(args)…, with string, number and bool arguments.
+    private static Step Build(string expression)
+    {
+        var calls = Call().Matches(expression);
+        Assert.That(string.Concat(calls.Select(m => m.Value)), Is.EqualTo(expression), $"'{expression}' is not Noun.Member(args)… with literal arguments");
+        object? target = null;
+        var type = typeof(Runbooks.Dsl.Lvm).Assembly.GetType("Runbooks.Dsl." + calls[0].Groups["noun"].Value)
+                   ?? throw new ArgumentException($"no DSL noun {calls[0].Groups["noun"].Value}");
+        foreach (Match call in calls)
+        {
+            var arguments = Arguments(call.Groups["args"].Value);
+            var name = call.Groups["member"].Value;
+            var method = type.GetMethods(BindingFlags.Public | (target is null ? BindingFlags.Static : BindingFlags.Instance))
+                .Where(m => m.Name == name)
+                .FirstOrDefault(m => Fits(m, arguments))
+                ?? throw new ArgumentException($"{type.Name} has no {name} taking ({string.Join(", ", arguments)})");
+            var parameters = method.GetParameters();
+            var values = parameters.Select((p, i) => i < arguments.Count ? Convert(arguments[i], p.ParameterType) : p.DefaultValue).ToArray();
+            target = method.Invoke(target, values);
+            type = target!.GetType();
+        }
+
+        return (Step)target!;
+    }
+
+    private static bool Fits(MethodInfo method, IReadOnlyList<object> arguments)
+    {
+        var parameters = method.GetParameters();
+        return arguments.Count <= parameters.Length && parameters.Skip(arguments.Count).All(p => p.HasDefaultValue) &&
+               arguments.Select((a, i) => Convert(a, parameters[i].ParameterType) is not null).All(ok => ok);
+    }
+
+    private static object? Convert(object value, Type type) => (value, type) switch
+    {
+        (string s, _) when type == typeof(string) => s,
+        (long n, _) when type == typeof(int) => (int)n,
+        (long n, _) when type == typeof(long) => n,
+        (bool b, _) when type == typeof(bool) => b,
+        _ => null,
+    };
+
+    private static List<object> Arguments(string text) =>
+        [.. Argument().Matches(text).Select(m => m.Groups["s"].Success ? m.Groups["s"].Value.Replace("\\\"", "\"", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal)
+            : m.Groups["n"].Success ? long.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture)
+            : (object)(m.Groups["b"].Value == "true"))];
+
+    [GeneratedRegex(@"(?:^(?<noun>[A-Z][A-Za-z]*))?\.(?<member>[A-Z][A-Za-z]*)\((?<args>(?:""(?:[^""\\]|\\.)*""|[^()""])*)\)")]
+    private static partial Regex Call();
+
+    [GeneratedRegex(@"""(?<s>(?:[^""\\]|\\.)*)""|(?<n>-?\d+)|(?<b>true|false)")]
+    private static partial Regex Argument();
+}
