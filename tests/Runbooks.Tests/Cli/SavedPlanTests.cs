@@ -46,9 +46,9 @@ public class SavedPlanTests
         var (runExit, runOut, runError) = CliRunner.Run("run", _runbook, "--plan", _plan, "--approved-by", "alice", "--journal", journal);
         Assert.That(runExit, Is.EqualTo(0), runOut + runError);
 
-        var planned = PlannedActions(_plan);
+        var planned = SavedPlanFiles.PlannedActions(_plan);
         var records = System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!).ToList();
-        var executed = ExecutedActions(journal);
+        var executed = SavedPlanFiles.ExecutedActions(journal);
         Assert.Multiple(() =>
         {
             Assert.That(planned, Has.Count.EqualTo(3));
@@ -80,7 +80,7 @@ public class SavedPlanTests
             var journal = Path.Combine(_root, "banner.jsonl");
             var (runExit, runOut, runError) = CliRunner.Run("run", runbook, "--plan", _plan, "--approved-by", "bob", "--journal", journal);
             Assert.That(runExit, Is.EqualTo(0), runOut + runError);
-            Assert.That(ExecutedActions(journal), Is.EqualTo(PlannedActions(_plan)));
+            Assert.That(SavedPlanFiles.ExecutedActions(journal), Is.EqualTo(SavedPlanFiles.PlannedActions(_plan)));
             Assert.That(System.IO.File.ReadAllText($"{_root}/banner/motd"), Does.StartWith("Maintenance window"));
         }
         finally
@@ -88,16 +88,6 @@ public class SavedPlanTests
             Environment.SetEnvironmentVariable("BANNER_ROOT", null);
         }
     }
-
-    private static List<string> PlannedActions(string plan) =>
-        JsonNode.Parse(System.IO.File.ReadAllText(plan))!["hosts"]!.AsArray()
-            .SelectMany(h => h!["targets"]!.AsArray()).SelectMany(t => t!["steps"]!.AsArray()).SelectMany(s => s!["actions"]!.AsArray())
-            .Select(a => a!.ToJsonString()).ToList();
-
-    private static List<string> ExecutedActions(string journal) =>
-        System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!)
-            .Where(r => (string?)r["event"] == "action").Select(r => r["action"]!.ToJsonString()).ToList();
-
     [Test, CancelAfter(90_000)]
     public void A_fact_changed_since_the_plan_is_refused_naming_the_fact_and_the_host_and_nothing_runs()
     {

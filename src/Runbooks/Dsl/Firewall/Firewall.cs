@@ -5,7 +5,7 @@ using Runbooks.Engine;
 namespace Runbooks.Dsl;
 
 /// <summary>iptables and ip6tables: rules present or absent, chain policies, whole-chain flushes.</summary>
-public static class Firewall
+public static partial class Firewall
 {
     /// <summary>A rule in a chain (table <c>filter</c> unless given); build it, then <c>.Present()</c>/<c>.Absent()</c>.</summary>
     /// <example><c>Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent()</c></example>
@@ -18,7 +18,17 @@ public static class Firewall
     internal static string Tool(IpFamily family) => family == IpFamily.V6 ? "ip6tables" : "iptables";
 
     internal static Command Save(IpFamily family, string table) =>
-        new Command(Tool(family) + "-save", ["-t", table]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(20));
+        new Command(Tool(family) + "-save", ["-t", table]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(20)).WithFactView(WithoutClockAndCounters);
+
+    /// <summary>
+    /// The rules and policies only: iptables-save stamps each dump with the time ("# Generated … on …") and chain
+    /// counters ("[12:3456]") move with every packet, so neither may make a saved plan look out of date.
+    /// </summary>
+    internal static string WithoutClockAndCounters(string save) =>
+        string.Join('\n', save.Split('\n').Where(line => !line.StartsWith('#')).Select(line => line.StartsWith(':') ? Counters().Replace(line, "") : line));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\s*\[\d+:\d+\]\s*$")]
+    private static partial System.Text.RegularExpressions.Regex Counters();
 
     internal static async Task<FirewallState> ReadAsync(HostContext host, IpFamily family, string table, CancellationToken cancellationToken)
     {

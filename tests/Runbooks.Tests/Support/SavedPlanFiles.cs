@@ -1,0 +1,16 @@
+using System.Text.Json.Nodes;
+
+namespace Runbooks.Tests.Support;
+
+/// <summary>The actions a saved plan shows and the ones a run's journal recorded, as JSON text to compare.</summary>
+internal static class SavedPlanFiles
+{
+    public static List<string> PlannedActions(string plan) =>
+        JsonNode.Parse(System.IO.File.ReadAllText(plan))!["hosts"]!.AsArray()
+            .SelectMany(h => h!["targets"]!.AsArray()).SelectMany(t => t!["steps"]!.AsArray()).SelectMany(s => s!["actions"]!.AsArray())
+            .Select(a => a!.ToJsonString()).ToList();
+
+    public static List<string> ExecutedActions(string journal) =>
+        System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!)
+            .Where(r => (string?)r["event"] == "action").Select(r => r["action"]!.ToJsonString()).ToList();
+}
