@@ -19,15 +19,10 @@ namespace Runbooks.Harness.Backends.Netns;
 public sealed partial class NetnsBackend : IBackend
 {
     // Binds "$1 over $2", "$3 over $4", …, or mounts a tmpfs where the source is "tmpfs:SIZE": the values arrive as
-    // positional parameters, never parsed by a shell. A mount point that does not exist yet is created (and its
-    // name printed, so destroy removes it again).
+    // positional parameters, never parsed by a shell. Every mount point exists already (SharedMountpoints).
     private const string MountScript = """
         set -eu
         while [ "$#" -gt 1 ]; do
-            if [ ! -e "$2" ]; then
-                if [ -f "$1" ]; then mkdir -p -- "$(dirname -- "$2")"; : > "$2"; else mkdir -p -- "$2"; fi
-                echo "$2"
-            fi
             case "$1" in
                 tmpfs:*) mount -t tmpfs -o "size=${1#tmpfs:},mode=0755" tmpfs "$2" ;;
                 *) mount --bind -- "$1" "$2" ;;
@@ -96,12 +91,18 @@ public sealed partial class NetnsBackend : IBackend
 
                 var host = new NetnsHostState(declared.Name, $"{prefix}-{declared.Name}", $"{runDirectory}/{declared.Name}.mnt", root, "", "", []);
                 hosts.Add(host);
+                for (var i = 1; i < binds.Count; i += 2)
+                {
+                    if (SharedMountpoints.Claim(binds[i], host.Netns, file: System.IO.File.Exists(binds[i - 1])))
+                    {
+                        host.CreatedMountPoints.Add(binds[i]);
+                    }
+                }
+
                 state.Save(options.WorkDirectory);
                 await Run(local, new Command("ip", ["netns", "add", host.Netns]), cancellationToken);
                 await System.IO.File.WriteAllTextAsync(host.MountFile, "", cancellationToken);
-                var mounted = await Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh", .. binds.Select(Arg.FromString)]), cancellationToken);
-                host.CreatedMountPoints.AddRange(mounted.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-                state.Save(options.WorkDirectory);
+                await Run(local, new Command("unshare", [$"--mount={host.MountFile}", "--propagation", "private", "sh", "-c", MountScript, "runbook-sh", .. binds.Select(Arg.FromString)]), cancellationToken);
                 await Run(environment.Transport(declared.Name), new Command("ip", ["link", "set", "lo", "up"]), cancellationToken);
             }
 

@@ -53,6 +53,7 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
     {
         var local = new LocalTransport();
         var quick = TimeSpan.FromSeconds(10);
+        var releaseLeaks = new List<string>();
         foreach (var host in _state.Hosts)
         {
             // Daemons the backend started, then anything a runbook started in the namespace (wireguard-go daemonized by Wg).
@@ -71,10 +72,10 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
             await local.RunAsync(new Command("umount", [host.MountFile]).WithTimeout(quick), cancellationToken);
             await local.RunAsync(new Command("ip", ["netns", "del", host.Netns]).WithTimeout(quick), cancellationToken);
 
-            // Mount points made for private paths the machine did not have: remove them once unmounted (only if still empty).
+            // Mount points made for private paths the machine did not have: the last run holding one removes it.
             foreach (var created in host.CreatedMountPoints.AsEnumerable().Reverse())
             {
-                RemoveIfEmpty(created);
+                releaseLeaks.AddRange(SharedMountpoints.Release(created, host.Netns));
             }
         }
 
@@ -98,31 +99,13 @@ internal sealed class NetnsEnvironment : IHarnessEnvironment
         }
 
         var leaks = await FindLeaksAsync(local, cancellationToken);
+        leaks.AddRange(releaseLeaks);
         if (leaks.Count == 0)
         {
             System.IO.File.Delete(NetnsState.PathIn(_options.WorkDirectory));
         }
 
         return leaks;
-    }
-
-    private static void RemoveIfEmpty(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any())
-            {
-                Directory.Delete(path);
-            }
-            else if (System.IO.File.Exists(path) && new FileInfo(path).Length == 0)
-            {
-                System.IO.File.Delete(path);
-            }
-        }
-        catch (IOException)
-        {
-            // Still mounted somewhere else (another run's namespace): leave it; it is an empty mount point.
-        }
     }
 
     /// <summary>The PID still runs the daemon we started (after a re-attach a PID may have been reused by anything else).</summary>

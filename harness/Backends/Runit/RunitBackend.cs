@@ -63,7 +63,7 @@ public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : I
             mounts.AddRange([scratch, paths[index]]);
         }
 
-        var created = CreateMountpoints(paths.Skip(AlwaysPrivate.Count), options.WorkDirectory);
+        var created = CreateMountpoints(paths.Skip(AlwaysPrivate.Count), $"{prefix}-{HostName}", options.WorkDirectory);
 
         var host = new NetnsHostState(HostName, $"{prefix}-{HostName}", $"{runDirectory}/{HostName}.mnt", root, "", "127.0.0.1", []);
         var state = new NetnsState(options.RunId, prefix, runDirectory, "none", [host]);
@@ -115,7 +115,7 @@ public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : I
     /// Makes a mountpoint for each path missing on the machine and records it (the path, and the topmost directory
     /// created for it) so that destroy, in this process or a later <c>harness down</c>, removes exactly those.
     /// </summary>
-    private static List<CreatedMountpoint> CreateMountpoints(IEnumerable<string> paths, string workDirectory)
+    private static List<CreatedMountpoint> CreateMountpoints(IEnumerable<string> paths, string run, string workDirectory)
     {
         var created = new List<CreatedMountpoint>();
         foreach (var path in paths)
@@ -125,22 +125,13 @@ public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : I
                 throw new RunbookException($"runit backend: Private(\"{path}\"): {path} is a file on this machine; only a directory can be private");
             }
 
-            if (Directory.Exists(path))
+            if (SharedMountpoints.Claim(path, run))
             {
-                continue;
+                created.Add(new CreatedMountpoint(path, run));
             }
-
-            var top = path;
-            while (!Directory.Exists(Path.GetDirectoryName(top)!))
-            {
-                top = Path.GetDirectoryName(top)!;
-            }
-
-            Directory.CreateDirectory(path);
-            created.Add(new CreatedMountpoint(path, top));
         }
 
-        System.IO.File.WriteAllLines(Path.Combine(workDirectory, CreatedMountpointsFile), created.Select(c => $"{c.Path}\t{c.Top}"));
+        System.IO.File.WriteAllLines(Path.Combine(workDirectory, CreatedMountpointsFile), created.Select(c => $"{c.Path}\t{c.Run}"));
         return created;
     }
 
@@ -153,8 +144,8 @@ public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : I
     }
 }
 
-/// <summary>A directory made on the machine only to mount a private path on: <see cref="Path"/> and its parents up to <see cref="Top"/>.</summary>
-internal sealed record CreatedMountpoint(string Path, string Top);
+/// <summary>A mount point this run claimed (see <see cref="SharedMountpoints"/>): released at destroy.</summary>
+internal sealed record CreatedMountpoint(string Path, string Run);
 
 /// <summary>The netns environment, with the supervision tree killed first at destroy and the mountpoints it made removed last.</summary>
 internal sealed class RunitEnvironment(NetnsEnvironment inner, NetnsState state, IReadOnlyList<CreatedMountpoint> mountpoints) : IHarnessEnvironment
@@ -198,27 +189,7 @@ internal sealed class RunitEnvironment(NetnsEnvironment inner, NetnsState state,
         var leaks = (await inner.DestroyAsync(cancellationToken)).ToList();
         foreach (var mountpoint in mountpoints)
         {
-            // Only while empty: outside the namespace nothing was ever written there, so a file in it is someone else's.
-            for (var dir = mountpoint.Path; ; dir = System.IO.Path.GetDirectoryName(dir)!)
-            {
-                try
-                {
-                    Directory.Delete(dir);
-                }
-                catch (DirectoryNotFoundException)
-                {
-                }
-                catch (IOException)
-                {
-                    leaks.Add($"mountpoint {dir} (made for this run, no longer empty)");
-                    break;
-                }
-
-                if (dir == mountpoint.Top)
-                {
-                    break;
-                }
-            }
+            leaks.AddRange(SharedMountpoints.Release(mountpoint.Path, mountpoint.Run));
         }
 
         return leaks;
