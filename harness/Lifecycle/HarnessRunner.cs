@@ -178,7 +178,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
                 : $"not idempotent: {string.Join("; ", unsatisfied.Concat(mutations.Select(m => $"ran `{m}`")).Concat(summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}")))}");
         }).ConfigureAwait(false);
 
-    private static async Task<(RunSummary Summary, List<string> Mutations)> RunRunbookAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string journalPath, CancellationToken cancellationToken)
+    internal static async Task<(RunSummary Summary, List<string> Mutations)> RunRunbookAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string journalPath, CancellationToken cancellationToken)
     {
         RunSummary? summary = null;
         var mutations = new MutationRecorder();
@@ -187,7 +187,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return (summary!, mutations.Commands);
     }
 
-    private static async Task<RunSummary> RunGraphAsync(IHarnessEnvironment environment, TargetGraph graph, IReadOnlyList<string> names, string path, string hash,
+    internal static async Task<RunSummary> RunGraphAsync(IHarnessEnvironment environment, TargetGraph graph, IReadOnlyList<string> names, string path, string hash,
         string journalPath, MutationRecorder mutations, CancellationToken cancellationToken)
     {
         using var journal = new JournalWriter(journalPath, new RunMetadata(
@@ -201,7 +201,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return await runner.RunAsync(new RunRequest(RunMode.Run, names), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<CheckResult> EvaluateAsync(IHarnessEnvironment environment, Spec spec, CancellationToken cancellationToken)
+    internal static async Task<CheckResult> EvaluateAsync(IHarnessEnvironment environment, Spec spec, CancellationToken cancellationToken)
     {
         var host = environment.Inventory.Context(spec.Host);
         host.InvalidateFacts();
@@ -237,7 +237,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return report;
     }
 
-    private sealed class MutationRecorder : RunObserver
+    internal sealed class MutationRecorder : RunObserver
     {
         public List<string> Commands { get; } = [];
 
