@@ -52,7 +52,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
         var runbook = await Phase(report, "compile", () =>
         {
             var loaded = LoadedRunbook.Load(runbookPath, compile, options.Cache);
-            return Task.FromResult<(LoadedRunbook?, bool, string)>((loaded, true, $"{loaded.Compiled.Warnings.Count} warning(s)"));
+            return Task.FromResult((loaded, $"{loaded.Compiled.Warnings.Count} warning(s)"));
         }).ConfigureAwait(false);
         if (runbook is null)
         {
@@ -62,7 +62,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
         var environment = await Phase(report, "create", async () =>
         {
             var created = await backend.CreateAsync(harnessOptions, cancellationToken).ConfigureAwait(false);
-            return ((IHarnessEnvironment?)created, true, string.Join(", ", created.Facts.Select(f => $"{f.Key} {f.Value}")));
+            return (created, string.Join(", ", created.Facts.Select(f => $"{f.Key} {f.Value}")));
         }).ConfigureAwait(false);
         if (environment is null)
         {
@@ -101,7 +101,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             var leaks = await environment.DestroyAsync(timeout.Token).ConfigureAwait(false);
             await environment.DisposeAsync().ConfigureAwait(false);
-            return ((object?)null, leaks.Count == 0, leaks.Count == 0 ? "nothing left behind" : $"leaked: {string.Join(", ", leaks)}");
+            return (leaks.Count == 0, leaks.Count == 0 ? "nothing left behind" : $"leaked: {string.Join(", ", leaks)}");
         }).ConfigureAwait(false);
         return Finish(report, options);
     }
@@ -109,11 +109,8 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
     /// <summary>break → converge → every spec holds; then the fault candidates: break targets a plan says would change the healthy hosts.</summary>
     private async Task<bool> HealthyAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, LoadedRunbook runbook, DrillOptions options, DrillReport report, CancellationToken cancellationToken)
     {
-        await Phase(report, "break", async () =>
-        {
-            var (ok, detail) = await HarnessRunner.BreakAsync(scenario, environment, Path.Combine(options.OutputDirectory, "break.jsonl"), cancellationToken).ConfigureAwait(false);
-            return ((object?)null, ok, detail);
-        }).ConfigureAwait(false);
+        await Phase(report, "break", () =>
+            HarnessRunner.BreakAsync(scenario, environment, Path.Combine(options.OutputDirectory, "break.jsonl"), cancellationToken)).ConfigureAwait(false);
         if (!report.Setup[^1].Passed)
         {
             return false;
@@ -124,7 +121,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
             var (summary, _) = await HarnessRunner.RunRunbookAsync(environment, runbook, Path.Combine(options.OutputDirectory, "converge.jsonl"), cancellationToken).ConfigureAwait(false);
             var failing = await FailingSpecsAsync(scenario, environment, stopAtFirst: false, cancellationToken).ConfigureAwait(false);
             var ok = summary.Succeeded && failing.Count == 0;
-            return ((object?)null, ok, ok ? $"the runbook converged the broken hosts; all {scenario.Specs.Count} spec(s) hold"
+            return (ok, ok ? $"the runbook converged the broken hosts; all {scenario.Specs.Count} spec(s) hold"
                 : $"no healthy state to drill from: {string.Join("; ", summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}").Concat(failing))}");
         }).ConfigureAwait(false);
         if (!report.Setup[^1].Passed)
@@ -137,7 +134,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
             var plan = await new Runner(scenario.Break, environment.Inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Plan, []), cancellationToken).ConfigureAwait(false);
             report.Candidates.AddRange(plan.Targets.Where(t => t.Steps.Any(s => s.Outcome == StepOutcome.WillChange)).Select(t => t.Name));
             var ok = report.Candidates.Count > 0;
-            return ((object?)null, ok, ok ? $"break targets that change the healthy hosts: {string.Join(", ", report.Candidates)}"
+            return (ok, ok ? $"break targets that change the healthy hosts: {string.Join(", ", report.Candidates)}"
                 : "re-applying any break target changes nothing on the healthy hosts: there is no fault to drill");
         }).ConfigureAwait(false);
         return report.Setup[^1].Passed;
@@ -220,25 +217,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
         return failing;
     }
 
-    private async Task<T?> Phase<T>(DrillReport report, string name, Func<Task<(T? Value, bool Passed, string Detail)>> body)
-    {
-        log.WriteLine($"[{name}] …");
-        var clock = Stopwatch.StartNew();
-        try
-        {
-            var (value, passed, detail) = await body().ConfigureAwait(false);
-            report.Setup.Add(new PhaseResult(name, passed, clock.Elapsed, detail));
-            log.WriteLine($"[{name}] {(passed ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:0.0} s — {detail}");
-            return passed ? value : default;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            var message = ex is RunbookException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
-            report.Setup.Add(new PhaseResult(name, false, clock.Elapsed, message));
-            log.WriteLine($"[{name}] FAILED in {clock.Elapsed.TotalSeconds:0.0} s — {message}");
-            return default;
-        }
-    }
+    private Task<T?> Phase<T>(DrillReport report, string name, Func<Task<(T Value, string Detail)>> body) => HarnessRunner.Phase(report.Setup, log, name, body);
 
     private static DrillReport Finish(DrillReport report, DrillOptions options)
     {

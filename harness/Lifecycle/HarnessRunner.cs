@@ -208,7 +208,14 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return await spec.Check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<T?> Phase<T>(HarnessReport report, string name, Func<Task<(T Value, string Detail)>> body)
+    private Task<T?> Phase<T>(HarnessReport report, string name, Func<Task<(T Value, string Detail)>> body) => Phase(report.Phases, log, name, body);
+
+    /// <summary>
+    /// Runs one timed phase, logs it and adds its result to <paramref name="phases"/>. A phase whose value is a bool
+    /// passes when it is true; any other value passes. A phase that throws fails with the message (and the
+    /// run goes on to its destroy); an unexpected exception keeps its type in the message.
+    /// </summary>
+    internal static async Task<T?> Phase<T>(List<PhaseResult> phases, TextWriter log, string name, Func<Task<(T Value, string Detail)>> body)
     {
         log.WriteLine($"[{name}] …");
         var clock = Stopwatch.StartNew();
@@ -216,15 +223,14 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         {
             var (value, detail) = await body().ConfigureAwait(false);
             var passed = value is not bool b || b;
-            report.Phases.Add(new PhaseResult(name, passed, clock.Elapsed, detail));
+            phases.Add(new PhaseResult(name, passed, clock.Elapsed, detail));
             log.WriteLine($"[{name}] {(passed ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:0.0} s — {detail}");
             return passed ? value : default;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // A phase that throws still ends in a report and a destroy; an unexpected exception keeps its type.
             var message = ex is RunbookException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
-            report.Phases.Add(new PhaseResult(name, false, clock.Elapsed, message));
+            phases.Add(new PhaseResult(name, false, clock.Elapsed, message));
             log.WriteLine($"[{name}] FAILED in {clock.Elapsed.TotalSeconds:0.0} s — {message}");
             return default;
         }
