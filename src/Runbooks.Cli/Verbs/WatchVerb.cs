@@ -95,10 +95,8 @@ internal static class WatchVerb
             words.AddRange(["--inventory", inventory.FullName]);
         }
 
-        if (parse.GetValue(journal) is { } path)
-        {
-            words.AddRange(["--journal", path.FullName]);
-        }
+        // One journal across restarts of the service, where a service's state lives; a stamped file per start would scatter it.
+        words.AddRange(["--journal", parse.GetValue(journal)?.FullName ?? $"/var/lib/runbook/journal/{WatchServiceUnit.Name(parse.GetValue(run.File)!.FullName)}.jsonl"]);
 
         if (parse.GetValue(maxPasses) is { } passes)
         {

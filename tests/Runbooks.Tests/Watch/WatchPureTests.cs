@@ -1,3 +1,4 @@
+using Runbooks.Tests.Support;
 using Runbooks.Watch;
 
 namespace Runbooks.Tests.Watch;
@@ -55,6 +56,30 @@ public class WatchPureTests
             Assert.That(content, Does.StartWith("#!/bin/sh\n"));
             Assert.That(content, Does.Contain("cd '/srv/run books' || exit 1\n"));
             Assert.That(content, Does.EndWith("exec /usr/bin/dotnet /opt/runbook/runbook.dll watch '/srv/run books/web.csx' --every 1m\n"));
+        });
+    }
+
+    [Test]
+    public void Install_systemd_prints_a_unit_that_runs_this_watch_with_absolute_paths_and_one_journal()
+    {
+        var runbook = Path.Combine(Path.GetTempPath(), "rb-watch-install.csx");
+        var (exit, output, error) = CliRunner.Run("watch", runbook, "--every", "45s", "--host", "web=ssh://root@web", "--install", "systemd");
+        Assert.Multiple(() =>
+        {
+            Assert.That(exit, Is.Zero, error);
+            Assert.That(output, Does.Contain($" watch {runbook} --every 45s --host web=ssh://root@web --journal /var/lib/runbook/journal/runbook-watch-rb-watch-install.jsonl\n"));
+            Assert.That(output, Does.Contain("Type=simple"));
+        });
+    }
+
+    [Test]
+    public void A_bad_interval_is_a_usage_error_before_anything_runs()
+    {
+        var (exit, _, error) = CliRunner.Run("watch", Path.Combine(Path.GetTempPath(), "none.csx"), "--every", "soon");
+        Assert.Multiple(() =>
+        {
+            Assert.That(exit, Is.EqualTo(2));
+            Assert.That(error, Does.Contain("--every soon: not a duration"));
         });
     }
 }
