@@ -23,7 +23,8 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
     /// <summary>How long after a fault the specs are polled for the first failure before the fault counts as unnoticed.</summary>
     private static readonly TimeSpan DetectWindow = TimeSpan.FromSeconds(30);
 
-    public async Task<DrillReport> RunAsync(ScenarioDefinition scenario, string? runbookPath, DrillOptions options, CancellationToken cancellationToken)
+    /// <summary>Runs the drill; <paramref name="backend"/> replaces the declared one (tests use a scratch directory as the host).</summary>
+    public async Task<DrillReport> RunAsync(ScenarioDefinition scenario, string? runbookPath, DrillOptions options, CancellationToken cancellationToken, IBackend? backend = null)
     {
         // Checked before anything boots: a drill without faults to apply would only measure a healthy host.
         if (scenario.Break.Targets.Count == 0)
@@ -38,7 +39,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
 
         runbookPath ??= scenario.Runbook
             ?? throw new InvalidRunbookException($"{scenario.Path} names no runbook (add Proves(\"x.csx\") to it) and none was given: `runbook harness drill {scenario.Name} RUNBOOK`");
-        var backend = scenario.CreateBackend();
+        backend ??= scenario.CreateBackend();
         var report = new DrillReport
         {
             Scenario = scenario.Name, Runbook = runbookPath, Backend = backend.Name, Seed = options.Seed,
