@@ -20,6 +20,9 @@ public sealed record DrillRound(
     string Detail)
 {
     public bool Recovered => RecoveredAfter is not null;
+
+    /// <summary>What the scenario's monitors saw during the round (requests, failures, longest outage); empty without monitors.</summary>
+    public IReadOnlyDictionary<string, string> Availability { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A whole drill: how the hosts were brought up healthy, and every round's fault and recovery.</summary>

@@ -47,6 +47,17 @@ public static class DrillReportWriter
                 + $"{ReportWriter.Cell(round.DetectedBy ?? "—")} | {(round.Recovered ? Seconds(round.RecoveredAfter) : "**failed**")} | {round.Converges} | {ReportWriter.Cell(round.Detail)} |");
         }
 
+        if (report.Rounds.Any(r => r.Availability.Count > 0))
+        {
+            Line();
+            Line("## Availability per round (the scenario's monitors)");
+            Line();
+            foreach (var round in report.Rounds)
+            {
+                Line($"- round {round.Number}: {string.Join("; ", round.Availability.Select(f => $"{f.Key} {f.Value}"))}");
+            }
+        }
+
         Line();
         Line("## Timeline");
         Line();

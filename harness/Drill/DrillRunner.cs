@@ -84,7 +84,7 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
                         await Task.Delay(due, cancellationToken).ConfigureAwait(false);
                     }
 
-                    var result = await RoundAsync(round + 1, faults[round], start, scenario, environment, runbook, options, cancellationToken).ConfigureAwait(false);
+                    var result = await RoundAsync(round + 1, faults[round], start, scenario, environment, runbook, options, harnessOptions, cancellationToken).ConfigureAwait(false);
                     report.Rounds.Add(result);
                     log.WriteLine($"[round {result.Number}] {string.Join(", ", result.Faults)}: " + (result.Recovered
                         ? $"detected after {DrillReportWriter.Seconds(result.DetectedAfter)}, recovered after {DrillReportWriter.Seconds(result.RecoveredAfter)}"
@@ -141,7 +141,16 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
         return report.Setup[^1].Passed;
     }
 
-    private async Task<DrillRound> RoundAsync(int number, IReadOnlyList<string> faults, Stopwatch drill, ScenarioDefinition scenario, IHarnessEnvironment environment,
+    // The scenario's monitors watch the whole round, fault and recovery: their figures are the round's availability.
+    private static async Task<DrillRound> RoundAsync(int number, IReadOnlyList<string> faults, Stopwatch drill, ScenarioDefinition scenario, IHarnessEnvironment environment,
+        LoadedRunbook runbook, DrillOptions options, HarnessOptions harnessOptions, CancellationToken cancellationToken)
+    {
+        await using var monitors = await MonitorSet.StartAsync(scenario, environment, harnessOptions, cancellationToken).ConfigureAwait(false);
+        var round = await FaultAndRecoverAsync(number, faults, drill, scenario, environment, runbook, options, cancellationToken).ConfigureAwait(false);
+        return round with { Availability = await monitors.StopAsync().ConfigureAwait(false) };
+    }
+
+    private static async Task<DrillRound> FaultAndRecoverAsync(int number, IReadOnlyList<string> faults, Stopwatch drill, ScenarioDefinition scenario, IHarnessEnvironment environment,
         LoadedRunbook runbook, DrillOptions options, CancellationToken cancellationToken)
     {
         var faultAt = drill.Elapsed;

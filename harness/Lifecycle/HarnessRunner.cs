@@ -125,25 +125,13 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
     private async Task<bool> ConvergeAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, HarnessOptions options, LoadedRunbook runbook, HarnessRunOptions runOptions, HarnessReport report, CancellationToken cancellationToken) =>
         await Phase(report, "converge", async () =>
         {
-            var monitors = scenario.Monitors.Select(m => m.Create(environment, options)).ToList();
-            foreach (var monitor in monitors)
-            {
-                await monitor.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            await using var monitors = await MonitorSet.StartAsync(scenario, environment, options, cancellationToken).ConfigureAwait(false);
             var journal = Path.Combine(runOptions.OutputDirectory, "converge.jsonl");
             report.ConvergeJournal = journal;
             var (summary, _) = await RunRunbookAsync(environment, runbook, journal, cancellationToken).ConfigureAwait(false);
-            foreach (var monitor in monitors)
+            foreach (var (key, value) in await monitors.StopAsync().ConfigureAwait(false))
             {
-                // One monitor's figures keep their plain names; several are told apart by host.
-                var prefix = monitors.Count > 1 ? $"{scenario.Monitors[monitors.IndexOf(monitor)].Host} " : "";
-                foreach (var (key, value) in await monitor.StopAsync().ConfigureAwait(false))
-                {
-                    report.Monitor[prefix + key] = value;
-                }
-
-                await monitor.DisposeAsync().ConfigureAwait(false);
+                report.Monitor[key] = value;
             }
 
             report.ConvergeTargets.AddRange(summary.Targets.Select(t =>

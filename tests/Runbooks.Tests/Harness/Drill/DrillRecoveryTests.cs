@@ -1,6 +1,7 @@
 using Runbooks.Compiler;
 using Runbooks.Harness.Drill;
 using Runbooks.Harness.Lifecycle;
+using Runbooks.Scenarios;
 using Runbooks.Tests.Support;
 
 namespace Runbooks.Tests.Harness.Drill;
@@ -59,7 +60,21 @@ public class DrillRecoveryTests
         });
     }
 
-    private async Task<DrillReport> DrillAsync(string runbookBody, int rounds, TimeSpan roundTimeout)
+    [Test, CancelAfter(60_000)]
+    public async Task The_scenario_s_monitors_watch_each_round_and_their_figures_are_its_availability()
+    {
+        var monitor = new CountingMonitor();
+        var report = await DrillAsync("Target(\"fix\", File.Content(root + \"/state/config\", \"good\\n\"));", rounds: 2, TimeSpan.FromSeconds(20), monitor);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Rounds.Select(r => r.Availability.GetValueOrDefault("watched")), Is.EqualTo(new[] { "round 1", "round 2" }));
+            Assert.That(monitor.Running, Is.Zero, "every round's monitor was stopped");
+            Assert.That(System.IO.File.ReadAllText(Path.Combine(_root, "out", "drill.md")), Does.Contain("- round 2: watched round 2"));
+        });
+    }
+
+    private async Task<DrillReport> DrillAsync(string runbookBody, int rounds, TimeSpan roundTimeout, ScenarioMonitor? monitor = null)
     {
         var runbook = Path.Combine(_root, "repair.csx");
         System.IO.File.WriteAllText(runbook, "var root = Environment.GetEnvironmentVariable(\"RB_DRILL_ROOT\")!;\n" + runbookBody + "\nawait RunAsync(Args);\n");
@@ -71,8 +86,42 @@ public class DrillRecoveryTests
             Spec("config is good", File.Content(root + "/state/config", "good\n"));
             """);
         var scenario = await ScenarioFile.LoadAsync(scenarioPath, 0.1, cache: null);
+        if (monitor is not null)
+        {
+            scenario = new ScenarioDefinition(scenario.Name, scenario.Path, scenario.Backend, scenario.Break, scenario.Specs, [monitor], scenario.Runbook, scenario.Scale, scenario.Warnings);
+        }
+
         var drill = new DrillRunner(source => RunbookCompiler.Compile(source), TestContext.Progress);
         return await drill.RunAsync(scenario, runbook, new DrillOptions(Path.Combine(_root, "out"), rounds, TimeSpan.FromMilliseconds(100), 1, roundTimeout),
             CancellationToken.None, new DirectoryBackend(_root));
+    }
+
+    /// <summary>A monitor that reports which round it watched: started before each fault, stopped after the recovery.</summary>
+    private sealed class CountingMonitor : ScenarioMonitor
+    {
+        private int _rounds;
+
+        public int Running;
+
+        public override string Host => "local";
+
+        internal override IConvergeMonitor Create(IHarnessEnvironment environment, HarnessOptions options) => new Round(this, ++_rounds);
+
+        private sealed class Round(CountingMonitor owner, int number) : IConvergeMonitor
+        {
+            public Task StartAsync(CancellationToken cancellationToken)
+            {
+                owner.Running++;
+                return Task.CompletedTask;
+            }
+
+            public Task<IReadOnlyDictionary<string, string>> StopAsync()
+            {
+                owner.Running--;
+                return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string> { ["watched"] = $"round {number}" });
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 }
