@@ -49,6 +49,7 @@ public class WatchProcessTests
             Assert.That((double?)repaired["repairMs"], Is.GreaterThan(0));
             Assert.That((string?)repaired["driftAt"], Does.Contain("content differs"));
             Assert.That(watch.ExitCode, Is.Zero, "a stopped watch exits 0");
+            Assert.That(JournalMarkdown.Render(JournalReader.Read(journal)), Does.Contain($"**pass {repaired["pass"]}**: drift in config step 1").And.Contain("**watch ended**"));
         });
         TestContext.Out.WriteLine($"repaired {repairedAfter.TotalSeconds:0.000} s after the change; journal: detect {repaired["detectMs"]} ms, repair {repaired["repairMs"]} ms");
     }
