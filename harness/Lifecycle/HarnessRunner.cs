@@ -125,25 +125,13 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
     private async Task<bool> ConvergeAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, HarnessOptions options, LoadedRunbook runbook, HarnessRunOptions runOptions, HarnessReport report, CancellationToken cancellationToken) =>
         await Phase(report, "converge", async () =>
         {
-            var monitors = scenario.Monitors.Select(m => m.Create(environment, options)).ToList();
-            foreach (var monitor in monitors)
-            {
-                await monitor.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            await using var monitors = await MonitorSet.StartAsync(scenario, environment, options, cancellationToken).ConfigureAwait(false);
             var journal = Path.Combine(runOptions.OutputDirectory, "converge.jsonl");
             report.ConvergeJournal = journal;
             var (summary, _) = await RunRunbookAsync(environment, runbook, journal, cancellationToken).ConfigureAwait(false);
-            foreach (var monitor in monitors)
+            foreach (var (key, value) in await monitors.StopAsync().ConfigureAwait(false))
             {
-                // One monitor's figures keep their plain names; several are told apart by host.
-                var prefix = monitors.Count > 1 ? $"{scenario.Monitors[monitors.IndexOf(monitor)].Host} " : "";
-                foreach (var (key, value) in await monitor.StopAsync().ConfigureAwait(false))
-                {
-                    report.Monitor[prefix + key] = value;
-                }
-
-                await monitor.DisposeAsync().ConfigureAwait(false);
+                report.Monitor[key] = value;
             }
 
             report.ConvergeTargets.AddRange(summary.Targets.Select(t =>
@@ -178,7 +166,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
                 : $"not idempotent: {string.Join("; ", unsatisfied.Concat(mutations.Select(m => $"ran `{m}`")).Concat(summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}")))}");
         }).ConfigureAwait(false);
 
-    private static async Task<(RunSummary Summary, List<string> Mutations)> RunRunbookAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string journalPath, CancellationToken cancellationToken)
+    internal static async Task<(RunSummary Summary, List<string> Mutations)> RunRunbookAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string journalPath, CancellationToken cancellationToken)
     {
         RunSummary? summary = null;
         var mutations = new MutationRecorder();
@@ -187,7 +175,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return (summary!, mutations.Commands);
     }
 
-    private static async Task<RunSummary> RunGraphAsync(IHarnessEnvironment environment, TargetGraph graph, IReadOnlyList<string> names, string path, string hash,
+    internal static async Task<RunSummary> RunGraphAsync(IHarnessEnvironment environment, TargetGraph graph, IReadOnlyList<string> names, string path, string hash,
         string journalPath, MutationRecorder mutations, CancellationToken cancellationToken)
     {
         using var journal = new JournalWriter(journalPath, new RunMetadata(
@@ -201,14 +189,21 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return await runner.RunAsync(new RunRequest(RunMode.Run, names), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<CheckResult> EvaluateAsync(IHarnessEnvironment environment, Spec spec, CancellationToken cancellationToken)
+    internal static async Task<CheckResult> EvaluateAsync(IHarnessEnvironment environment, Spec spec, CancellationToken cancellationToken)
     {
         var host = environment.Inventory.Context(spec.Host);
         host.InvalidateFacts();
         return await spec.Check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<T?> Phase<T>(HarnessReport report, string name, Func<Task<(T Value, string Detail)>> body)
+    private Task<T?> Phase<T>(HarnessReport report, string name, Func<Task<(T Value, string Detail)>> body) => Phase(report.Phases, log, name, body);
+
+    /// <summary>
+    /// Runs one timed phase, logs it and adds its result to <paramref name="phases"/>. A phase whose value is a bool
+    /// passes when it is true; any other value passes. A phase that throws fails with the message (and the
+    /// run goes on to its destroy); an unexpected exception keeps its type in the message.
+    /// </summary>
+    internal static async Task<T?> Phase<T>(List<PhaseResult> phases, TextWriter log, string name, Func<Task<(T Value, string Detail)>> body)
     {
         log.WriteLine($"[{name}] …");
         var clock = Stopwatch.StartNew();
@@ -216,15 +211,14 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         {
             var (value, detail) = await body().ConfigureAwait(false);
             var passed = value is not bool b || b;
-            report.Phases.Add(new PhaseResult(name, passed, clock.Elapsed, detail));
+            phases.Add(new PhaseResult(name, passed, clock.Elapsed, detail));
             log.WriteLine($"[{name}] {(passed ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:0.0} s — {detail}");
             return passed ? value : default;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // A phase that throws still ends in a report and a destroy; an unexpected exception keeps its type.
             var message = ex is RunbookException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
-            report.Phases.Add(new PhaseResult(name, false, clock.Elapsed, message));
+            phases.Add(new PhaseResult(name, false, clock.Elapsed, message));
             log.WriteLine($"[{name}] FAILED in {clock.Elapsed.TotalSeconds:0.0} s — {message}");
             return default;
         }
@@ -237,7 +231,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         return report;
     }
 
-    private sealed class MutationRecorder : RunObserver
+    internal sealed class MutationRecorder : RunObserver
     {
         public List<string> Commands { get; } = [];
 

@@ -127,7 +127,7 @@ public static class ReportWriter
     private static string Verdict(bool? held, string observed, bool ok) =>
         held is null ? "not checked" : $"{(held.Value ? "holds" : "fails")}{(ok ? "" : " **(wrong)**")} — {Cell(observed)}";
 
-    private static string Cell(string text)
+    internal static string Cell(string text)
     {
         var flat = text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
         return flat.Length > 300 ? flat[..300] + "…" : flat;

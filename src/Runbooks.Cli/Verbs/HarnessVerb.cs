@@ -17,12 +17,12 @@ internal static class HarnessVerb
 {
     public static Command Create() => new("harness", "prove a runbook on disposable hosts broken the way the incident broke them")
     {
-        RunCommand(), UpCommand(), ExecCommand(), DownCommand(), ListCommand(), PrerequisitesCommand(),
+        RunCommand(), HarnessDrillVerb.Create(), UpCommand(), ExecCommand(), DownCommand(), ListCommand(), PrerequisitesCommand(),
     };
 
-    private static Argument<string> ScenarioArgument() => new("scenario") { Description = "a *.scenario.csx file, or the name of a shipped one (see `runbook harness list`)" };
+    internal static Argument<string> ScenarioArgument() => new("scenario") { Description = "a *.scenario.csx file, or the name of a shipped one (see `runbook harness list`)" };
 
-    private static Option<double> ScaleOption() => new("--scale") { Description = "multiplies every size in the scenario and the runbook (1 = the incident's real sizes)", DefaultValueFactory = _ => 0.1 };
+    internal static Option<double> ScaleOption() => new("--scale") { Description = "multiplies every size in the scenario and the runbook (1 = the incident's real sizes)", DefaultValueFactory = _ => 0.1 };
 
     private static Option<DirectoryInfo?> StateOption() => new("--state") { Description = "where the hosts' state lives (default ./.runbook/harness/SCENARIO)" };
 
@@ -30,7 +30,7 @@ internal static class HarnessVerb
         parse.GetValue(state)?.FullName ?? Path.GetFullPath(Path.Combine(".runbook", "harness", scenario));
 
     /// <summary>Compiles and defines the scenario before anything boots; its warnings go to stderr.</summary>
-    private static async Task<ScenarioDefinition> LoadAsync(string nameOrPath, double scale)
+    internal static async Task<ScenarioDefinition> LoadAsync(string nameOrPath, double scale)
     {
         Environment.SetEnvironmentVariable(HarnessRunner.ScaleVariable, scale.ToString(CultureInfo.InvariantCulture));
         var scenario = await HarnessCatalog.LoadAsync(nameOrPath, scale, CompileCache.Default()).ConfigureAwait(false);

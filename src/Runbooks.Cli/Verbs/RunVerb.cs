@@ -119,7 +119,7 @@ internal static class RunVerb
     }
 
     // RUNBOOK_LOCK moves the lock on every host, for machines where several independent tools share /run.
-    private static HostLocking Locking(string runbook, bool breakStale)
+    internal static HostLocking Locking(string runbook, bool breakStale)
     {
         var path = Environment.GetEnvironmentVariable("RUNBOOK_LOCK") is { Length: > 0 } custom ? custom : HostLocking.DefaultPath;
         if (!path.StartsWith('/'))

@@ -11,7 +11,8 @@ public static class JournalMarkdown
     {
         var text = new StringBuilder();
         var start = journal.Records.FirstOrDefault(r => JournalReader.Str(r, "event") == "run-start");
-        var origin = start is null ? (DateTimeOffset?)null : Time(start);
+        // From the first record: a watch's journal starts with watch-start, before its first pass's run-start.
+        var origin = start is null ? (DateTimeOffset?)null : Time(journal.Records[0]);
         text.Append("# Journal: ").AppendLine(start is null ? journal.Path : Path.GetFileName(JournalReader.Str(start, "runbook")));
         text.AppendLine();
         if (start is not null)
@@ -44,7 +45,7 @@ public static class JournalMarkdown
         {
             text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"> The journal ends with an incomplete record at line {torn}: the run was interrupted while writing it.");
         }
-        else if (!journal.Records.Any(r => JournalReader.Str(r, "event") is "run-end" or "run-aborted"))
+        else if (!journal.Records.Any(r => JournalReader.Str(r, "event") is "run-end" or "run-aborted" or "watch-end"))
         {
             text.AppendLine().AppendLine("> The journal has no end record: the run was interrupted. `runbook run --resume` continues it.");
         }
@@ -71,6 +72,9 @@ public static class JournalMarkdown
             "run-end" => $"run ended: {(r["succeeded"]?.GetValue<bool>() == true ? "succeeded" : "**failed**")} in {r["ms"]} ms",
             "run-aborted" => $"**run aborted**: {S("reason")}",
             "resume" => $"resumed from {S("journal")}",
+            "watch-start" => $"**watch started**: a pass every {r["intervalSeconds"]} s, backing off up to {r["backoffCap"]}× after failures",
+            "pass-end" => Pass(r),
+            "watch-end" => $"**watch ended** after {r["passes"]} pass(es): {S("reason")}",
             _ => null,
         };
     }
@@ -81,6 +85,16 @@ public static class JournalMarkdown
         r["argv"] is JsonArray argv && argv.Count >= 5 && (string?)argv[0] == "sh" && (string?)argv[2] == Engine.WriteFile.Script
             ? $"atomic write of `{(string?)argv[4]}`"
             : $"`$ {JournalReader.Str(r, "rendered")}`";
+
+    private static string Pass(JsonObject r)
+    {
+        string? S(string key) => JournalReader.Str(r, key);
+        var what = r["stopped"]?.GetValue<bool>() == true ? "stopped mid-pass"
+            : r["failed"]?.GetValue<bool>() == true ? $"**failed** — {S("error")}"
+            : r["drift"]?.GetValue<bool>() == true ? $"drift in {S("driftAt")}; detected after {r["detectMs"]} ms, repaired in {r["repairMs"]} ms"
+            : "no drift";
+        return $"**pass {r["pass"]}**: {what}{(S("backoff") is { } backoff ? $" — backing off: {backoff}" : "")}";
+    }
 
     private static string Unmet(JsonObject r) =>
         r["unmet"] is JsonArray { Count: > 0 } unmet ? $" — blocked: {string.Join("; ", unmet.Select(u => u?.ToString()))}" : "";

@@ -130,6 +130,12 @@ public sealed class JournalWriter : RunObserver, IDisposable
         }
     }
 
+    /// <summary>
+    /// Appends a record of <paramref name="kind"/> that the engine does not emit itself (a watch pass, a drill round),
+    /// through the same redactor, durably.
+    /// </summary>
+    public void Record(string kind, JsonObject fields) => Write(kind, fields, durable: true);
+
     public void Dispose() => _stream?.Dispose();
 
     private static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);

@@ -1,8 +1,7 @@
 using System.Xml.Linq;
 using Runbooks.Compiler;
-using Runbooks.Engine;
 using Runbooks.Harness.Lifecycle;
-using Runbooks.Transport;
+using Runbooks.Tests.Support;
 
 namespace Runbooks.Tests.Harness;
 
@@ -33,7 +32,7 @@ public class LifecycleTests
     {
         var runner = new HarnessRunner(source => RunbookCompiler.Compile(source), TextWriter.Null);
         var scenario = await ScenarioFile.LoadAsync(Scenario(specHoldsWhenBroken), 0.1, cache: null);
-        return await runner.RunAsync(scenario, runbook, new HarnessRunOptions(Path.Combine(_root, "out")), CancellationToken.None, new DirectoryBackend());
+        return await runner.RunAsync(scenario, runbook, new HarnessRunOptions(Path.Combine(_root, "out")), CancellationToken.None, new DirectoryBackend(_root));
     }
 
     /// <summary>A scenario file whose one host is a scratch directory (the test substitutes <see cref="DirectoryBackend"/>).</summary>
@@ -96,32 +95,5 @@ public class LifecycleTests
         Assert.That(report.Phases.Select(p => p.Name), Is.EqualTo(new[] { "compile" }));
         Assert.That(report.Phases[0].Detail, Does.Contain("error CS1003"));
         Assert.That(Directory.Exists(Path.Combine(_root, "state")), Is.False);
-    }
-
-    private sealed class DirectoryBackend : IBackend
-    {
-        public string Name => "directory";
-
-        public Task<IHarnessEnvironment> CreateAsync(HarnessOptions options, CancellationToken cancellationToken) =>
-            Task.FromResult<IHarnessEnvironment>(new DirectoryEnvironment(Environment.GetEnvironmentVariable("RB_LIFE_ROOT")!));
-
-        public Task<IHarnessEnvironment> AttachAsync(HarnessOptions options, CancellationToken cancellationToken) => CreateAsync(options, cancellationToken);
-    }
-
-    private sealed class DirectoryEnvironment(string root) : IHarnessEnvironment
-    {
-        public Inventory Inventory { get; } = Inventory.Local();
-
-        public string HowToReach => $"cd {root}/state";
-
-        public IReadOnlyDictionary<string, string> Facts => new Dictionary<string, string> { ["kind"] = "a directory" };
-
-        public Task<IReadOnlyList<string>> DestroyAsync(CancellationToken cancellationToken)
-        {
-            Directory.Delete(Path.Combine(root, "state"), recursive: true);
-            return Task.FromResult<IReadOnlyList<string>>([]);
-        }
-
-        public ValueTask DisposeAsync() => Inventory.DisposeAsync();
     }
 }

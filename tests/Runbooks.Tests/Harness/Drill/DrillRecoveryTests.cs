@@ -1,0 +1,127 @@
+using Runbooks.Compiler;
+using Runbooks.Harness.Drill;
+using Runbooks.Harness.Lifecycle;
+using Runbooks.Scenarios;
+using Runbooks.Tests.Support;
+
+namespace Runbooks.Tests.Harness.Drill;
+
+/// <summary>The drill's rounds on a scratch directory as the host: recoveries measured, and a recovery that never comes ends at the timeout.</summary>
+[Category("process"), NonParallelizable]
+public class DrillRecoveryTests
+{
+    private string _root = "";
+
+    [SetUp]
+    public void Create()
+    {
+        _root = Directory.CreateTempSubdirectory("rb-drill-").FullName;
+        Environment.SetEnvironmentVariable("RB_DRILL_ROOT", _root);
+    }
+
+    [TearDown]
+    public void Remove() => Directory.Delete(_root, recursive: true);
+
+    [Test, CancelAfter(60_000)]
+    public async Task Every_round_s_fault_is_detected_and_the_runbook_recovers_it()
+    {
+        var report = await DrillAsync("Target(\"fix\", File.Content(root + \"/state/config\", \"good\\n\"));", rounds: 3, TimeSpan.FromSeconds(20));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Passed, Is.True, string.Join("\n", report.Setup.Select(p => $"{p.Name}: {p.Detail}").Concat(report.Rounds.Select(r => r.Detail))));
+            Assert.That(report.Candidates, Is.EqualTo(new[] { "break" }));
+            Assert.That(report.Rounds.Select(r => r.DetectedBy), Has.All.StartWith("config is good"));
+            Assert.That(report.Rounds.Select(r => r.RecoveredAfter), Has.All.Not.Null);
+            Assert.That(report.Mttr(95), Is.LessThan(TimeSpan.FromSeconds(5)));
+            Assert.That(System.IO.File.ReadAllText(Path.Combine(_root, "out", "drill.md")), Does.Contain("**MTTR p50").And.Contain("<svg"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task A_recovery_that_never_comes_ends_the_round_at_its_timeout_as_a_failed_recovery()
+    {
+        // Repairs once: the first converge makes the hosts healthy; after a fault the step finds its marker and does nothing.
+        var report = await DrillAsync("""
+            Target("fix", Exec("repair, but only the first time",
+                Shell.Script("touch \"$1\" && echo good > \"$2\"", root + "/repaired-once", root + "/state/config"))
+                .Until(File.Exists(root + "/repaired-once")));
+            """, rounds: 2, TimeSpan.FromSeconds(3));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Setup.Where(p => !p.Passed).Select(p => $"{p.Name}: {p.Detail}"), Is.Empty);
+            Assert.That(report.Rounds, Has.Count.EqualTo(2), "every round runs, each ending at its timeout");
+            Assert.That(report.Rounds.Select(r => r.Recovered), Is.All.False);
+            Assert.That(report.Rounds.Select(r => r.Detail), Has.All.Contains("no recovery within 3 s").And.All.Contains("config is good"));
+            Assert.That(report.Rounds.Select(r => r.Converges), Has.All.GreaterThan(1), "the runbook was tried again until the timeout");
+            Assert.That(report.Passed, Is.False);
+            Assert.That(System.IO.File.ReadAllText(Path.Combine(_root, "out", "drill.md")), Does.Contain("failed recoveries: 2"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task The_scenario_s_monitors_watch_each_round_and_their_figures_are_its_availability()
+    {
+        var monitor = new CountingMonitor();
+        var report = await DrillAsync("Target(\"fix\", File.Content(root + \"/state/config\", \"good\\n\"));", rounds: 2, TimeSpan.FromSeconds(20), monitor);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Rounds.Select(r => r.Availability.GetValueOrDefault("watched")), Is.EqualTo(new[] { "round 1", "round 2" }));
+            Assert.That(monitor.Running, Is.Zero, "every round's monitor was stopped");
+            Assert.That(System.IO.File.ReadAllText(Path.Combine(_root, "out", "drill.md")), Does.Contain("- round 2: watched round 2"));
+        });
+    }
+
+    private async Task<DrillReport> DrillAsync(string runbookBody, int rounds, TimeSpan roundTimeout, ScenarioMonitor? monitor = null)
+    {
+        var runbook = Path.Combine(_root, "repair.csx");
+        System.IO.File.WriteAllText(runbook, "var root = Environment.GetEnvironmentVariable(\"RB_DRILL_ROOT\")!;\n" + runbookBody + "\nawait RunAsync(Args);\n");
+        var scenarioPath = Path.Combine(_root, "file.scenario.csx");
+        System.IO.File.WriteAllText(scenarioPath, """
+            Services();
+            var root = Environment.GetEnvironmentVariable("RB_DRILL_ROOT")!;
+            Target("break", File.Directory(root + "/state"), File.Content(root + "/state/config", "broken\n"));
+            Spec("config is good", File.Content(root + "/state/config", "good\n"));
+            """);
+        var scenario = await ScenarioFile.LoadAsync(scenarioPath, 0.1, cache: null);
+        if (monitor is not null)
+        {
+            scenario = new ScenarioDefinition(scenario.Name, scenario.Path, scenario.Backend, scenario.Break, scenario.Specs, [monitor], scenario.Runbook, scenario.Scale, scenario.Warnings);
+        }
+
+        var drill = new DrillRunner(source => RunbookCompiler.Compile(source), TestContext.Progress);
+        return await drill.RunAsync(scenario, runbook, new DrillOptions(Path.Combine(_root, "out"), rounds, TimeSpan.FromMilliseconds(100), 1, roundTimeout),
+            CancellationToken.None, new DirectoryBackend(_root));
+    }
+
+    /// <summary>A monitor that reports which round it watched: started before each fault, stopped after the recovery.</summary>
+    private sealed class CountingMonitor : ScenarioMonitor
+    {
+        private int _rounds;
+
+        public int Running;
+
+        public override string Host => "local";
+
+        internal override IConvergeMonitor Create(IHarnessEnvironment environment, HarnessOptions options) => new Round(this, ++_rounds);
+
+        private sealed class Round(CountingMonitor owner, int number) : IConvergeMonitor
+        {
+            public Task StartAsync(CancellationToken cancellationToken)
+            {
+                owner.Running++;
+                return Task.CompletedTask;
+            }
+
+            public Task<IReadOnlyDictionary<string, string>> StopAsync()
+            {
+                owner.Running--;
+                return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string> { ["watched"] = $"round {number}" });
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+}
