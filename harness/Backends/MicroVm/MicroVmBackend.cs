@@ -25,6 +25,7 @@ public sealed class MicroVmBackend : IBackend
     private readonly ITransport _local;
     private readonly string? _hostMedia;
     private readonly int _memoryMiB;
+    private string? _bootRetry;
     private readonly IReadOnlyList<int> _guestPorts;
 
     /// <param name="local">Runs qemu, ssh-keygen and the kernel lookup on this machine.</param>
@@ -100,32 +101,49 @@ public sealed class MicroVmBackend : IBackend
         ]) { Timeout = TimeSpan.FromSeconds(60) };
 
         var clock = Stopwatch.StartNew();
-        var started = await _local.RunAsync(qemu, cancellationToken).ConfigureAwait(false);
-        if (started.ExitCode != 0)
+        int pid;
+        SshTransport ssh;
+        for (var attempt = 1; ; attempt++)
         {
-            throw new RunbookException($"qemu did not start (exit {started.ExitCode}): {started.StderrTail(5)}\n  command: {qemu.Render()}");
-        }
-
-        var pid = int.Parse((await System.IO.File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim(), CultureInfo.InvariantCulture);
-        var ssh = new SshTransport(new SshEndpoint("root", "127.0.0.1", sshPort), userKey, knownHosts);
-        try
-        {
-            await WaitForSshAsync(ssh, pid, console, work, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await ssh.DisposeAsync().ConfigureAwait(false);
-            if (!options.Verbose)
+            var started = await _local.RunAsync(qemu, cancellationToken).ConfigureAwait(false);
+            if (started.ExitCode != 0)
             {
-                KillQemu(pid);
+                throw new RunbookException($"qemu did not start (exit {started.ExitCode}): {started.StderrTail(5)}\n  command: {qemu.Render()}");
             }
 
-            throw;
+            pid = int.Parse((await System.IO.File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim(), CultureInfo.InvariantCulture);
+            ssh = new SshTransport(new SshEndpoint("root", "127.0.0.1", sshPort), userKey, knownHosts);
+            try
+            {
+                await WaitForSshAsync(ssh, pid, console, work, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (attempt == 1 && ex is RunbookException && TransientPanic(console) is { } panic)
+            {
+                // Under TCG on a loaded machine the guest kernel has panicked in early boot, in code that has nothing to do
+                // with the scenario ("Fatal exception in interrupt" in get_random_u32). Booting the same image again is
+                // the honest retry; the report says it happened. A panic that names a cause (no root, no init) is not retried.
+                await ssh.DisposeAsync().ConfigureAwait(false);
+                KillQemu(pid);
+                System.IO.File.Move(console, Path.Combine(work, "console-panic-1.log"), overwrite: true);
+                _bootRetry = $"boot retried once: the guest kernel panicked ({panic}); console-panic-1.log";
+                Console.Error.WriteLine($"microVM: {_bootRetry}");
+            }
+            catch
+            {
+                await ssh.DisposeAsync().ConfigureAwait(false);
+                if (!options.Verbose)
+                {
+                    KillQemu(pid);
+                }
+
+                throw;
+            }
         }
 
         var state = new MicroVmState(pid, sshPort, forwarded, userKey, knownHosts, console, accelerator, kernel.Release, kernel.Source, memory, Math.Round(clock.Elapsed.TotalSeconds, 2));
         state.Save(work);
-        return new MicroVmEnvironment(work, state, ssh);
+        return new MicroVmEnvironment(work, state, ssh) { BootNote = _bootRetry };
     }
 
     public Task<IHarnessEnvironment> AttachAsync(HarnessOptions options, CancellationToken cancellationToken)
@@ -252,6 +270,15 @@ public sealed class MicroVmBackend : IBackend
         throw new RunbookException($"SSH into the microVM did not answer within {SshReadyTimeout.TotalSeconds:0} s (last error: {last?.Message}).\n{ConsoleTail(console)}\n  what to do: read {console}; if it stops at 'starting sshd' the guest is just slow (TCG on a busy machine), otherwise it names the failing stage. The VM is left running only with --verbose; work dir {work}");
     }
 
+    /// <summary>The panic line when the guest died of a kernel panic that names no configuration cause; null otherwise.</summary>
+    internal static string? TransientPanic(string console)
+    {
+        var text = System.IO.File.Exists(console) ? System.IO.File.ReadAllText(console) : "";
+        var panic = text.Split('\n').FirstOrDefault(l => l.Contains("Kernel panic", StringComparison.Ordinal));
+        string[] causes = ["VFS: Unable to mount", "No working init", "Attempted to kill init", "Unable to mount root", "not syncing: Out of memory"];
+        return panic is null || causes.Any(c => text.Contains(c, StringComparison.Ordinal)) ? null : panic.Trim();
+    }
+
     private static void ThrowIfQemuExited(int pid, string console)
     {
         if (!IsQemu(pid))
@@ -347,13 +374,28 @@ public sealed class MicroVmEnvironment : IHarnessEnvironment
             ? new Uri($"http://127.0.0.1:{State.HostPortFor(guestPort)}/")
             : throw new RunbookException($"the microVM has one host, '{Inventory.DefaultHost}', not '{host}'");
 
-    public IReadOnlyDictionary<string, string> Facts => new Dictionary<string, string>
+    /// <summary>Said in the report when the boot needed a second attempt.</summary>
+    internal string? BootNote { get; init; }
+
+    public IReadOnlyDictionary<string, string> Facts
     {
-        ["accelerator"] = State.Accelerator.ToUpperInvariant(),
-        ["kernel"] = $"{State.KernelRelease} ({State.KernelSource})",
-        ["boot to SSH"] = $"{State.BootToSshSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
-        ["memory"] = $"{State.MemoryMiB} MiB",
-    };
+        get
+        {
+            var facts = new Dictionary<string, string>
+            {
+                ["accelerator"] = State.Accelerator.ToUpperInvariant(),
+                ["kernel"] = $"{State.KernelRelease} ({State.KernelSource})",
+                ["boot to SSH"] = $"{State.BootToSshSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
+                ["memory"] = $"{State.MemoryMiB} MiB",
+            };
+            if (BootNote is not null)
+            {
+                facts["boot"] = BootNote;
+            }
+
+            return facts;
+        }
+    }
 
     public async Task<IReadOnlyList<string>> DestroyAsync(CancellationToken cancellationToken)
     {

@@ -144,3 +144,25 @@ public class MicroVmPureTests
         Assert.That(KernelLocator.NewestPackage("linux-image-6.1.0-57-cloud-amd64 - Linux 6.1 for x86-64 cloud (signed)\n"), Is.Null);
     }
 }
+
+public sealed class MicroVmBootRetryTests
+{
+    [TestCase("[ 10.03] RIP: 0010:get_random_u32+0x2a/0xf0\n[ 10.04] Kernel panic - not syncing: Fatal exception in interrupt\n", "Kernel panic - not syncing: Fatal exception in interrupt")]
+    [TestCase("[ 1.2] VFS: Unable to mount root fs on unknown-block(0,0)\n[ 1.3] Kernel panic - not syncing: VFS: Unable to mount root fs\n", null)]
+    [TestCase("[ 2.0] Kernel panic - not syncing: No working init found.\n", null)]
+    [TestCase("[ 3.0] Run /init as init process\n", null)]
+    public void Only_a_panic_that_names_no_configuration_cause_is_worth_a_second_boot(string console, string? expected)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, console);
+            var panic = Runbooks.Harness.Backends.MicroVm.MicroVmBackend.TransientPanic(file);
+            Assert.That(panic is null ? null : panic[(panic.IndexOf("Kernel", StringComparison.Ordinal))..], Is.EqualTo(expected));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
