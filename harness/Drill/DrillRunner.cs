@@ -50,22 +50,8 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
         var runId = $"rd{DateTime.UtcNow:HHmmss}{Environment.ProcessId % 1000:000}";
         var harnessOptions = new HarnessOptions(runId, Path.Combine(options.OutputDirectory, "work"), options.Scale);
 
-        var runbook = await Phase(report, "compile", () =>
-        {
-            var loaded = LoadedRunbook.Load(runbookPath, compile, options.Cache);
-            return Task.FromResult((loaded, $"{loaded.Compiled.Warnings.Count} warning(s)"));
-        }).ConfigureAwait(false);
-        if (runbook is null)
-        {
-            return Finish(report, options);
-        }
-
-        var environment = await Phase(report, "create", async () =>
-        {
-            var created = await backend.CreateAsync(harnessOptions, cancellationToken).ConfigureAwait(false);
-            return (created, string.Join(", ", created.Facts.Select(f => $"{f.Key} {f.Value}")));
-        }).ConfigureAwait(false);
-        if (environment is null)
+        var (runbook, environment) = await HarnessRunner.CompileAndCreateAsync(report.Setup, log, runbookPath, compile, options.Cache, backend, harnessOptions, cancellationToken).ConfigureAwait(false);
+        if (runbook is null || environment is null)
         {
             return Finish(report, options);
         }

@@ -34,23 +34,8 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
         var report = new HarnessReport { Scenario = scenario.Name, Runbook = runbookPath, Backend = backend.Name, RunId = runId, Scale = options.Scale };
         Environment.SetEnvironmentVariable(ScaleVariable, options.Scale.ToString(CultureInfo.InvariantCulture));
 
-        // Compile before creating anything: a runbook that does not compile must not cost a VM boot.
-        var runbook = await Phase(report, "compile", () =>
-        {
-            var loaded = LoadedRunbook.Load(runbookPath, compile, options.Cache);
-            return Task.FromResult((loaded, $"{(loaded.Compiled.FromCache ? "from the compile cache" : "compiled")}, {loaded.Compiled.Warnings.Count} warning(s)"));
-        }).ConfigureAwait(false);
-        if (runbook is null)
-        {
-            return Finish(report, options);
-        }
-
-        var environment = await Phase(report, "create", async () =>
-        {
-            var created = await backend.CreateAsync(harnessOptions, cancellationToken).ConfigureAwait(false);
-            return (created, string.Join(", ", created.Facts.Select(f => $"{f.Key} {f.Value}")));
-        }).ConfigureAwait(false);
-        if (environment is null)
+        var (runbook, environment) = await CompileAndCreateAsync(report.Phases, log, runbookPath, compile, options.Cache, backend, harnessOptions, cancellationToken).ConfigureAwait(false);
+        if (runbook is null || environment is null)
         {
             return Finish(report, options);
         }
@@ -203,6 +188,31 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
     /// passes when it is true; any other value passes. A phase that throws fails with the message (and the
     /// run goes on to its destroy); an unexpected exception keeps its type in the message.
     /// </summary>
+    /// <summary>
+    /// The compile and create phases every lifecycle starts with, compile first: a runbook that does not compile must
+    /// not cost a VM boot. Null where a phase failed (it is in <paramref name="phases"/> with its reason).
+    /// </summary>
+    internal static async Task<(LoadedRunbook? Runbook, IHarnessEnvironment? Environment)> CompileAndCreateAsync(List<PhaseResult> phases, TextWriter log, string runbookPath,
+        Func<ScriptSource, CompiledRunbook> compile, CompileCache? cache, IBackend backend, HarnessOptions harnessOptions, CancellationToken cancellationToken)
+    {
+        var runbook = await Phase(phases, log, "compile", () =>
+        {
+            var loaded = LoadedRunbook.Load(runbookPath, compile, cache);
+            return Task.FromResult((loaded, $"{(loaded.Compiled.FromCache ? "from the compile cache" : "compiled")}, {loaded.Compiled.Warnings.Count} warning(s)"));
+        }).ConfigureAwait(false);
+        if (runbook is null)
+        {
+            return (null, null);
+        }
+
+        var environment = await Phase(phases, log, "create", async () =>
+        {
+            var created = await backend.CreateAsync(harnessOptions, cancellationToken).ConfigureAwait(false);
+            return (created, string.Join(", ", created.Facts.Select(f => $"{f.Key} {f.Value}")));
+        }).ConfigureAwait(false);
+        return (runbook, environment);
+    }
+
     internal static async Task<T?> Phase<T>(List<PhaseResult> phases, TextWriter log, string name, Func<Task<(T Value, string Detail)>> body)
     {
         log.WriteLine($"[{name}] …");
