@@ -96,6 +96,16 @@ public sealed class FirewallRuleStep : Step
         switch (_want)
         {
             case Want.Absent:
+                // The author meant "nothing here does this", not "no line spelled exactly so": a multiport or port-range rule
+                // that still drops the port would otherwise leave the step satisfied while the port stays blocked.
+                var alike = chain.Select((r, i) => (r, i + 1)).Where(x => x.r.AlsoDoes(_rule)).ToList();
+                if (alike.Count > 0)
+                {
+                    return StepProbe.Blocked(observed, [.. alike.Select(x =>
+                        $"rule {x.Item2} of {_rule.Chain}, `{x.r.Render()}`, also sends {_rule.Protocol ?? "this traffic"}{(_rule.DestinationPort is { } p ? $"/{p}" : "")} to {_rule.Target}; " +
+                        "this step removes only the rule spelled exactly as asked: remove or narrow that rule with its own Firewall.Rule(…), then run again")]);
+                }
+
                 return positions.Count == 0
                     ? StepProbe.Satisfied(observed)
                     : StepProbe.Change(observed, positions.Select(_ => Delete())) with { Notes = [.. positions.Select(p => $"removes rule {p} of {_rule.Chain}: {_rule.Render()}")] };

@@ -109,6 +109,63 @@ public sealed record FirewallRule(
     public bool SameAs(FirewallRule other) =>
         Family == other.Family && Table == other.Table && Chain == other.Chain && Arguments().SequenceEqual(other.Arguments());
 
+    /// <summary>
+    /// True when this rule, read from the host, also sends traffic that <paramref name="wanted"/> describes to the same
+    /// target without being spelled the same: a <c>-m multiport --dports 8080,8443</c> or a port range holding the
+    /// wanted port, or no port match at all, with nothing narrower than the wanted rule's own matches. Such a rule
+    /// keeps doing what the author asked to be absent.
+    /// </summary>
+    internal bool AlsoDoes(FirewallRule wanted)
+    {
+        if (SameAs(wanted) || Family != wanted.Family || Table != wanted.Table || Chain != wanted.Chain || Target != wanted.Target
+            || (Protocol is not null && Protocol != "all" && Protocol != wanted.Protocol)
+            || !Within(Source, wanted.Source) || !Within(Destination, wanted.Destination)
+            || !Within(InInterface, wanted.InInterface) || !Within(OutInterface, wanted.OutInterface))
+        {
+            return false;
+        }
+
+        var others = Others.ToList();
+        var ports = PortsMatched(others, out var rest);
+        if (rest.Count > 0)
+        {
+            return false; // another match (state, comment-free conntrack, owner…) narrows it: not provably the same traffic
+        }
+
+        return wanted.DestinationPort is not { } port
+            ? DestinationPort is null && ports is null
+            : DestinationPort == port || (DestinationPort is null && (ports is null || ports(port)));
+    }
+
+    private static bool Within(string? mine, string? theirs) => mine is null || mine == theirs;
+
+    /// <summary>The port test of a multiport or range match (<c>-m multiport --dports 8080,9000:9010</c>), and what other matches remain.</summary>
+    private static Func<int, bool>? PortsMatched(List<string> tokens, out List<string> rest)
+    {
+        rest = [];
+        Func<int, bool>? test = null;
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (tokens[i] == "-m" && i + 1 < tokens.Count && tokens[i + 1] is "multiport" or "tcp" or "udp")
+            {
+                i++;
+                continue;
+            }
+
+            if (tokens[i] is "--dports" or "--dport" && i + 1 < tokens.Count)
+            {
+                var spans = tokens[i + 1].Split(',').Select(p => p.Split(':')).Select(p => (Low: int.Parse(p[0], CultureInfo.InvariantCulture), High: int.Parse(p[^1], CultureInfo.InvariantCulture))).ToList();
+                test = port => spans.Any(s => port >= s.Low && port <= s.High);
+                i++;
+                continue;
+            }
+
+            rest.Add(tokens[i]);
+        }
+
+        return test;
+    }
+
     public override string ToString() => $"{(Family == IpFamily.V6 ? "ip6tables" : "iptables")} -t {Table} {Render()}";
 
     private FirewallRule Checked() =>

@@ -102,3 +102,30 @@ public class FirewallFactViewTests
         Assert.That(Runbooks.Dsl.Firewall.WithoutClockAndCounters(policy), Is.Not.EqualTo(Runbooks.Dsl.Firewall.WithoutClockAndCounters(Earlier)));
     }
 }
+
+public class FirewallAbsentCoversTests
+{
+    private static string Save(string rule) => $"*filter\n:INPUT ACCEPT [0:0]\n{rule}\nCOMMIT\n";
+
+    [TestCase("-A INPUT -p tcp -m multiport --dports 8080,8443 -j DROP", true, TestName = "a multiport rule holding the port blocks Absent")]
+    [TestCase("-A INPUT -p tcp -m multiport --dports 8000:8090 -j DROP", true, TestName = "a port range holding the port blocks Absent")]
+    [TestCase("-A INPUT -p tcp -j DROP", true, TestName = "a rule dropping all tcp blocks Absent")]
+    [TestCase("-A INPUT -j DROP", true, TestName = "a rule dropping everything blocks Absent")]
+    [TestCase("-A INPUT -p tcp -m multiport --dports 9000:9010 -j DROP", false, TestName = "a multiport rule for other ports does not")]
+    [TestCase("-A INPUT -s 10.0.0.0/8 -p tcp -m multiport --dports 8080,8443 -j DROP", false, TestName = "a narrower rule (one source) is not the same traffic")]
+    [TestCase("-A INPUT -p tcp -m multiport --dports 8080,8443 -j ACCEPT", false, TestName = "a rule with another target does not")]
+    [TestCase("-A INPUT -p udp -m multiport --dports 8080 -j DROP", false, TestName = "a rule for another protocol does not")]
+    public async Task Absent_is_not_satisfied_while_another_rule_still_does_the_same(string rule, bool blocked)
+    {
+        var host = new NetworkFakeTransport().Answer("iptables-save -t filter", Save(rule));
+        var step = Runbooks.Dsl.Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent();
+
+        var probe = await step.ProbeAsync(host.Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(blocked ? StepDecision.Blocked : StepDecision.Satisfied));
+        if (blocked)
+        {
+            Assert.That(probe.Unmet.Single(), Does.Contain($"rule 1 of INPUT, `{rule}`, also sends tcp/8080 to DROP").And.Contain("remove or narrow that rule"));
+        }
+    }
+}

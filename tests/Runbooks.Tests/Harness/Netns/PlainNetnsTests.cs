@@ -52,4 +52,23 @@ public sealed class PlainNetnsTests
         Assert.That(System.IO.File.ReadAllText("/proc/sys/net/ipv4/icmp_echo_ignore_all").Trim(), Is.EqualTo(before), "the machine's own value moved");
         Assert.That(output, Does.Contain(_name), "the output names the host by its address");
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Absent_of_a_drop_rule_fails_while_a_multiport_rule_still_drops_the_port(CancellationToken cancellationToken)
+    {
+        var local = new LocalTransport();
+        await local.RunCheckedAsync(new Command("ip", ["netns", "exec", _name, "iptables", "-A", "INPUT", "-p", "tcp", "-m", "multiport", "--dports", "8080,8443", "-j", "DROP"]), cancellationToken);
+        var runbook = Path.Combine(_dir, "open-8080.csx");
+        System.IO.File.WriteAllText(runbook, """
+            Target("open", Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent());
+            await RunAsync(Args);
+            """);
+
+        var (exit, output, error) = CliRunner.Run("run", runbook, "--host", $"netns:{_name}", "--journal", Path.Combine(_dir, "fw.jsonl"));
+        var rules = await local.RunCheckedAsync(new Command("ip", ["netns", "exec", _name, "iptables-save", "-t", "filter"]), cancellationToken);
+
+        Assert.That(exit, Is.EqualTo(1), "the step must not report the port open: " + output + error);
+        Assert.That(output + error, Does.Contain("-A INPUT -p tcp -m multiport --dports 8080,8443 -j DROP`, also sends tcp/8080 to DROP"));
+        Assert.That(rules.StandardOutput, Does.Contain("--dports 8080,8443 -j DROP"), "nothing was removed behind the author's back");
+    }
 }
