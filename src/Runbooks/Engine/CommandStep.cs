@@ -12,8 +12,14 @@ public sealed class CommandStep : Step
     private readonly string _description;
     private readonly IReadOnlyList<Command> _commands;
     private readonly Check? _done;
+    private readonly IReadOnlyList<ResourceClaim> _owns;
 
     public CommandStep(string description, IReadOnlyList<Command> commands, Check? done = null)
+        : this(description, commands, done, [])
+    {
+    }
+
+    private CommandStep(string description, IReadOnlyList<Command> commands, Check? done, IReadOnlyList<ResourceClaim> owns)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(description);
         if (commands.Count == 0)
@@ -24,6 +30,7 @@ public sealed class CommandStep : Step
         _description = description;
         _commands = commands;
         _done = done;
+        _owns = owns;
     }
 
     public override string Description => _done is null ? _description : $"{_description} (until {_done.Description})";
@@ -38,7 +45,16 @@ public sealed class CommandStep : Step
     public CommandStep EveryRun() => _done is null ? this : throw new InvalidOperationException("a step with .Until(…) skips once done; it cannot also run every run");
 
     /// <summary>The condition that means the commands are no longer needed, and that must hold after they ran.</summary>
-    public CommandStep Until(Check done) => new(_description, _commands, done);
+    public CommandStep Until(Check done) => new(_description, _commands, done, _owns);
+
+    /// <summary>
+    /// Declares what the raw commands own on the host (a port the daemon they start listens on), which the engine
+    /// cannot see in an argv: a constellation refuses a second role on the machine that wants it too.
+    /// </summary>
+    /// <example><c>Exec("start the app", start).Until(Probe.Tcp("127.0.0.1", 8080, TcpOutcome.Connected)).Owns(ResourceClaim.Port(8080))</c></example>
+    public CommandStep Owns(params ResourceClaim[] claims) => new(_description, _commands, _done, [.. _owns, .. claims]);
+
+    public override IEnumerable<ResourceClaim> Claims => _owns;
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -16,6 +16,13 @@ public abstract class Step
     /// <summary>What a destructive step destroys (shown in the plan); null for a step that destroys nothing.</summary>
     public virtual string? Destroys => null;
 
+    /// <summary>
+    /// What the step owns on its host (a port, a file's content, a sysctl's value, a rule's presence). Read before
+    /// anything runs to refuse two roles on one machine that want the same thing two ways; a step that owns
+    /// nothing another step could contradict claims nothing.
+    /// </summary>
+    public virtual IEnumerable<ResourceClaim> Claims => [];
+
     /// <summary>False for a raw command with nothing to verify: it is applied and not probed again.</summary>
     public virtual bool HasPostcondition => true;
 

@@ -8,6 +8,10 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
 {
     public override string Description => $"{path} has the given content{(content.IsSecret ? " (secret)" : "")}, mode {mode}";
 
+    // Secret content is never hashed into a message: any second owner of a secret file is a conflict.
+    public override IEnumerable<ResourceClaim> Claims =>
+        [content.IsSecret ? new ResourceClaim("file", path, "secret content", Exclusive: true) : ResourceClaim.File(path, content.Reveal(), mode)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);

@@ -80,6 +80,8 @@ public sealed class FirewallRuleStep : Step
 
     public override string? Destroys => _want == Want.Absent ? $"every copy of `{_rule}`" : null;
 
+    public override IEnumerable<ResourceClaim> Claims => [new("firewall-rule", $"`{_rule}`", _want == Want.Absent ? "absent" : "present")];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await Firewall.ReadAsync(host, _rule.Family, _rule.Table, cancellationToken).ConfigureAwait(false);

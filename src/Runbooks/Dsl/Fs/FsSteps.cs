@@ -8,6 +8,8 @@ public sealed class RemountStep(string target, bool writable) : Step
 {
     public override string Description => $"{target} is mounted {(writable ? "read-write" : "read-only")}";
 
+    public override IEnumerable<ResourceClaim> Claims => [ResourceClaim.Mount(target, writable ? "read-write" : "read-only")];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
@@ -27,6 +29,8 @@ public sealed class RemountStep(string target, bool writable) : Step
 public sealed class FstabOptionsStep(string fstabPath, string target, Func<IReadOnlyList<string>, IReadOnlyList<string>> fix, string wanted) : Step
 {
     public override string Description => $"{fstabPath} mounts {target} {wanted}";
+
+    public override IEnumerable<ResourceClaim> Claims => [new("fstab entry", $"{target} in {fstabPath}", wanted)];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -50,6 +50,8 @@ public sealed class SysctlStep : Step
 
     public override string Description => $"sysctl {_key} = {_value}{(_persist ? $" (persisted in {PersistPath})" : "")}";
 
+    public override IEnumerable<ResourceClaim> Claims => [ResourceClaim.Sysctl(_key, Sysctl.Normalize(_value))];
+
     private string PersistPath => $"/etc/sysctl.d/90-runbook-{_key}.conf";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)

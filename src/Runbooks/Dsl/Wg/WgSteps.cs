@@ -79,6 +79,8 @@ public sealed class WgConfigureStep : Step
 
     internal WgConfigureStep(WgInterface wanted) => _wanted = wanted;
 
+    public override IEnumerable<ResourceClaim> Claims => _wanted.Port is { } port ? [ResourceClaim.Port(port, "udp")] : [];
+
     public override string Description =>
         $"WireGuard {_wanted.Name} configured: " + string.Join(", ", new[]
         {
