@@ -10,8 +10,9 @@ internal static class PlanVerb
     public static Command Create()
     {
         var run = new TargetRun();
-        var format = new Option<string>("--format") { Description = "text, json or markdown", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json", "markdown");
+        var fleet = new ConstellationRun();
+        var format = new Option<string>("--format") { Description = "text, json or markdown (and junit for a constellation)", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "markdown", "junit");
         var output = new Option<FileInfo?>("--out") { Description = "also save the plan (JSON) for `runbook run FILE --plan PLAN`" };
         var detailed = new Option<bool>("--detailed-exitcode") { Description = "exit 0 when nothing would change, 3 when changes are pending (1 failed, 2 usage)" };
         var command = new Command("plan", "show, read-only, what each step would change on the host(s)");
@@ -19,9 +20,26 @@ internal static class PlanVerb
         command.Add(format);
         command.Add(output);
         command.Add(detailed);
+        fleet.AddTo(command, rollout: false);
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
+                if (Runbooks.Fleet.ConstellationFile.IsConstellation(parse.GetValue(run.File)!.FullName))
+                {
+                    if (parse.GetValue(output) is not null)
+                    {
+                        throw new InvalidRunbookException("--out saves a runbook's plan; a constellation's plan is a compliance report (--format json)");
+                    }
+
+                    return await fleet.PlanAsync(parse, run, parse.GetValue(format)!, parse.GetValue(detailed), cancellationToken).ConfigureAwait(false);
+                }
+
+                fleet.RefuseOnRunbook(parse);
+                if (parse.GetValue(format) == "junit")
+                {
+                    throw new InvalidRunbookException("--format junit is a constellation's compliance report; a runbook's plan is text, json or markdown");
+                }
+
                 var (summary, document) = await run.PlanAsync(parse, cancellationToken).ConfigureAwait(false);
                 Console.Write(PlanRenderer.Render(summary, parse.GetValue(format)!, document));
                 if (parse.GetValue(output) is { } file)

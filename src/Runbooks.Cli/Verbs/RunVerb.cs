@@ -11,6 +11,7 @@ internal static class RunVerb
     public static Command Create()
     {
         var run = new TargetRun();
+        var fleet = new ConstellationRun();
         var journal = new Option<FileInfo?>("--journal") { Description = "journal file (default ./.runbook/journal/NAME-TIME.jsonl)" };
         var resume = new Option<FileInfo?>("--resume") { Description = "continue the run recorded in this journal (every step is probed again)" };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "plan only: probe and show, change nothing" };
@@ -25,9 +26,21 @@ internal static class RunVerb
         command.Add(breakLock);
         command.Add(savedPlan);
         command.Add(approvedBy);
+        fleet.AddTo(command, rollout: true);
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
+                if (Runbooks.Fleet.ConstellationFile.IsConstellation(parse.GetValue(run.File)!.FullName))
+                {
+                    if (parse.GetValue(dryRun) || parse.GetValue(savedPlan) is not null || parse.GetValue(resume) is not null || parse.GetValue(approvedBy) is not null)
+                    {
+                        throw new InvalidRunbookException("--dry-run, --plan, --approved-by and --resume are for a runbook; `runbook plan CONSTELLATION` is a constellation's dry run");
+                    }
+
+                    return await fleet.RunAsync(parse, run, parse.GetValue(journal)?.FullName, parse.GetValue(breakLock), cancellationToken).ConfigureAwait(false);
+                }
+
+                fleet.RefuseOnRunbook(parse);
                 if (parse.GetValue(dryRun))
                 {
                     var (plan, document) = await run.PlanAsync(parse, cancellationToken).ConfigureAwait(false);

@@ -10,6 +10,45 @@ public static class InventoryParser
 {
     public static Inventory Parse(IReadOnlyList<string> hosts, string? inventoryFile)
     {
+        var entries = Entries(hosts, inventoryFile);
+        var inventory = new Inventory();
+        var problems = new List<string>();
+        foreach (var (name, address, origin) in entries)
+        {
+            try
+            {
+                inventory.Add(name, TransportUri.Create(address));
+            }
+            catch (RunbookException ex)
+            {
+                problems.Add($"{origin}: {ex.Message}");
+            }
+            catch (ArgumentException ex)
+            {
+                // An address that does not parse (ssh://root@h;id) is a usage error, not a crash with a stack trace.
+                problems.Add($"{origin}: host '{name}': {ex.Message}");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidRunbookException(problems);
+        }
+
+        if (!inventory.Contains(Inventory.DefaultHost))
+        {
+            inventory.Add(Inventory.DefaultHost, new LocalTransport());
+        }
+
+        return inventory;
+    }
+
+    /// <summary>
+    /// The <c>NAME = URI</c> pairs of the inventory file, then of <c>--host</c> (a later one wins), each with where
+    /// it was written; a malformed line or host name is an error naming it. Addresses are not parsed here.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Address, string Origin)> Entries(IReadOnlyList<string> hosts, string? inventoryFile)
+    {
         var entries = new List<(string Name, string Address, string Origin)>();
         if (inventoryFile is not null)
         {
@@ -49,41 +88,10 @@ public static class InventoryParser
             entries.Add(named ? (host[..equals], host[(equals + 1)..], "--host") : (Inventory.DefaultHost, host, "--host"));
         }
 
-        var inventory = new Inventory();
-        var problems = new List<string>();
-        foreach (var (name, address, origin) in entries)
-        {
-            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]*$"))
-            {
-                problems.Add($"{origin}: host name '{name}' must be letters, digits, '.', '_' or '-'");
-                continue;
-            }
-
-            try
-            {
-                inventory.Add(name, TransportUri.Create(address));
-            }
-            catch (RunbookException ex)
-            {
-                problems.Add($"{origin}: {ex.Message}");
-            }
-            catch (ArgumentException ex)
-            {
-                // An address that does not parse (ssh://root@h;id) is a usage error, not a crash with a stack trace.
-                problems.Add($"{origin}: host '{name}': {ex.Message}");
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new InvalidRunbookException(problems);
-        }
-
-        if (!inventory.Contains(Inventory.DefaultHost))
-        {
-            inventory.Add(Inventory.DefaultHost, new LocalTransport());
-        }
-
-        return inventory;
+        var problems = entries
+            .Where(e => !System.Text.RegularExpressions.Regex.IsMatch(e.Name, "^[A-Za-z0-9][A-Za-z0-9_.-]*$"))
+            .Select(e => $"{e.Origin}: host name '{e.Name}' must be letters, digits, '.', '_' or '-'")
+            .ToList();
+        return problems.Count > 0 ? throw new InvalidRunbookException(problems) : entries;
     }
 }

@@ -19,6 +19,9 @@ public sealed class CompiledRunbook
         Warnings = warnings;
     }
 
+    private readonly Lock _loadGate = new();
+    private Assembly? _loaded;
+
     public byte[] Assembly { get; }
 
     public string EntryType { get; }
@@ -40,7 +43,7 @@ public sealed class CompiledRunbook
             LoadReference(reference);
         }
 
-        var assembly = AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(Assembly));
+        var assembly = LoadOnce();
         var factory = assembly.GetType(EntryType, throwOnError: true)!.GetMethod(EntryMethod, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
             ?? throw new InvalidOperationException($"entry point {EntryType}.{EntryMethod} not found in the compiled runbook");
 
@@ -55,6 +58,15 @@ public sealed class CompiledRunbook
         catch (TargetInvocationException ex) when (ex.InnerException is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+        }
+    }
+
+    // A constellation runs one role's runbook once per placement: its assembly is loaded once, its body run each time.
+    private Assembly LoadOnce()
+    {
+        lock (_loadGate)
+        {
+            return _loaded ??= AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(Assembly));
         }
     }
 

@@ -28,6 +28,21 @@ public class RunbookGlobals
     /// <example><c>var dataMiB = (long)(4096 * Scale);</c></example>
     public double Scale { get; protected init; } = ReadScale();
 
+    /// <summary>
+    /// The role this runbook plays when a constellation places it on a machine: its name, the machine, and its
+    /// parameters (placement, then machine, then constellation variables). Run alone, a runbook has no role:
+    /// <c>Param(name, fallback)</c> gives the fallback and <c>Param(name)</c> says which parameter is missing.
+    /// </summary>
+    /// <example><c>var mode = Role.Param("mode", "primary");</c></example>
+    public Fleet.RoleContext Role { get; init; } = Fleet.RoleContext.Alone;
+
+    /// <summary>
+    /// The constellation the role is placed in, read-only: its machines, their roles and variables, so a role
+    /// finds another (static service discovery). Empty when the runbook runs alone.
+    /// </summary>
+    /// <example><c>var primary = Constellation.MachineWith("database", ("mode", "primary")).Address;</c></example>
+    public Fleet.ConstellationView Constellation { get; init; } = Fleet.ConstellationView.Empty;
+
     /// <summary>The target names given on the command line.</summary>
     public IList<string> Args { get; }
 
@@ -88,11 +103,9 @@ public class RunbookGlobals
     private Target Add(Target target)
     {
         // The script line that defined it, so a cycle or a missing dependency is reported where the author looks.
-        var frame = new System.Diagnostics.StackTrace(fNeedFileInfo: true).GetFrames()
-            .FirstOrDefault(f => f.GetFileName()?.EndsWith(".csx", StringComparison.Ordinal) == true);
-        if (frame is not null)
+        if (ScriptLine.Caller() is { } line)
         {
-            target.DefinedAt = $"{frame.GetFileName()}({frame.GetFileLineNumber()},{frame.GetFileColumnNumber()})";
+            target.DefinedAt = line;
         }
 
         _targets.Add(target);
