@@ -20,7 +20,8 @@ internal static class CommandLine
             HarnessVerb.Create(),
             LspVerb.Create(),
         };
-        var parsed = root.Parse(args);
+        // No response files: `--on @lab` names a tag, not a file of arguments.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             foreach (var error in parsed.Errors)

@@ -120,7 +120,7 @@ public sealed class PreparedFleet : IAsyncDisposable
         }
     }
 
-    /// <summary>Declared addresses, overridden by <c>--inventory</c> then <c>--host</c>; a name the constellation lacks is an error.</summary>
+    /// <summary>Declared addresses, overridden by <c>--inventory</c> then <c>--host</c>; a <c>--host</c> naming no machine is an error.</summary>
     private static Dictionary<string, string> Addresses(Constellation constellation, IReadOnlyList<(string Name, string Address, string Origin)> given, List<string> problems)
     {
         var uris = constellation.Machines.Where(m => m.Address is not null).ToDictionary(m => m.Name, m => m.Address!, StringComparer.Ordinal);
@@ -128,6 +128,12 @@ public sealed class PreparedFleet : IAsyncDisposable
         {
             if (constellation.Machines.All(m => m.Name != name))
             {
+                // An inventory file may list the whole estate; a --host naming no machine is a typo.
+                if (origin != "--host")
+                {
+                    continue;
+                }
+
                 problems.Add($"{origin}: no machine '{name}' in {constellation.Path} (machines: {string.Join(", ", constellation.Machines.Select(m => m.Name))})");
                 continue;
             }

@@ -9,17 +9,33 @@ namespace Runbooks.Tests.Support;
 /// <summary>
 /// A throwaway sshd on a loopback port with an ephemeral host key and user key (plus a second, unauthorized
 /// key named <c>otherkey</c>). It can cut the connections it serves, or die and come back on the same port,
-/// so tests can break the way to a host mid-command.
+/// so tests can break the way to a host mid-command. <see cref="StartInNamespaceAsync"/> puts one inside a
+/// network namespace instead, as a fleet test's machine.
 /// </summary>
 internal sealed class LoopbackSshd : IDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
     private Process? _listener;
 
-    private LoopbackSshd(string directory, int port)
+    private LoopbackSshd(string directory, int port, string address = "127.0.0.1", string? netns = null, IReadOnlyList<string>? privateDirectories = null)
     {
         Directory = directory;
         Port = port;
+        Address = address;
+        Netns = netns;
+        PrivateDirectories = privateDirectories ?? [];
     }
+
+    public string Address { get; }
+
+    /// <summary>The network namespace it listens in, or null for this machine's loopback.</summary>
+    public string? Netns { get; }
+
+    /// <summary>Directories that are an empty tmpfs for every session of a namespace sshd (its mount namespace is its own).</summary>
+    public IReadOnlyList<string> PrivateDirectories { get; }
+
+    /// <summary>What sshd logged (<c>-e</c>): "Accepted publickey …" once per connection a client made.</summary>
+    public IReadOnlyList<string> Log => [.. _log];
 
     public string Directory { get; }
 
@@ -29,10 +45,34 @@ internal sealed class LoopbackSshd : IDisposable
 
     public string KnownHosts => Path.Combine(Directory, "known_hosts");
 
-    public string Uri => $"ssh://root@127.0.0.1:{Port}";
+    public string Uri => $"ssh://root@{Address}:{Port}";
 
     /// <summary>Starts one, or calls <c>Assert.Ignore</c> loudly when the machine has no sshd.</summary>
     public static async Task<LoopbackSshd> StartAsync(CancellationToken cancellationToken)
+    {
+        var directory = await KeysAsync(cancellationToken);
+        var sshd = new LoopbackSshd(directory, FreePort());
+        await sshd.StartListenerAsync(cancellationToken);
+        await sshd.TrustHostKeyAsync(cancellationToken);
+        return sshd;
+    }
+
+    /// <summary>
+    /// Starts one on port 22 of <paramref name="address"/> inside the network namespace <paramref name="netns"/>
+    /// (which must reach that address), in a mount namespace of its own where each of
+    /// <paramref name="privateDirectories"/> is an empty tmpfs and root's <c>.bashrc</c> is empty (its pyenv set-up
+    /// costs seconds per command).
+    /// </summary>
+    public static async Task<LoopbackSshd> StartInNamespaceAsync(string netns, string address, IReadOnlyList<string> privateDirectories, CancellationToken cancellationToken)
+    {
+        var directory = await KeysAsync(cancellationToken);
+        var sshd = new LoopbackSshd(directory, 22, address, netns, privateDirectories);
+        await sshd.StartListenerAsync(cancellationToken);
+        await sshd.TrustHostKeyAsync(cancellationToken);
+        return sshd;
+    }
+
+    private static async Task<string> KeysAsync(CancellationToken cancellationToken)
     {
         if (!System.IO.File.Exists("/usr/sbin/sshd"))
         {
@@ -48,11 +88,14 @@ internal sealed class LoopbackSshd : IDisposable
 
         System.IO.File.Copy(Path.Combine(directory, "id.pub"), Path.Combine(directory, "authorized_keys"));
         System.IO.Directory.CreateDirectory("/run/sshd");
-        var sshd = new LoopbackSshd(directory, FreePort());
-        await sshd.StartListenerAsync(cancellationToken);
-        var hostKey = (await System.IO.File.ReadAllTextAsync(Path.Combine(directory, "hostkey.pub"), cancellationToken)).Split(' ');
-        await System.IO.File.WriteAllTextAsync(sshd.KnownHosts, $"[127.0.0.1]:{sshd.Port} {hostKey[0]} {hostKey[1]}\n", cancellationToken);
-        return sshd;
+        return directory;
+    }
+
+    private async Task TrustHostKeyAsync(CancellationToken cancellationToken)
+    {
+        var hostKey = (await System.IO.File.ReadAllTextAsync(Path.Combine(Directory, "hostkey.pub"), cancellationToken)).Split(' ');
+        var name = Port == 22 ? Address : $"[{Address}]:{Port}";
+        await System.IO.File.WriteAllTextAsync(KnownHosts, $"{name} {hostKey[0]} {hostKey[1]}\n", cancellationToken);
     }
 
     /// <summary>
@@ -109,16 +152,32 @@ internal sealed class LoopbackSshd : IDisposable
 
     private async Task StartListenerAsync(CancellationToken cancellationToken)
     {
-        _listener = Process.Start(new ProcessStartInfo("/usr/sbin/sshd",
+        string[] sshd =
         [
-            "-D", "-e", "-f", "/dev/null", "-p", Port.ToString(), "-o", "ListenAddress=127.0.0.1",
+            "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-p", Port.ToString(), "-o", $"ListenAddress={Address}",
             "-h", Path.Combine(Directory, "hostkey"), "-o", $"AuthorizedKeysFile={Path.Combine(Directory, "authorized_keys")}",
             "-o", "UsePAM=no", "-o", "StrictModes=no", "-o", "PidFile=none", "-o", "PermitRootLogin=prohibit-password",
-        ])
-        { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        ];
+
+        // In a namespace: ip netns exec, unshare and sh each exec the next, so the process started is sshd itself.
+        string[] argv = Netns is null ? sshd :
+        [
+            "ip", "netns", "exec", Netns, "unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+            "set -e; mount --bind /dev/null /root/.bashrc 2>/dev/null || true; for d in \"$@\"; do [ \"$d\" = -- ] && break; mount -t tmpfs -o mode=0755 tmpfs \"$d\"; shift; done; shift; exec \"$@\"",
+            "sh", .. PrivateDirectories, "--", .. sshd,
+        ];
+        var start = new ProcessStartInfo(argv[0], argv[1..]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        _listener = Process.Start(start)!;
+        _listener.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _log.Enqueue(e.Data);
+            }
+        };
         _listener.BeginErrorReadLine();
         _listener.BeginOutputReadLine();
-        await WaitForPortAsync(Port, cancellationToken);
+        await WaitForPortAsync(IPAddress.Parse(Address), Port, cancellationToken);
     }
 
     private void StopListener()
@@ -192,14 +251,19 @@ internal sealed class LoopbackSshd : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitForPortAsync(int port, CancellationToken ct)
+    private async Task WaitForPortAsync(IPAddress address, int port, CancellationToken ct)
     {
         while (true)
         {
+            if (_listener is { HasExited: true })
+            {
+                throw new InvalidOperationException($"sshd for {address}:{port} exited {_listener.ExitCode}: {string.Join(" | ", _log)}");
+            }
+
             try
             {
                 using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port, ct);
+                await client.ConnectAsync(address, port, ct);
                 return;
             }
             catch (SocketException)
