@@ -6,4 +6,5 @@ CommandStep Serve(string what, string directory, string address, int port) =>
     Exec($"serve {what} on {address}:{port}",
             Shell.Script("setsid -f /usr/bin/python3 -m http.server --bind \"$1\" --directory \"$2\" \"$3\" </dev/null >/dev/null 2>&1", address, directory, port.ToString()))
         .Until(Probe.Tcp(address == "0.0.0.0" ? "127.0.0.1" : address, port, TcpOutcome.Connected))
+        .Within(TimeSpan.FromSeconds(10))
         .Owns(ResourceClaim.Port(port));

@@ -13,13 +13,14 @@ public sealed class CommandStep : Step
     private readonly IReadOnlyList<Command> _commands;
     private readonly Check? _done;
     private readonly IReadOnlyList<ResourceClaim> _owns;
+    private readonly TimeSpan? _settle;
 
     public CommandStep(string description, IReadOnlyList<Command> commands, Check? done = null)
-        : this(description, commands, done, [])
+        : this(description, commands, done, [], null)
     {
     }
 
-    private CommandStep(string description, IReadOnlyList<Command> commands, Check? done, IReadOnlyList<ResourceClaim> owns)
+    private CommandStep(string description, IReadOnlyList<Command> commands, Check? done, IReadOnlyList<ResourceClaim> owns, TimeSpan? settle)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(description);
         if (commands.Count == 0)
@@ -31,7 +32,10 @@ public sealed class CommandStep : Step
         _commands = commands;
         _done = done;
         _owns = owns;
+        _settle = settle;
     }
+
+    private static readonly TimeSpan SettleInterval = TimeSpan.FromMilliseconds(100);
 
     public override string Description => _done is null ? _description : $"{_description} (until {_done.Description})";
 
@@ -45,14 +49,23 @@ public sealed class CommandStep : Step
     public CommandStep EveryRun() => _done is null ? this : throw new InvalidOperationException("a step with .Until(…) skips once done; it cannot also run every run");
 
     /// <summary>The condition that means the commands are no longer needed, and that must hold after they ran.</summary>
-    public CommandStep Until(Check done) => new(_description, _commands, done, _owns);
+    public CommandStep Until(Check done) => new(_description, _commands, done, _owns, _settle);
+
+    /// <summary>
+    /// After the commands, waits up to <paramref name="timeout"/> for the <see cref="Until"/> check to hold (a daemon
+    /// they start takes a moment to listen) instead of verifying it at once. Shown in the plan as a wait.
+    /// </summary>
+    /// <example><c>Exec("start the app", start).Until(Probe.Tcp("127.0.0.1", 8080, TcpOutcome.Connected)).Within(TimeSpan.FromSeconds(10))</c></example>
+    public CommandStep Within(TimeSpan timeout) =>
+        _done is null ? throw new InvalidOperationException("Within(…) waits for the .Until(…) check; give .Until first")
+        : new(_description, _commands, _done, _owns, Dsl.DslArguments.PositiveTime(timeout, nameof(timeout)));
 
     /// <summary>
     /// Declares what the raw commands own on the host (a port the daemon they start listens on), which the engine
     /// cannot see in an argv: a constellation refuses a second role on the machine that wants it too.
     /// </summary>
     /// <example><c>Exec("start the app", start).Until(Probe.Tcp("127.0.0.1", 8080, TcpOutcome.Connected)).Owns(ResourceClaim.Port(8080))</c></example>
-    public CommandStep Owns(params ResourceClaim[] claims) => new(_description, _commands, _done, [.. _owns, .. claims]);
+    public CommandStep Owns(params ResourceClaim[] claims) => new(_description, _commands, _done, [.. _owns, .. claims], _settle);
 
     public override IEnumerable<ResourceClaim> Claims => _owns;
 
@@ -64,6 +77,13 @@ public sealed class CommandStep : Step
         }
 
         var result = await _done.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
-        return result.Holds ? StepProbe.Satisfied(result.Observed) : StepProbe.Change(result.Observed, _commands);
+        if (result.Holds)
+        {
+            return StepProbe.Satisfied(result.Observed);
+        }
+
+        return _settle is { } settle
+            ? StepProbe.Act(result.Observed, [.. _commands.Select(c => (StepAction)new RunCommand(c)), new WaitUntil(_done, settle, SettleInterval)])
+            : StepProbe.Change(result.Observed, _commands);
     }
 }
