@@ -89,6 +89,7 @@ public sealed class MachineDeclaration
     }
 
     /// <summary>The canonical name roles and <c>--on</c> use.</summary>
+    /// <example><c>var a = Machine("server-a"); Var("edge", a.Name);</c></example>
     public string Name { get; }
 
     /// <summary>The transport URI given in the file (<c>ssh://root@10.0.0.2</c>), or null: <c>--host NAME=URI</c> or <c>--inventory</c> must give it.</summary>

@@ -19,6 +19,7 @@ public sealed class ConstellationGlobals : RunbookGlobals
     }
 
     /// <summary>The constellation file's full path.</summary>
+    /// <example><c>Var("source", Path);</c></example>
     public string Path { get; }
 
     /// <summary>The folder holding the constellation file; role runbooks are found relative to it.</summary>

@@ -19,8 +19,11 @@ public sealed class ConstellationView
     public static ConstellationView Empty { get; } = new(null, [], new Dictionary<string, string>());
 
     /// <summary>The constellation file, or null when the runbook runs alone.</summary>
+    /// <example><c>var inFleet = Constellation.Path is not null;</c></example>
     public string? Path { get; }
 
+    /// <summary>Every machine of the constellation (not only the selected ones), in declaration order.</summary>
+    /// <example><c>var peers = Constellation.Machines.Where(m => m.Tags.Contains("db")).Select(m => m.Address);</c></example>
     public IReadOnlyList<ConstellationMachine> Machines { get; }
 
     /// <summary>A constellation variable; a missing one is an error naming the variables there are.</summary>
@@ -53,6 +56,7 @@ public sealed class ConstellationView
 }
 
 /// <summary>A machine as roles see it.</summary>
+/// <example><c>var primary = Constellation.MachineWith("database", ("mode", "primary")); var url = $"postgres://{primary.Address}:5432";</c></example>
 /// <param name="Name">Its canonical name.</param>
 /// <param name="Uri">The transport URI it is reached at: <c>ssh://root@10.0.0.2:22</c>.</param>
 /// <param name="Address">The network address in that URI (<c>10.0.0.2</c>); the namespace's name for <c>netns:</c>, <c>localhost</c> for <c>local</c>.</param>
@@ -76,9 +80,11 @@ public sealed class RoleContext
     public static RoleContext Alone { get; } = new(null, null, []);
 
     /// <summary>The role's name, or null when the runbook runs alone.</summary>
+    /// <example><c>File.Content("/etc/motd", $"role {Role.Name}\n")</c></example>
     public string? Name { get; }
 
     /// <summary>The machine the role is placed on, or null when the runbook runs alone.</summary>
+    /// <example><c>File.Content("/srv/www/index.html", $"served by {Role.Machine ?? "this host"}\n")</c></example>
     public string? Machine { get; }
 
     /// <summary>A parameter: the placement's, else the machine's variable, else the constellation's. Missing is an error.</summary>
