@@ -66,7 +66,7 @@ for N in $SIZES; do
     read -r wall peak code < <(measure "$TOOL" run "$W/fleet.constellation.csx" --limit "$N" --journal "$W/j-$N-$run.jsonl")
     printf '%s\trunbooks\t%s\t%s\t%s\t%s\t%s\n' "$N" "$run" "$wall" "$(/usr/bin/python3 -c "print(f'{$N*4/$wall:.1f}')")" "$peak" "$code" | tee -a "$RESULTS"
   done
-  down
+  cp "$W"/j-*.jsonl "$OUT/" 2>/dev/null || true; down
 
   # Ansible: same machines made fresh, same four operations.
   up "$N"
@@ -88,5 +88,5 @@ CFG
     read -r wall peak code < <(ANSIBLE_CONFIG=$W/ansible.cfg measure ansible-playbook -i "$W/inventory" bench/fleet/playbook.yml)
     printf '%s\tansible\t%s\t%s\t%s\t%s\t%s\n' "$N" "$run" "$wall" "$(/usr/bin/python3 -c "print(f'{$N*4/$wall:.1f}')")" "$peak" "$code" | tee -a "$RESULTS"
   done
-  down
+  cp "$W"/j-*.jsonl "$OUT/" 2>/dev/null || true; down
 done

@@ -16,6 +16,10 @@ public sealed record ScriptKind(string Name, Type Globals, IReadOnlyList<string>
     public static ScriptKind Runbook { get; } = new("runbook", typeof(RunbookGlobals), []);
 
     /// <summary>Part of the compile cache key: the kind and the exact build of the assembly holding its globals.</summary>
+    /// <remarks>The version is hashed with SHA-256, not <c>string.GetHashCode</c>, which differs in every process and so never hit the cache.</remarks>
     internal string CacheKeySuffix =>
-        Globals == typeof(RunbookGlobals) ? "" : $"-{Name}-{Globals.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.GetHashCode(StringComparison.Ordinal):x8}{Globals.Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12]}";
+        Globals == typeof(RunbookGlobals) ? "" : $"-{Name}-{StableHash(Globals.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "")}{Globals.Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12]}";
+
+    private static string StableHash(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..8];
 }
