@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -44,7 +45,11 @@ public sealed class SysctlStep : Step
         _persist = persist;
     }
 
-    /// <summary>Also writes <c>/etc/sysctl.d/90-runbook-KEY.conf</c> so the value survives a reboot.</summary>
+    /// <summary>
+    /// The value a boot applies is this one too: every file <c>sysctl --system</c> reads is accounted for, in its
+    /// order (<see cref="SysctlBoot"/>). When another file decides otherwise, <c>/etc/sysctl.d/90-runbook-KEY.conf</c>
+    /// is written if it would win; if a file read after it sets the key, the step is blocked naming that file and line.
+    /// </summary>
     /// <example><c>Sysctl.Value("net.ipv4.ip_forward", "1").Persisted()</c></example>
     public SysctlStep Persisted() => new(_key, _value, true);
 
@@ -64,17 +69,56 @@ public sealed class SysctlStep : Step
             actions.Add(new RunCommand(new Command("sysctl", ["-w", $"{_key}={_value}"])) { StderrMeansFailure = true });
         }
 
+        var notes = new List<string>();
         if (_persist)
         {
-            var file = await host.ReadAsync(new Command("cat", [PersistPath]).AsReadOnly().WithSuccessExitCodes(0, 1), cancellationToken).ConfigureAwait(false);
-            var wanted = $"{_key} = {_value}\n";
-            observed += file.ExitCode == 0 ? $"; {PersistPath}: {file.StandardOutput.Trim()}" : $"; {PersistPath} missing";
-            if (file.ExitCode != 0 || file.StandardOutput != wanted)
+            var boot = await BootAsync(host, cancellationToken).ConfigureAwait(false);
+            observed += boot.Decider is { } decider ? $"; at boot {decider.Value} from {decider}" : "; at boot: no file sets it";
+            if (boot.Decider?.Value != Sysctl.Normalize(_value))
             {
-                actions.Add(file.ExitCode == 0 ? WriteFile.Replacing(PersistPath, file.StandardOutput, wanted, "0644") : WriteFile.New(PersistPath, wanted, "0644"));
+                // Where the step's own file lands in the boot order decides whether writing it is any use.
+                var wanted = $"{_key} = {_value}\n";
+                var after = boot.Files.Contains(PersistPath, StringComparer.Ordinal) ? boot.Files : SysctlBoot.Order(string.Join('\n', [.. boot.Files, PersistPath]), boot.Files.Contains(SysctlBoot.MainFile, StringComparer.Ordinal));
+                var winner = after.SelectMany(f => SysctlBoot.Settings(f, f == PersistPath ? wanted : boot.Texts.GetValueOrDefault(f, ""), _key)).Last();
+                if (winner.File != PersistPath)
+                {
+                    return StepProbe.Blocked(observed, host.Reason(
+                        $"{winner} sets {_key} = {winner.Value} and is read after {PersistPath} at boot, so writing it would not persist {_value}; " +
+                        $"change or remove that line first, e.g. File.LinesAbsent(\"{winner.File}\", @\"^\\s*{Regex.Escape(_key)}\\s*=\")"));
+                }
+
+                var own = boot.Texts.GetValueOrDefault(PersistPath);
+                actions.Add(own is null ? WriteFile.New(PersistPath, wanted, "0644") : WriteFile.Replacing(PersistPath, own, wanted, "0644"));
+                var earlier = boot.Settings.Where(s => s.File != PersistPath).Select(s => s.ToString()).ToList();
+                notes.Add($"decides at boot: {PersistPath}" + (earlier.Count > 0 ? $", read after {string.Join(", ", earlier)}" : ""));
             }
         }
 
-        return actions.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, actions);
+        return actions.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, actions) with { Notes = notes };
+    }
+
+    private sealed record BootFiles(IReadOnlyList<string> Files, IReadOnlyDictionary<string, string> Texts, IReadOnlyList<SysctlSetting> Settings)
+    {
+        public SysctlSetting? Decider => Settings.Count > 0 ? Settings[^1] : null;
+    }
+
+    // Every file a boot reads, in its order; one that cannot be read (a dangling 99-sysctl.conf link) sets nothing.
+    private async Task<BootFiles> BootAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var listing = await host.TryReadAsync(SysctlBoot.List, cancellationToken).ConfigureAwait(false);
+        var files = SysctlBoot.Order(listing.StandardOutput, mainFileExists: true);
+        await host.PrefetchFilesAsync([.. files, PersistPath], cancellationToken).ConfigureAwait(false);
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files.Append(PersistPath).Distinct(StringComparer.Ordinal))
+        {
+            var read = await host.TryReadAsync(HostContext.FileRead(file), cancellationToken).ConfigureAwait(false);
+            if (read.ExitCode == 0)
+            {
+                texts[file] = read.StandardOutput;
+            }
+        }
+
+        var present = files.Where(texts.ContainsKey).ToList();
+        return new BootFiles(present, texts, [.. present.SelectMany(f => SysctlBoot.Settings(f, texts[f], _key))]);
     }
 }
