@@ -2,7 +2,7 @@
 //   runbook plan runbooks/webapp/webapp-repair.csx --host web=ssh://root@web
 // In order: the firewall first (so a restart is never blamed on the app), the log's room back (truncated in place:
 // the app holds the file open, so deleting it would free nothing), logrotate pointed at the real log, the accept
-// queue, then the app's listen address and one restart through its supervisor.
+// queue, then the app's listen address and, only if that changed, one restart through its supervisor.
 
 const string Log = "/var/log/app/access.log";
 
@@ -23,9 +23,15 @@ Target("somaxconn", "the accept queue is the kernel's default again, now and aft
 // Healthy means reachable on the host's own link address, which a 127.0.0.1 listener is not.
 var app = Service.Named("app").HealthyWhen(Probe.HttpGet("http://10.20.0.1:8080/", 200));
 
-Target("app", "the app listens on every address and answers", DependsOn("firewall", "log-room"),
-    File.Content("/etc/app/app.conf", "listen = 0.0.0.0:8080\nlog = /var/log/app/access.log\n"),
-    app.Running())
+Target("app-config", "the app listens on every address",
+    File.Content("/etc/app/app.conf", "listen = 0.0.0.0:8080\nlog = /var/log/app/access.log\n"))
+    .On("web");
+
+// Restarted only when its config changed in this run: when the firewall alone was the problem, the healthy process
+// is left alone.
+Target("app", "the app runs with its current config and answers", DependsOn("firewall", "log-room", "app-config"),
+    app.RestartedWhenChanged("app-config"),
+    Service.Named("app").Running())
     .Ensures(Probe.Tcp("10.20.0.1", 8080, TcpOutcome.Connected))
     .On("web");
 
