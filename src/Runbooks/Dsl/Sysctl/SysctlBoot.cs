@@ -4,7 +4,11 @@ using Runbooks.Commands;
 namespace Runbooks.Dsl;
 
 /// <summary>One line of a sysctl configuration file that sets a key: where it is and what it says.</summary>
-public sealed record SysctlSetting(string File, int Line, string Value)
+/// <param name="File">The file, as the boot reads it (a link's target when the line is to be rewritten).</param>
+/// <param name="Line">The line's number, from 1.</param>
+/// <param name="Value">The value, spaces normalized as <c>sysctl -n</c> prints it.</param>
+/// <param name="Exact">False for a glob line (<c>net.ipv4.conf.*.rp_filter</c>) that sets other keys too.</param>
+public sealed record SysctlSetting(string File, int Line, string Value, bool Exact = true)
 {
     public override string ToString() => $"{File}:{Line}";
 }
@@ -23,16 +27,19 @@ public static partial class SysctlBoot
     /// <summary>Read after every directory's files, by procps (systemd reads it through Debian's <c>99-sysctl.conf</c> link).</summary>
     public const string MainFile = "/etc/sysctl.conf";
 
-    /// <summary>Lists the <c>*.conf</c> files of every directory; a missing directory is not an error (exit 1, the rest listed).</summary>
+    /// <summary>
+    /// Lists the <c>*.conf</c> files of every directory, each with the target of a symlink (Debian's
+    /// <c>99-sysctl.conf → ../sysctl.conf</c>); a missing directory is not an error (exit 1, the rest listed).
+    /// </summary>
     public static Command List { get; } =
-        new Command("find", [.. Directories.Select(d => (Arg)d), "-mindepth", "1", "-maxdepth", "1", "-name", "*.conf"])
+        new Command("find", [.. Directories.Select(d => (Arg)d), "-mindepth", "1", "-maxdepth", "1", "-name", "*.conf", "-printf", "%p\t%l\n"])
             .AsReadOnly().WithSuccessExitCodes(0, 1).WithTimeout(TimeSpan.FromSeconds(10));
 
     /// <summary>The files a boot applies, in order, from <see cref="List"/>'s output (the main file last, when present).</summary>
     public static IReadOnlyList<string> Order(string listing, bool mainFileExists)
     {
         var byName = new Dictionary<string, string>(StringComparer.Ordinal);
-        var found = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var found = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[0].Trim()).ToList();
         foreach (var directory in Directories)
         {
             foreach (var path in found.Where(p => DslArguments.Parent(p) == directory))
@@ -43,6 +50,18 @@ public static partial class SysctlBoot
 
         IEnumerable<string> order = byName.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value);
         return [.. order, .. mainFileExists ? new[] { MainFile } : []];
+    }
+
+    /// <summary>The file each listed symlink points to, as an absolute path: where a rewrite of its line must go.</summary>
+    public static IReadOnlyDictionary<string, string> Links(string listing)
+    {
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var fields in listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).Where(f => f.Length == 2 && f[1].Length > 0))
+        {
+            links[fields[0]] = Path.GetFullPath(fields[1], DslArguments.Parent(fields[0]));
+        }
+
+        return links;
     }
 
     /// <summary>Every assignment of <paramref name="key"/> in one file's text, in order (a glob key such as <c>net.ipv4.conf.*.rp_filter</c> counts).</summary>
@@ -67,7 +86,7 @@ public static partial class SysctlBoot
             var name = Dotted(line[..equals].Trim().TrimStart('-'));
             if (name == key || (name.Contains('*', StringComparison.Ordinal) && Glob(name).IsMatch(key)))
             {
-                yield return new SysctlSetting(file, i + 1, Sysctl.Normalize(line[(equals + 1)..]));
+                yield return new SysctlSetting(file, i + 1, Sysctl.Normalize(line[(equals + 1)..]), name == key);
             }
         }
     }

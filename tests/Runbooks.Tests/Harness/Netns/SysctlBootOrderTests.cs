@@ -65,20 +65,26 @@ public sealed class SysctlBootOrderTests
             Assert.That(exit, Is.EqualTo(0), output + error);
             Assert.That(await Boot(), Is.EqualTo("4096"), "sysctl --system applies the value the step persisted");
 
-            // /etc/sysctl.conf is read after every sysctl.d file: a value there is what a boot keeps.
-            await Write("/etc/sysctl.conf", $"# hardening\n{Key} = 128\n");
-            (exit, output, error) = CliRunner.Run("run", runbook, "--host", address, "--journal", Path.Combine(dir, "b.jsonl"));
+            // /etc/sysctl.conf is read after every sysctl.d file: its line is what a boot keeps, so it is rewritten.
+            await Write("/etc/sysctl.conf", $"# hardening\n{Key} = 128\nnet.ipv4.tcp_syncookies = 1\n");
             Assert.That(await Boot(), Is.EqualTo("128"), "the real tool lets /etc/sysctl.conf win");
-            Assert.That(exit, Is.EqualTo(1), "the step must not say persisted: " + output + error);
-            Assert.That(output + error, Does.Contain($"/etc/sysctl.conf:2 sets {Key} = 128 and is read after {Own}"));
+            (planExit, plan, planError) = CliRunner.Run("plan", runbook, "--host", address);
+            Assert.That(plan, Does.Contain("at boot 128 from /etc/sysctl.conf:2"), plan + planError);
+            Assert.That(plan, Does.Contain($"-{Key} = 128").And.Contain($"+{Key} = 4096"), "the rewrite is shown as a diff");
+            (exit, output, error) = CliRunner.Run("run", runbook, "--host", address, "--journal", Path.Combine(dir, "b.jsonl"));
+            Assert.That(exit, Is.EqualTo(0), output + error);
+            Assert.That(await Boot(), Is.EqualTo("4096"), "after the step, sysctl --system applies 4096");
+            var sysctlConf = await web.RunCheckedAsync(new Command("cat", ["/etc/sysctl.conf"]), cancellationToken);
+            Assert.That(sysctlConf.StandardOutput, Is.EqualTo($"# hardening\n{Key} = 4096\nnet.ipv4.tcp_syncookies = 1\n"), "only that line changed");
 
-            // A later-sorting sysctl.d file wins too.
-            await Write("/etc/sysctl.conf", "");
-            await Write("/etc/sysctl.d/99-hardening.conf", $"kernel.sysrq = 0\n{Key}=128\n");
+            // A later-sorting volatile file is not the step's to rewrite: blocked, naming it, and the tool agrees it wins
+            // (with /etc/sysctl.conf, read after it, no longer setting the key).
+            await Write("/etc/sysctl.conf", "# hardening\n");
+            await Write("/run/sysctl.d/99-late.conf", $"net.ipv4.tcp_syncookies = 1\n{Key}=128\n");
             (exit, output, error) = CliRunner.Run("run", runbook, "--host", address, "--journal", Path.Combine(dir, "c.jsonl"));
-            Assert.That(await Boot(), Is.EqualTo("128"), "the real tool lets 99-hardening.conf win");
             Assert.That(exit, Is.EqualTo(1), "the step must not say persisted: " + output + error);
-            Assert.That(output + error, Does.Contain($"/etc/sysctl.d/99-hardening.conf:2 sets {Key} = 128"));
+            Assert.That(output + error, Does.Contain($"/run/sysctl.d/99-late.conf:2 sets {Key} = 128 and is read after {Own}"));
+            Assert.That(await Boot(), Is.EqualTo("128"), "the real tool lets 99-late.conf win");
         }
         finally
         {
