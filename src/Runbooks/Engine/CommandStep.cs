@@ -7,13 +7,14 @@ namespace Runbooks.Engine;
 /// on every run and nothing verifies it (analyzer RB001 warns). With one, it behaves like any step.
 /// </summary>
 /// <example><c>Exec("reload nginx", new Command("nginx", ["-s", "reload"])).Until(Http.Get(url).Returns(200))</c></example>
-public sealed class CommandStep : Step
+public sealed class CommandStep : DeclaredDestructionStep
 {
     private readonly string _description;
     private readonly IReadOnlyList<Command> _commands;
     private readonly Check? _done;
 
-    public CommandStep(string description, IReadOnlyList<Command> commands, Check? done = null)
+    public CommandStep(string description, IReadOnlyList<Command> commands, Check? done = null, string? destroys = null)
+        : base(destroys)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(description);
         if (commands.Count == 0)
@@ -38,7 +39,18 @@ public sealed class CommandStep : Step
     public CommandStep EveryRun() => _done is null ? this : throw new InvalidOperationException("a step with .Until(…) skips once done; it cannot also run every run");
 
     /// <summary>The condition that means the commands are no longer needed, and that must hold after they ran.</summary>
-    public CommandStep Until(Check done) => new(_description, _commands, done);
+    public CommandStep Until(Check done) => new(_description, _commands, done, base.Destroys);
+
+    /// <summary>
+    /// Says what the raw commands destroy (a log's content, a table's rows): the plan flags the step with
+    /// <c>DESTROYS: …</c> as it does the built-in destructive steps, and the journal records it.
+    /// </summary>
+    /// <example><c>Exec("empty the spool", new Command("find", ["/var/spool/app", "-delete"])).Destroys("every file in /var/spool/app").Until(check)</c></example>
+    public new CommandStep Destroys(string what)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(what);
+        return new(_description, _commands, _done, what.Trim());
+    }
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
@@ -50,4 +62,13 @@ public sealed class CommandStep : Step
         var result = await _done.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
         return result.Holds ? StepProbe.Satisfied(result.Observed) : StepProbe.Change(result.Observed, _commands);
     }
+}
+
+/// <summary>
+/// A step whose destruction the author declares rather than its noun knowing it: <c>Exec(…).Destroys("…")</c> names
+/// a method after the property every step has, so the property lives here.
+/// </summary>
+public abstract class DeclaredDestructionStep(string? destroys) : Step
+{
+    public override string? Destroys => destroys;
 }
