@@ -6,14 +6,16 @@
 
 const string Log = "/var/log/app/access.log";
 
+// Answered (even refused) is the proof no DROP is left, whether or not the app listens on that address yet.
 Target("firewall", "nothing drops tcp/8080",
     Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent())
+    .Ensures(Probe.TcpAnswered("10.20.0.1", 8080))
     .On("web");
 
 Target("log-room", "the app's log filesystem has room, and logrotate keeps it so",
     File.Truncated(Log, atMost: "1M"),
     File.Content("/etc/logrotate.d/app", $"{Log} {{\n    size 1M\n    rotate 3\n    copytruncate\n    missingok\n    notifempty\n}}\n"))
-    .Ensures(Fs.Mount("/var/log/app").UsageBelow(50))
+    .Ensures(Fs.Of(Log).UsageBelow(50))
     .On("web");
 
 // The "hardening" file sorts after the runbook's own sysctl file: the step rewrites its line, so 4096 holds at boot.

@@ -48,7 +48,7 @@ Target("broken", "log filesystem full, tcp/8080 dropped, somaxconn 128", Depends
 // What the on-call checked by hand, from the client and on the web host.
 Spec("http-from-client", Probe.HttpGet($"http://{WebAddress}:8080/", 200)).On("client");
 Spec("app-listens-on-link", Probe.Tcp(WebAddress, 8080, TcpOutcome.Connected)).On("web");
-Spec("log-fs-below-80", Fs.Mount("/var/log/app").UsageBelow(80)).On("web");
+Spec("log-fs-below-80", Fs.Of(Log).UsageBelow(80)).On("web");
 Spec("logrotate-names-log", new Check("logrotate's config for the app names its log", async (h, ct) =>
 {
     // -d: debug, rotates nothing. It prints which logs it would consider.
