@@ -18,8 +18,13 @@ public partial class ScenarioGlobals
 /// <summary>The network namespaces a scenario needs: hosts, the paths private to each, links and addresses, WireGuard.</summary>
 public sealed partial class NetnsDeclaration : BackendDeclaration
 {
-    /// <summary>Private on every host without asking: WireGuard's config and sockets, the hosts file, sysctl.d, the runbook lock.</summary>
-    public static readonly IReadOnlyList<string> DefaultPrivatePaths = ["/etc/wireguard", "/var/run/wireguard", "/etc/hosts", "/etc/sysctl.d", "/run/lock"];
+    /// <summary>
+    /// Private on every host without asking: WireGuard's config and sockets, the hosts file, every file a boot reads
+    /// kernel parameters from (so <c>sysctl --system</c> on a host applies its own and nothing of this machine's), the
+    /// runbook lock. <c>/lib/sysctl.d</c> is <c>/usr/lib/sysctl.d</c> on a merged-/usr Debian.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultPrivatePaths =
+        ["/etc/wireguard", "/var/run/wireguard", "/etc/hosts", "/etc/sysctl.d", "/etc/sysctl.conf", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/run/lock"];
 
     private readonly List<NetnsHostDeclaration> _hosts = [];
     private readonly List<NetnsLinkDeclaration> _links = [];

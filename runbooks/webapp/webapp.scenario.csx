@@ -36,18 +36,19 @@ Target("app-running", "runit supervises the app and it answers locally", Depends
     .On("web");
 
 // Then the incident: the runaway log fills its filesystem; the firewall and the kernel's accept queue were
-// changed by someone "hardening" the host.
+// changed by someone "hardening" the host, who also wrote the low value into a sysctl file read at boot.
 Target("broken", "log filesystem full, tcp/8080 dropped, somaxconn 128", DependsOn("app-running"),
     Exec("the runaway debug log fills /var/log/app", ScriptBeside("files/fill-log.sh", Log))
         .Until(Check.From("/var/log/app is full", async h => !(await Fs.Mount("/var/log/app").UsageBelow(99).EvaluateAsync(h, default)).Holds)),
     Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Present(),
-    Sysctl.Value("net.core.somaxconn", "128"))
+    Sysctl.Value("net.core.somaxconn", "128"),
+    File.Content("/etc/sysctl.d/99-hardening.conf", "net.ipv4.tcp_syncookies = 1\nnet.core.somaxconn = 128\n"))
     .On("web");
 
 // What the on-call checked by hand, from the client and on the web host.
 Spec("http-from-client", Probe.HttpGet($"http://{WebAddress}:8080/", 200)).On("client");
 Spec("app-listens-on-link", Probe.Tcp(WebAddress, 8080, TcpOutcome.Connected)).On("web");
-Spec("log-fs-below-80", Fs.Mount("/var/log/app").UsageBelow(80)).On("web");
+Spec("log-fs-below-80", Fs.Of(Log).UsageBelow(80)).On("web");
 Spec("logrotate-names-log", new Check("logrotate's config for the app names its log", async (h, ct) =>
 {
     // -d: debug, rotates nothing. It prints which logs it would consider.
@@ -56,5 +57,12 @@ Spec("logrotate-names-log", new Check("logrotate's config for the app names its 
     return new CheckResult(output.Contains($"considering log {Log}", StringComparison.Ordinal), output.Split('\n').FirstOrDefault(l => l.Contains("considering log", StringComparison.Ordinal))?.Trim() ?? "no log considered");
 })).On("web");
 Spec("somaxconn-4096", Sysctl.Value("net.core.somaxconn", "4096")).On("web");
+// What a reboot would apply: sysctl --system reads exactly this host's files (all of them are private to it).
+Spec("somaxconn-4096-at-boot", Check.Writing("a boot's sysctl --system leaves net.core.somaxconn at 4096", async (h, ct) =>
+{
+    await h.ProbeByWritingAsync(new Command("sysctl", ["--system"]), ct);
+    var value = (await h.ProbeByWritingAsync(new Command("sysctl", ["-n", "net.core.somaxconn"]), ct)).StandardOutput.Trim();
+    return new CheckResult(value == "4096", $"net.core.somaxconn = {value} after sysctl --system");
+})).On("web");
 // Not broken by the incident: runit kept the app running throughout; the repair must leave it so.
 Spec("app-supervised", Service.Named("app").Running()).On("web").NotBroken();

@@ -73,7 +73,7 @@ public sealed partial class NetnsBackend : IBackend
                 foreach (var path in NetnsDeclaration.DefaultPrivatePaths.Concat(declared.PrivatePaths).Distinct(StringComparer.Ordinal))
                 {
                     var scratch = ScratchFor(root, path);
-                    if (path == "/etc/hosts" || System.IO.File.Exists(path))
+                    if (path is "/etc/hosts" or "/etc/sysctl.conf" || System.IO.File.Exists(path))
                     {
                         // A file on this machine (the hosts file, a resolv.conf) gets a scratch file: the hosts file names every host.
                         Directory.CreateDirectory(Path.GetDirectoryName(scratch)!);

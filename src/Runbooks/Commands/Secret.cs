@@ -29,7 +29,7 @@ public sealed class Secret
 
     /// <summary>Reads a secret from an environment variable of the runbook process.</summary>
     public static Secret FromEnvironment(string variable) =>
-        Of(Environment.GetEnvironmentVariable(variable)
+        Of(EnvironmentReads.ReadSecret(variable)
            ?? throw new RunbookException($"environment variable {variable} is not set; export it before the run"));
 
     /// <summary>The real value, for the one place that must hand it to a process.</summary>

@@ -33,6 +33,13 @@ public sealed partial class HostContext
     /// <summary>True while planning: applying anything is refused.</summary>
     public bool PlanOnly { get; }
 
+    /// <summary>
+    /// The steps of <paramref name="target"/> that changed something in this run so far (in a plan: that will change),
+    /// on whichever host it ran; empty when it changed nothing or has not run.
+    /// </summary>
+    /// <example><c>host.ChangesOf("app-config").Count > 0</c></example>
+    public IReadOnlyList<string> ChangesOf(string target) => _inventory.Changes.Of(target);
+
     /// <summary>Another host of the same run, by inventory name.</summary>
     public HostContext Host(string name) => _inventory.Context(name);
 
@@ -115,6 +122,11 @@ public sealed partial class HostContext
     /// already made this round keeps its own answer.
     /// </summary>
     internal void Remember(Command command, CommandResult result) => _facts.TryAdd(command.AsReadOnly(), Task.FromResult(result));
+
+    internal void RecordChange(string target, string step) => _inventory.Changes.Record(target, step);
+
+    /// <summary>The current run's record of changes: the same object for every host and step of one run, a new one per run.</summary>
+    internal RunChanges Run => _inventory.Changes;
 
     /// <summary>Runs a changing command; fails on a non-success exit code. Ends the probe round.</summary>
     public async Task<CommandResult> ApplyAsync(Command command, CancellationToken cancellationToken)

@@ -28,11 +28,15 @@ public sealed class Inventory : IAsyncDisposable
 
     public static Inventory Local() => new Inventory().Add(DefaultHost, new LocalTransport());
 
+    /// <summary>What the targets of the current run changed so far.</summary>
+    internal RunChanges Changes { get; private set; } = new();
+
     internal void Bind(IRunObserver observer, bool planOnly)
     {
         _observer = observer;
         _planOnly = planOnly;
         _contexts.Clear();
+        Changes = new RunChanges();
     }
 
     /// <summary>Ends the probe round on every host of the run.</summary>

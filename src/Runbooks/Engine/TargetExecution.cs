@@ -25,6 +25,10 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
             _steps.Add(result);
             observer.StepEnded(target, result);
             changed |= result.Outcome == StepOutcome.Changed;
+            if (result.Outcome is StepOutcome.Changed or StepOutcome.WillChange)
+            {
+                host.RecordChange(target.Name, $"step {index + 1} '{result.Description}'");
+            }
             if (mode == RunMode.Run && result.Outcome is StepOutcome.Blocked or StepOutcome.DidNotLand or StepOutcome.Failed)
             {
                 return Finish(TargetStatus.Failed, $"step {index + 1} '{result.Description}': {Explain(result)}");

@@ -28,7 +28,13 @@ public sealed class TargetGraph
                 .Select(d => $"{At(target)}target '{target.Name}' depends on '{d}', which is not defined{Suggest(d)}"));
         }
 
-        problems.AddRange(FindCycles().Select(c => $"{At(_byName[c[0]])}dependency cycle: {string.Join(" -> ", c)}"));
+        var cycles = FindCycles();
+        problems.AddRange(cycles.Select(c => $"{At(_byName[c[0]])}dependency cycle: {string.Join(" -> ", c)}"));
+        if (cycles.Count == 0)
+        {
+            problems.AddRange(UnorderedTriggers());
+        }
+
         if (problems.Count > 0)
         {
             throw new InvalidRunbookException(problems);
@@ -36,6 +42,48 @@ public sealed class TargetGraph
     }
 
     public IReadOnlyList<Target> Targets { get; }
+
+    // A step triggered by another target's changes must run after it, or it would decide before they happened.
+    private IEnumerable<string> UnorderedTriggers()
+    {
+        foreach (var target in Targets)
+        {
+            var before = Closure(target.Name);
+            foreach (var (step, index) in target.Steps.Select((s, i) => (s, i)))
+            {
+                foreach (var trigger in (step as IChangeTriggered)?.Triggers ?? [])
+                {
+                    if (!_byName.ContainsKey(trigger))
+                    {
+                        yield return $"{At(target)}target '{target.Name}' step {index + 1} acts when target '{trigger}' changes, which is not defined{Suggest(trigger)}";
+                    }
+                    else if (!before.Contains(trigger))
+                    {
+                        yield return $"{At(target)}target '{target.Name}' step {index + 1} acts when target '{trigger}' changes, but does not depend on it; add DependsOn(\"{trigger}\")";
+                    }
+                }
+            }
+        }
+    }
+
+    // The target itself and everything it depends on, directly or not.
+    private HashSet<string> Closure(string name)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([name]);
+        while (pending.TryPop(out var next))
+        {
+            if (seen.Add(next) && _byName.TryGetValue(next, out var target))
+            {
+                foreach (var dependency in target.Dependencies)
+                {
+                    pending.Push(dependency);
+                }
+            }
+        }
+
+        return seen;
+    }
 
     private static string At(Target target) => target.DefinedAt is null ? "" : $"{target.DefinedAt}: error RB005: ";
 

@@ -21,6 +21,10 @@ public static class JournalMarkdown
             text.AppendLine(CultureInfo.InvariantCulture, $"- **Runbook** `{JournalReader.Str(start, "runbook")}` (sha256 {JournalReader.Str(start, "runbookHash")})");
             text.AppendLine(CultureInfo.InvariantCulture, $"- **Hosts** {string.Join(", ", start["hosts"]?.AsObject().Select(h => $"{h.Key} = `{h.Value}`") ?? [])}");
             text.AppendLine(CultureInfo.InvariantCulture, $"- **Targets** {string.Join(" → ", start["order"]?.AsArray().Select(n => n?.ToString()) ?? [])}");
+            if (start["environment"] is JsonObject { Count: > 0 } environment)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- **Environment read** {string.Join(", ", environment.Select(e => e.Value is null ? $"`{e.Key}` (not set)" : $"`{e.Key}={e.Value}`"))}");
+            }
             if (JournalReader.Str(start, "plan") is { } plan)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"- **Saved plan** `{plan}`, approved by {JournalReader.Str(start, "approvedBy") ?? "(nobody named)"}");

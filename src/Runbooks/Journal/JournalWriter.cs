@@ -37,6 +37,7 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["mode"] = mode.ToString().ToLowerInvariant(),
         ["runbook"] = Metadata.RunbookPath,
         ["runbookHash"] = Metadata.RunbookHash,
+        ["environment"] = new JsonObject(EnvironmentReads.Current.Select(r => KeyValuePair.Create(r.Key, (JsonNode?)r.Value))),
         ["hosts"] = new JsonObject(Metadata.Hosts.Select(h => KeyValuePair.Create(h.Key, (JsonNode?)h.Value))),
         ["user"] = Metadata.User,
         ["requested"] = new JsonArray([.. Metadata.RequestedTargets.Select(t => (JsonNode?)t)]),

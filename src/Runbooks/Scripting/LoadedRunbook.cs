@@ -1,3 +1,4 @@
+using Runbooks.Commands;
 using System.Diagnostics;
 using Runbooks.Engine;
 
@@ -40,6 +41,8 @@ public sealed class LoadedRunbook
     /// </summary>
     public async Task ExecuteAsync(IReadOnlyList<string> targetNames, Func<TargetGraph, IReadOnlyList<string>, Task> onRun)
     {
+        // Before the globals exist: reading Scale is already a read of RUNBOOK_SCALE.
+        EnvironmentReads.Begin();
         var globals = new RunbookGlobals(targetNames, (g, names) => onRun(new TargetGraph(g.Targets), names));
         await DefineAsync(globals).ConfigureAwait(false);
         if (!globals.RanTargets)

@@ -77,6 +77,13 @@ public class RunbookGlobals
     /// <example><c>Exec("reload nginx", new Command("nginx", ["-s", "reload"]))</c></example>
     public static CommandStep Exec(string description, params Runbooks.Commands.Command[] commands) => new(description, commands);
 
+    /// <summary>
+    /// An environment variable of the runbook process, or <paramref name="fallback"/> when it is not set. The journal
+    /// records every variable read this way, with its value (<c>Secret.FromEnvironment</c> for one that is a secret).
+    /// </summary>
+    /// <example><c>var color = Env("DEPLOY_COLOR", "blue");</c></example>
+    public static string? Env(string name, string? fallback = null) => Runbooks.Commands.EnvironmentReads.Read(name) ?? fallback;
+
     /// <summary>Hands the defined targets to the tool, which checks, lists, plans or runs them.</summary>
     public async Task RunAsync(IEnumerable<string>? args = null)
     {
@@ -89,7 +96,7 @@ public class RunbookGlobals
 
     private static double ReadScale()
     {
-        var text = Environment.GetEnvironmentVariable(ScaleVariable);
+        var text = Runbooks.Commands.EnvironmentReads.Read(ScaleVariable);
         if (string.IsNullOrWhiteSpace(text))
         {
             return 1;

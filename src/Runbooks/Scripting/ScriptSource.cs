@@ -34,8 +34,8 @@ public sealed partial class ScriptSource
     /// <summary>SHA-256 over the script, loaded files, referenced assemblies and the tool's own assemblies.</summary>
     public string Key { get; }
 
-    /// <summary>A short content hash of the runbook file alone, for the journal.</summary>
-    public string TextHash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Text)))[..16];
+    /// <summary>The SHA-256 of the runbook file alone, all 64 hex digits, for the journal and a saved plan.</summary>
+    public string TextHash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Text)));
 
     public static ScriptSource Read(string path)
     {

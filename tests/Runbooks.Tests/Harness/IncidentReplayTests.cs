@@ -82,8 +82,8 @@ public class IncidentReplayTests
         var report = await Replay("webapp", "webapp-repair.csx", cancellationToken);
 
         Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
-        Assert.That(report.Specs, Has.Count.EqualTo(6));
-        Assert.That(report.Specs.Count(s => s.BrokenByIncident), Is.EqualTo(5));
+        Assert.That(report.Specs, Has.Count.EqualTo(7));
+        Assert.That(report.Specs.Count(s => s.BrokenByIncident), Is.EqualTo(6));
         Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False);
         Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
         Assert.That(report.Leaks, Is.Empty);

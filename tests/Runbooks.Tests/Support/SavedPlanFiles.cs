@@ -8,7 +8,13 @@ internal static class SavedPlanFiles
     public static List<string> PlannedActions(string plan) =>
         JsonNode.Parse(System.IO.File.ReadAllText(plan))!["hosts"]!.AsArray()
             .SelectMany(h => h!["targets"]!.AsArray()).SelectMany(t => t!["steps"]!.AsArray()).SelectMany(s => s!["actions"]!.AsArray())
-            .Select(a => a!.ToJsonString()).ToList();
+            .SelectMany(a => WithArms(a!)).ToList();
+
+    // The journal records a branch, then each action of the arm it took: a plan's branch stands for itself and both arms.
+    private static IEnumerable<string> WithArms(JsonNode action) =>
+        (string?)action["kind"] == "branch"
+            ? [action.ToJsonString(), .. action["then"]!.AsArray().Concat(action["else"]!.AsArray()).SelectMany(a => WithArms(a!))]
+            : [action.ToJsonString()];
 
     public static List<string> ExecutedActions(string journal) =>
         System.IO.File.ReadAllLines(journal).Select(l => JsonNode.Parse(l)!)

@@ -19,6 +19,34 @@ internal static partial class DslArguments
     [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,39}$")]
     private static partial Regex UnitNamePattern();
 
+    // A user or group by name, useradd's rule: stat reports names, so a number could never compare equal.
+    [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}\$?$")]
+    private static partial Regex AccountPattern();
+
+    public static string Account(string name, string parameter)
+    {
+        if (name is null || !AccountPattern().IsMatch(name))
+        {
+            throw new ArgumentException($"'{name}' is not a user or group name (lower-case letters, digits, '_', '-'; by name, not by number)", parameter);
+        }
+
+        return name;
+    }
+
+    /// <summary>A regular expression a line is matched against, compiled now so a typo fails before any host is touched.</summary>
+    public static Regex LinePattern(string pattern, string parameter = "pattern")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pattern, parameter);
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"pattern '{pattern}' is not a valid regular expression: {ex.Message}", parameter, ex);
+        }
+    }
+
     public static string Device(string device, string parameter)
     {
         if (device is null || !DevicePattern().IsMatch(device) || device.Contains("..", StringComparison.Ordinal))

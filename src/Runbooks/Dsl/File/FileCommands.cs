@@ -16,5 +16,10 @@ public static class FileCommands
 
     public static Command Chmod(string path, string mode) => new("chmod", [mode, "--", path]);
 
+    /// <summary>In place, never by rename: whoever holds the file open keeps writing into the same, now empty, file.</summary>
+    public static Command Truncate(string path) => new("truncate", ["-s", "0", "--", path]);
+
+    public static Command Chown(string path, string owner, string? group) => new("chown", [group is null ? owner : $"{owner}:{group}", "--", path]);
+
     public static Command MakeDirectory(string path, string mode) => new("mkdir", ["-p", "-m", mode, "--", path]);
 }

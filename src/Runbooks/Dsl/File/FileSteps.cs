@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -47,26 +48,50 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
 }
 
 /// <summary>A line present in a text file; the rest of the file is left alone.</summary>
-public sealed class FileLineStep(string path, string line, bool create) : Step
+public sealed class FileLineStep(string path, string line, bool create, Regex? replacing = null) : Step
 {
-    public override string Description => $"{path} contains the line '{line}'";
+    /// <summary>
+    /// The line takes the place of the first line matching <paramref name="pattern"/>, and any other matching line
+    /// goes: one <c>listen = …</c> afterwards, not two. Appended when nothing matches. Written whole, atomically.
+    /// </summary>
+    /// <example><c>File.Line("/etc/app/app.conf", "listen = 0.0.0.0:8080").Replacing(@"^\s*listen\s*=")</c></example>
+    public FileLineStep Replacing(string pattern) => new(path, line, create, DslArguments.LinePattern(pattern));
+
+    public override string Description => $"{path} contains the line '{line}'" + (replacing is null ? "" : $" in place of lines matching /{replacing}/");
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
-        var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        var (facts, text, blocked) = await FileProbe.TextAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (blocked is not null)
+        {
+            return blocked;
+        }
+
         if (!facts.Exists)
         {
-            return create
-                ? StepProbe.Change("absent", FileCommands.Append(path, line + "\n"))
-                : StepProbe.Blocked("absent", $"{path} does not exist; pass create: true to create it");
+            return !create
+                ? StepProbe.Blocked("absent", $"{path} does not exist; pass create: true to create it")
+                : replacing is null ? StepProbe.Change("absent", FileCommands.Append(path, line + "\n")) : StepProbe.Act("absent", WriteFile.New(path, line + "\n"));
         }
 
-        if (!facts.IsRegularFile)
+        if (replacing is not null)
         {
-            return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file");
+            var lines = FileProbe.Lines(text);
+            var matching = lines.Select((l, i) => (l, i)).Where(x => x.l == line || replacing.IsMatch(x.l)).Select(x => x.i).ToList();
+            if (matching.Count == 1 && lines[matching[0]] == line)
+            {
+                return StepProbe.Satisfied($"line {matching[0] + 1} is the line");
+            }
+
+            var kept = lines.Where((_, i) => !matching.Skip(1).Contains(i)).Select((l, i) => matching.Count > 0 && i == matching[0] ? line : l).ToList();
+            if (matching.Count == 0)
+            {
+                kept.Add(line);
+            }
+
+            return StepProbe.Act(matching.Count == 0 ? "no line matches" : $"lines {string.Join(", ", matching.Select(i => i + 1))} match", WriteFile.Replacing(path, text, FileProbe.Join(kept)));
         }
 
-        var text = (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput;
         if (text.Split('\n').Any(l => l.TrimEnd('\r') == line))
         {
             return StepProbe.Satisfied("line present");
@@ -74,6 +99,65 @@ public sealed class FileLineStep(string path, string line, bool create) : Step
 
         var prefix = text.Length > 0 && !text.EndsWith('\n') ? "\n" : "";
         return StepProbe.Change("line absent", FileCommands.Append(path, prefix + line + "\n"));
+    }
+}
+
+/// <summary>No line of a text file matches a pattern; the other lines are kept as they are.</summary>
+public sealed class FileLinesAbsentStep(string path, Regex pattern) : Step
+{
+    public override string Description => $"no line of {path} matches /{pattern}/";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var (facts, text, blocked) = await FileProbe.TextAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (blocked is not null || !facts.Exists)
+        {
+            return blocked ?? StepProbe.Satisfied("absent");
+        }
+
+        var lines = FileProbe.Lines(text);
+        var matching = lines.Select((l, i) => (l, i)).Where(x => pattern.IsMatch(x.l)).Select(x => x.i).ToList();
+        return matching.Count == 0
+            ? StepProbe.Satisfied("no line matches")
+            : StepProbe.Act($"lines {string.Join(", ", matching.Select(i => i + 1))} match", WriteFile.Replacing(path, text, FileProbe.Join(lines.Where((_, i) => !matching.Contains(i)))));
+    }
+}
+
+/// <summary>A file no larger than a size, truncated to zero in place when larger.</summary>
+public sealed class FileTruncatedStep(string path, long atMost) : Step
+{
+    public override string Description => atMost == 0 ? $"{path} is empty" : $"{path} is at most {Bytes.Show(atMost)}";
+
+    public override string? Destroys => $"the content of {path}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (facts.Exists && !facts.IsRegularFile)
+        {
+            return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file; refusing to truncate it");
+        }
+
+        return !facts.Exists || facts.Size <= atMost ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Change(facts.ToString(), FileCommands.Truncate(path));
+    }
+}
+
+/// <summary>An existing file or directory with the given owner (and group).</summary>
+public sealed class FileOwnerStep(string path, string owner, string? group) : Step
+{
+    public override string Description => $"{path} is owned by {owner}{(group is null ? "" : $":{group}")}";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (!facts.Exists)
+        {
+            return StepProbe.Blocked("absent", $"{path} does not exist");
+        }
+
+        return facts.Owner == owner && (group is null || facts.Group == group)
+            ? StepProbe.Satisfied(facts.ToString())
+            : StepProbe.Change(facts.ToString(), FileCommands.Chown(path, owner, group));
     }
 }
 
@@ -123,6 +207,32 @@ internal static class FileProbe
         var facts = await StatAsync(host, path, ct).ConfigureAwait(false);
         return new CheckResult(facts.IsDirectory, facts.ToString());
     });
+
+    /// <summary>A regular file's facts and text; the text is empty for an absent file; a probe to return when it is no regular file.</summary>
+    public static async Task<(FileFacts Facts, string Text, StepProbe? Blocked)> TextAsync(HostContext host, string path, CancellationToken cancellationToken)
+    {
+        var facts = await StatAsync(host, path, cancellationToken).ConfigureAwait(false);
+        if (!facts.Exists)
+        {
+            return (facts, "", null);
+        }
+
+        if (!facts.IsRegularFile)
+        {
+            return (facts, "", StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file"));
+        }
+
+        return (facts, (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput, null);
+    }
+
+    /// <summary>A text's lines without their newlines (a last line without one is still a line).</summary>
+    public static List<string> Lines(string text) => [.. (text.EndsWith('\n') ? text[..^1] : text).Split('\n').Where((_, i) => text.Length > 0 || i > 0)];
+
+    public static string Join(IEnumerable<string> lines)
+    {
+        var list = lines.ToList();
+        return list.Count == 0 ? "" : string.Join('\n', list) + "\n";
+    }
 
     public static async Task<FileFacts> StatAsync(HostContext host, string path, CancellationToken cancellationToken)
     {

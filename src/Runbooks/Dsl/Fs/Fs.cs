@@ -13,6 +13,10 @@ public static class Fs
 
     /// <summary>The fstab line of a mount point (default file <c>/etc/fstab</c>).</summary>
     /// <example><c>Fs.Fstab("/data").Writable()</c></example>
+    /// <summary>The filesystem a path lives on, whichever mount point that is (<c>/var/log/app/access.log</c> on <c>/var/log</c> or <c>/</c>).</summary>
+    /// <example><c>Spec("log-fs-below-80", Fs.Of("/var/log/app/access.log").UsageBelow(80)).On("web")</c></example>
+    public static FilesystemOf Of(string path) => new(DslArguments.AbsolutePath(path));
+
     public static FstabLine Fstab(string target, string fstabPath = "/etc/fstab") =>
         new(DslArguments.AbsolutePath(target, nameof(target)), DslArguments.AbsolutePath(fstabPath, nameof(fstabPath)));
 }
@@ -54,17 +58,41 @@ public sealed class MountPoint
     /// <example><c>.Ensures(Fs.Mount("/data").UsageBelow(90))</c></example>
     public Check UsageBelow(int percent)
     {
-        if (percent is <= 0 or > 100)
-        {
-            throw new ArgumentException($"percent {percent} must be 1..100", nameof(percent));
-        }
-
+        CheckPercent(percent);
         return new Check($"{Target} is less than {percent}% full", async (host, ct) =>
         {
             var mount = await FsReads.MountAsync(host, Target, ct).ConfigureAwait(false);
             return mount is null
                 ? new CheckResult(false, "not mounted")
                 : new CheckResult(mount.UsedPercent < percent, $"{mount.UsedPercent}% of {Bytes.Show(mount.Size)}");
+        });
+    }
+
+    internal static void CheckPercent(int percent)
+    {
+        if (percent is <= 0 or > 100)
+        {
+            throw new ArgumentException($"percent {percent} must be 1..100", nameof(percent));
+        }
+    }
+}
+
+/// <summary>The filesystem holding a path, found on the host when a check runs.</summary>
+public sealed class FilesystemOf
+{
+    internal FilesystemOf(string path) => Path = path;
+
+    public string Path { get; }
+
+    /// <summary>Holds when the usage of the filesystem holding the path is below the percentage; says which mount it is.</summary>
+    /// <example><c>.Ensures(Fs.Of("/var/log/app/access.log").UsageBelow(50))</c></example>
+    public Check UsageBelow(int percent)
+    {
+        MountPoint.CheckPercent(percent);
+        return new Check($"the filesystem holding {Path} is less than {percent}% full", async (host, ct) =>
+        {
+            var mount = await FsReads.ContainingAsync(host, Path, ct).ConfigureAwait(false);
+            return new CheckResult(mount.UsedPercent < percent, $"{mount.Target}: {mount.UsedPercent}% of {Bytes.Show(mount.Size)}");
         });
     }
 }

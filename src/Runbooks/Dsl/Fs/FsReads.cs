@@ -14,6 +14,19 @@ public static partial class FsReads
     [System.Text.RegularExpressions.GeneratedRegex(@"""(size|used|avail)"":\s*\d+,?")]
     private static partial System.Text.RegularExpressions.Regex Usage();
 
+    /// <summary>The filesystem <paramref name="path"/> lives on (findmnt walks up from a path that does not exist yet).</summary>
+    public static Command Containing(string path) =>
+        new Command("findmnt", ["-J", "-b", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED,AVAIL", "--target", path]).AsReadOnly()
+            .WithFactView(text => Usage().Replace(text, ""));
+
+    /// <summary>The filesystem a path lives on: the innermost mount holding it.</summary>
+    public static async Task<MountFacts> ContainingAsync(HostContext host, string path, CancellationToken ct)
+    {
+        var result = await host.ReadAsync(Containing(path), ct).ConfigureAwait(false);
+        var mounts = FsParser.ParseMounts(result.StandardOutput);
+        return mounts.Count > 0 ? mounts[^1] : throw host.Failure($"findmnt names no filesystem holding {path}");
+    }
+
     public static Command Fstab(string fstabPath) =>
         new Command("findmnt", ["--fstab", "--tab-file", fstabPath, "-J", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS"]).AsReadOnly();
 

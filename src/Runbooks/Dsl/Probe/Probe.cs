@@ -57,16 +57,27 @@ public static class Probe
 
     /// <summary>A check that a TCP connect to address:port ends with <paramref name="expected"/>.</summary>
     /// <example><c>Probe.Tcp("fdaa:3::2", 9000, TcpOutcome.Refused)</c></example>
-    public static Check Tcp(string address, int port, TcpOutcome expected, TimeSpan? timeout = null)
+    public static Check Tcp(string address, int port, TcpOutcome expected, TimeSpan? timeout = null) =>
+        TcpCheck(address, port, timeout, expected.ToString().ToLowerInvariant(), outcome => outcome == expected);
+
+    /// <summary>
+    /// A check that a TCP connect to address:port gets any answer — connected, refused, an ICMP error — but not silence:
+    /// proof that no firewall DROPs the port, whether or not anything listens there yet.
+    /// </summary>
+    /// <example><c>.Ensures(Probe.TcpAnswered("10.20.0.1", 8080))</c></example>
+    public static Check TcpAnswered(string address, int port, TimeSpan? timeout = null) =>
+        TcpCheck(address, port, timeout, "answered (not timed out)", outcome => outcome != TcpOutcome.TimedOut);
+
+    private static Check TcpCheck(string address, int port, TimeSpan? timeout, string what, Func<TcpOutcome, bool> holds)
     {
         DslArguments.Address(address);
         DslArguments.Port(port);
         var wait = timeout ?? TimeSpan.FromSeconds(2);
         var shown = address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{port}" : $"{address}:{port}";
-        return new Check($"TCP connect to {shown} is {expected.ToString().ToLowerInvariant()}", async (host, ct) =>
+        return new Check($"TCP connect to {shown} is {what}", async (host, ct) =>
         {
             var (outcome, detail) = await TcpAsync(host, address, port, wait, ct).ConfigureAwait(false);
-            return new CheckResult(outcome == expected, detail);
+            return new CheckResult(holds(outcome), detail);
         });
     }
 

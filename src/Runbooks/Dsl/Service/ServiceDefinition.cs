@@ -79,6 +79,24 @@ public sealed record ServiceDefinition
     /// <example><c>Target("bounce-amqp", Service.Named("amqp").Restart())</c></example>
     public Step Restart() => new ServiceRestartStep(this);
 
+    /// <summary>
+    /// Restarts the service (as <see cref="Restart"/> does) only when one of <paramref name="targets"/> changed
+    /// something earlier in this run — its config was rewritten — and otherwise leaves a running service alone, however
+    /// its health looks: a healthy process is never restarted because something else (a firewall) was the problem.
+    /// The plan shows the restart under "if target … changed something in this run"; each target must be this step's
+    /// own or one its target depends on.
+    /// </summary>
+    /// <example><c>Target("app", DependsOn("app-config"), app.RestartedWhenChanged("app-config"))</c></example>
+    public Step RestartedWhenChanged(params string[] targets)
+    {
+        if (targets is null || targets.Length == 0 || targets.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException($"name the targets whose changes restart {Name}, e.g. RestartedWhenChanged(\"{Name}-config\")", nameof(targets));
+        }
+
+        return new ServiceRestartOnChangeStep(this, [.. targets.Distinct(StringComparer.Ordinal)]);
+    }
+
     /// <summary>A check: the service runs and its health check holds.</summary>
     /// <example><c>.Ensures(Service.Named("db").Healthy())</c></example>
     public Check Healthy() => new($"service {Name} runs and is healthy", async (host, ct) =>

@@ -82,3 +82,64 @@ public sealed class ServiceRestartStep(ServiceDefinition definition) : Step
         return StepProbe.Act(state.Describe(), [ServiceControl.Stop(definition, state.Where, state.Facts.MainPid), .. ServiceControl.Start(definition, state.Where)]);
     }
 }
+
+/// <summary>
+/// A restart on change (a handler, in Ansible's words): the restart of <see cref="ServiceRestartStep"/>, wrapped in a
+/// branch on "did a trigger target change something in this run", and satisfied without a look at the service's health
+/// when none did.
+/// </summary>
+public sealed class ServiceRestartOnChangeStep(ServiceDefinition definition, IReadOnlyList<string> triggers) : Step, IChangeTriggered
+{
+    // Per run: the restart remembers when it first looked, and its verify must use that same look.
+    private object? _run;
+    private ServiceRestartStep _restart = new(definition);
+    private bool _restarting;
+
+    public IReadOnlyList<string> Triggers => triggers;
+
+    private string Names => string.Join(" or ", triggers.Select(t => $"target '{t}'"));
+
+    public override string Description => $"service {definition.Name} restarted when {Names} changed something in this run";
+
+    public override string? Destroys => $"the running {definition.Name} process, only when {Names} changed something";
+
+    public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        if (!ReferenceEquals(_run, host.Run))
+        {
+            (_run, _restart, _restarting) = (host.Run, new ServiceRestartStep(definition), false);
+        }
+
+        if (_restarting)
+        {
+            return await _restart.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
+        }
+
+        var changes = Changes(host);
+        if (changes.Count == 0)
+        {
+            var state = await ServiceControl.ObserveAsync(host, definition, cancellationToken, withHealth: false).ConfigureAwait(false);
+            return StepProbe.Satisfied($"{state.Describe()}; {Names} {(host.PlanOnly ? "will change" : "changed")} nothing in this run: not restarted");
+        }
+
+        var restart = await _restart.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
+        if (restart.Decision != StepDecision.WillChange)
+        {
+            return restart;
+        }
+
+        _restarting = true;
+        var changed = new Check($"{Names} changed something in this run", (h, _) =>
+        {
+            var now = Changes(h);
+            return Task.FromResult(new CheckResult(now.Count > 0, now.Count > 0 ? string.Join("; ", now) : "nothing changed"));
+        });
+        return restart with
+        {
+            Actions = [new Branch(changed, restart.Actions, [])],
+            Notes = [.. restart.Notes, $"restarts because {string.Join("; ", changes)} changed something"],
+        };
+    }
+
+    private List<string> Changes(HostContext host) => [.. triggers.SelectMany(t => host.ChangesOf(t).Select(step => $"target '{t}' {step}"))];
+}

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
@@ -44,7 +45,12 @@ public sealed class SysctlStep : Step
         _persist = persist;
     }
 
-    /// <summary>Also writes <c>/etc/sysctl.d/90-runbook-KEY.conf</c> so the value survives a reboot.</summary>
+    /// <summary>
+    /// The value a boot applies is this one too: every file <c>sysctl --system</c> reads is accounted for, in its
+    /// order (<see cref="SysctlBoot"/>). When another file decides otherwise, <c>/etc/sysctl.d/90-runbook-KEY.conf</c>
+    /// is written, and a line of an administrator's file under <c>/etc</c> read after it that sets another value is rewritten
+    /// in place (shown as a diff); a package's or volatile file read after it blocks the step, naming that file and line.
+    /// </summary>
     /// <example><c>Sysctl.Value("net.ipv4.ip_forward", "1").Persisted()</c></example>
     public SysctlStep Persisted() => new(_key, _value, true);
 
@@ -66,17 +72,81 @@ public sealed class SysctlStep : Step
             actions.Add(new RunCommand(new Command("sysctl", ["-w", $"{_key}={_value}"])) { StderrMeansFailure = true });
         }
 
+        var notes = new List<string>();
         if (_persist)
         {
-            var file = await host.ReadAsync(new Command("cat", [PersistPath]).AsReadOnly().WithSuccessExitCodes(0, 1), cancellationToken).ConfigureAwait(false);
-            var wanted = $"{_key} = {_value}\n";
-            observed += file.ExitCode == 0 ? $"; {PersistPath}: {file.StandardOutput.Trim()}" : $"; {PersistPath} missing";
-            if (file.ExitCode != 0 || file.StandardOutput != wanted)
+            var boot = await BootAsync(host, cancellationToken).ConfigureAwait(false);
+            observed += boot.Decider is { } decider ? $"; at boot {decider.Value} from {decider}" : "; at boot: no file sets it";
+            if (boot.Decider?.Value != Sysctl.Normalize(_value))
             {
-                actions.Add(file.ExitCode == 0 ? WriteFile.Replacing(PersistPath, file.StandardOutput, wanted, "0644") : WriteFile.New(PersistPath, wanted, "0644"));
+                // Where the step's own file lands in the boot order decides whether writing it is any use.
+                var wanted = $"{_key} = {_value}\n";
+                var order = boot.Files.Contains(PersistPath, StringComparer.Ordinal) ? boot.Files : SysctlBoot.Order(string.Join('\n', [.. boot.Files, PersistPath]), boot.Files.Contains(SysctlBoot.MainFile, StringComparer.Ordinal));
+                // A link's lines are its target's (Debian's 99-sysctl.conf is /etc/sysctl.conf): rewritten there, once.
+                var later = order.SkipWhile(f => f != PersistPath).Skip(1)
+                    .SelectMany(f => SysctlBoot.Settings(boot.Links.GetValueOrDefault(f, f), boot.Texts[f], _key)).Where(s => s.Value != Sysctl.Normalize(_value))
+                    .DistinctBy(s => (s.File, s.Line)).ToList();
+                if (later.FirstOrDefault(s => !s.Exact || !s.File.StartsWith("/etc/", StringComparison.Ordinal)) is { } foreign)
+                {
+                    // A package's or a volatile file, or a glob line that sets other keys too: not this step's to rewrite.
+                    return StepProbe.Blocked(observed, host.Reason(
+                        $"{foreign} sets {_key} = {foreign.Value} and is read after {PersistPath} at boot, so writing it would not persist {_value}; " +
+                        (foreign.Exact
+                            ? $"mask that file with one of the same name in /etc/sysctl.d, or remove the line (File.LinesAbsent(\"{foreign.File}\", @\"^\\s*{Regex.Escape(_key)}\\s*=\"))"
+                            : "that line sets other keys too: change it by hand or with File.Line(…).Replacing(…) before this step")));
+                }
+
+                var own = boot.Texts.GetValueOrDefault(PersistPath);
+                if (own != wanted)
+                {
+                    actions.Add(own is null ? WriteFile.New(PersistPath, wanted, "0644") : WriteFile.Replacing(PersistPath, own, wanted, "0644"));
+                }
+
+                // An admin's file in /etc read after ours: its line is rewritten where it stands, shown as a diff.
+                foreach (var file in later.GroupBy(s => s.File))
+                {
+                    var text = boot.Texts.First(t => boot.Links.GetValueOrDefault(t.Key, t.Key) == file.Key).Value;
+                    var lines = text.Split('\n');
+                    foreach (var setting in file)
+                    {
+                        lines[setting.Line - 1] = $"{_key} = {_value}";
+                    }
+
+                    actions.Add(WriteFile.Replacing(file.Key, text, string.Join('\n', lines)));
+                }
+
+                var earlier = boot.Settings.Where(s => s.File != PersistPath && !later.Contains(s)).Select(s => s.ToString()).ToList();
+                notes.Add(later.Count > 0
+                    ? $"decides at boot: {later[^1]}, rewritten to {_value} ({string.Join(", ", later)} read after {PersistPath})"
+                    : $"decides at boot: {PersistPath}" + (earlier.Count > 0 ? $", read after {string.Join(", ", earlier)}" : ""));
             }
         }
 
-        return actions.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, actions);
+        return actions.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, actions) with { Notes = notes };
+    }
+
+    private sealed record BootFiles(IReadOnlyList<string> Files, IReadOnlyDictionary<string, string> Texts, IReadOnlyDictionary<string, string> Links, IReadOnlyList<SysctlSetting> Settings)
+    {
+        public SysctlSetting? Decider => Settings.Count > 0 ? Settings[^1] : null;
+    }
+
+    // Every file a boot reads, in its order; one that cannot be read (a dangling 99-sysctl.conf link) sets nothing.
+    private async Task<BootFiles> BootAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var listing = await host.TryReadAsync(SysctlBoot.List, cancellationToken).ConfigureAwait(false);
+        var files = SysctlBoot.Order(listing.StandardOutput, mainFileExists: true);
+        await host.PrefetchFilesAsync([.. files, PersistPath], cancellationToken).ConfigureAwait(false);
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files.Append(PersistPath).Distinct(StringComparer.Ordinal))
+        {
+            var read = await host.TryReadAsync(HostContext.FileRead(file), cancellationToken).ConfigureAwait(false);
+            if (read.ExitCode == 0)
+            {
+                texts[file] = read.StandardOutput;
+            }
+        }
+
+        var present = files.Where(texts.ContainsKey).ToList();
+        return new BootFiles(present, texts, SysctlBoot.Links(listing.StandardOutput), [.. present.SelectMany(f => SysctlBoot.Settings(f, texts[f], _key))]);
     }
 }

@@ -15,6 +15,8 @@ public sealed record WriteFile : StepAction
 {
     // One script for every file the DSL writes. Values arrive as $1..$3, never spliced into the text.
     // mktemp creates the file 0600, so a secret is private from its first byte; the mode is set before the rename.
+    // A file that is itself a mount point (a container's /etc/hosts, a netns host's /etc/sysctl.conf) cannot be
+    // renamed over (EBUSY): it is written in place, the only way there is; any other failure is cat's to report.
     internal const string Script =
         "set -e\n" +
         "case \"$2\" in\n" +
@@ -26,7 +28,7 @@ public sealed record WriteFile : StepAction
         "cat > \"$tmp\"\n" +
         "if [ -e \"$1\" ]; then chmod --reference=\"$1\" -- \"$tmp\"; chown --reference=\"$1\" -- \"$tmp\" 2>/dev/null || :; fi\n" +
         "if [ -n \"$3\" ]; then chmod \"$3\" -- \"$tmp\"; elif [ ! -e \"$1\" ]; then chmod 0644 -- \"$tmp\"; fi\n" +
-        "mv -f -- \"$tmp\" \"$1\"\n";
+        "mv -f -- \"$tmp\" \"$1\" 2>/dev/null || cat -- \"$tmp\" > \"$1\"\n";
 
     private WriteFile(string path, Arg content, string? mode, string? expectedSha256, string? before)
     {

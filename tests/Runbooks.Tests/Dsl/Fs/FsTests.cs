@@ -18,6 +18,19 @@ public class FsTests
     }
 
     [Test]
+    public async Task Usage_of_the_filesystem_a_path_lives_on_names_that_mount()
+    {
+        // findmnt --target on a file below the mount reports the mount holding it (recorded: 34% used).
+        var host = new FakeTransport().On(FsReads.Containing("/tmp/rb-storage-dsl/data/objects/a.bin"), Fixture.Read("fs/findmnt-data-rw.json"));
+
+        var under40 = await Runbooks.Dsl.Fs.Of("/tmp/rb-storage-dsl/data/objects/a.bin").UsageBelow(40).EvaluateAsync(host.Context(), CancellationToken.None);
+        var under30 = await Runbooks.Dsl.Fs.Of("/tmp/rb-storage-dsl/data/objects/a.bin").UsageBelow(30).EvaluateAsync(host.Context(), CancellationToken.None);
+
+        Assert.That((under40.Holds, under30.Holds), Is.EqualTo((true, false)));
+        Assert.That(under30.Observed, Does.StartWith("/tmp/rb-storage-dsl/data: 34% of"));
+    }
+
+    [Test]
     public void Tune2fs_size_is_block_count_times_block_size() =>
         Assert.That(FsParser.ParseTune2fsSize(Fixture.Read("fs/tune2fs-l-loop3.txt")), Is.EqualTo(184320L * 1024));
 

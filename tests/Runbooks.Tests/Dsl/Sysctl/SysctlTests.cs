@@ -21,7 +21,11 @@ public sealed class SysctlTests
     [Test]
     public async Task Persisting_writes_a_sysctl_d_file_when_it_is_missing()
     {
-        var host = new NetworkFakeTransport().Answer($"sysctl -n {Key}", "0\n").Answer($"cat /etc/sysctl.d/90-runbook-{Key}.conf", "", 1);
+        var host = new FakeTransport()
+            .On($"sysctl -n {Key}", "0\n")
+            .On(Runbooks.Dsl.SysctlBoot.List, "", 1, "find: '/run/sysctl.d': No such file or directory")
+            .On("cat -- /etc/sysctl.conf", "", 1, "cat: /etc/sysctl.conf: No such file or directory")
+            .On($"cat -- /etc/sysctl.d/90-runbook-{Key}.conf", "", 1, "cat: No such file or directory");
 
         var probe = await Runbooks.Dsl.Sysctl.Value(Key, "0").Persisted().ProbeAsync(host.Context(), CancellationToken.None);
 

@@ -71,4 +71,22 @@ public sealed class PlainNetnsTests
         Assert.That(output + error, Does.Contain("-A INPUT -p tcp -m multiport --dports 8080,8443 -j DROP`, also sends tcp/8080 to DROP"));
         Assert.That(rules.StandardOutput, Does.Contain("--dports 8080,8443 -j DROP"), "nothing was removed behind the author's back");
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Tcp_answered_holds_for_a_refused_port_and_fails_once_a_drop_rule_silences_it(CancellationToken cancellationToken)
+    {
+        var local = new LocalTransport();
+        await local.RunCheckedAsync(new Command("ip", ["netns", "exec", _name, "ip", "link", "set", "lo", "up"]), cancellationToken);
+        var inventory = new Runbooks.Engine.Inventory().Add("ns", Runbooks.Transport.NetnsTransport.FromAddress($"netns:{_name}"));
+        var answered = Runbooks.Dsl.Probe.TcpAnswered("127.0.0.1", 8080, TimeSpan.FromSeconds(1));
+
+        // Nothing listens: the kernel answers with a RST — reachable, no DROP in the way.
+        var open = await answered.EvaluateAsync(inventory.Context("ns"), cancellationToken);
+        await local.RunCheckedAsync(new Command("ip", ["netns", "exec", _name, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "DROP"]), cancellationToken);
+        inventory.Context("ns").InvalidateFacts();
+        var dropped = await answered.EvaluateAsync(inventory.Context("ns"), cancellationToken);
+
+        Assert.That((open.Holds, open.Observed), Is.EqualTo((true, "Refused")));
+        Assert.That((dropped.Holds, dropped.Observed), Is.EqualTo((false, "TimedOut")));
+    }
 }
