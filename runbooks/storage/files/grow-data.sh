@@ -1,13 +1,32 @@
-# One round trip of the growth spec: writes files, then reports the usage.
-#   $1 directory, $2 first file number, $3 how many files (0: only report), $4 MiB each, $5 the device
-# Stops at the first failed write. Prints "FILESYSTEM_BYTES DF_SIZE DF_AVAIL": the filesystem's own size
-# (block count x block size) and df's view, which leaves out ext4's metadata.
-# [ is a shell builtin: the usage polls that follow cost no mkdir.
-[ -d "$1" ] || mkdir -p -- "$1" || exit 1
-i=$2
-while [ "$i" -lt $(($2 + $3)) ]; do
-    dd if=/dev/zero of="$1/$i" bs=1M count="$4" conv=fsync status=none || { echo "write of file $i failed" >&2; exit 1; }
-    i=$((i + 1))
+# The growth spec's writer: files back to back, no pause, as test-storage.sh wrote them.
+#   $1 directory, $2 most files, $3 MiB each, $4 the device, $5 goal: stop once the filesystem has this many bytes
+# Prints "FILE SECONDS FILESYSTEM_BYTES DF_SIZE DF_AVAIL" before the first file (FILE 0) and after each one: the
+# filesystem's own size (block count x block size), df's view (which leaves out ext4's metadata), and the
+# time from /proc/uptime. Stops at the first failed write, saying so on stderr. Nothing here grows anything.
+dir=$1 most=$2 mib=$3 dev=$4 goal=$5
+[ -d "$dir" ] || mkdir -p -- "$dir" || exit 1
+
+# Built-ins only besides one dumpe2fs and one df: each process costs a fork and an exec through the VM's 9p root.
+report() {
+    count= bsize=
+    while IFS=: read -r key value; do
+        case "$key" in
+            "Block count") count=${value##* } ;;
+            "Block size") bsize=${value##* } ;;
+        esac
+    done <<INFO
+$(dumpe2fs -h "$dev" 2>/dev/null)
+INFO
+    fs=$((${count:-0} * ${bsize:-0}))
+    set -- $(df -B1 --output=size,avail "$dir")
+    read -r up _ < /proc/uptime
+    echo "$n $up $fs $3 $4"
+}
+
+n=0
+report
+while [ "$n" -lt "$most" ] && [ "$fs" -lt "$goal" ]; do
+    n=$((n + 1))
+    dd if=/dev/zero of="$dir/$n" bs=1M count="$mib" conv=fsync status=none || { echo "write of file $n failed" >&2; exit 1; }
+    report
 done
-fs=$(dumpe2fs -h "$5" 2>/dev/null | awk -F: '/^Block count:/ { c = $2 } /^Block size:/ { s = $2 } END { printf "%.0f", c * s }')
-echo "$fs $(df -B1 --output=size,avail "$1" | tail -n 1)"

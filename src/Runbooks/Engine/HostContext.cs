@@ -59,7 +59,7 @@ public sealed partial class HostContext
     public Task<CommandResult> TryReadAsync(Command command, CancellationToken cancellationToken)
     {
         command = command.AsReadOnly();
-        var read = _facts.GetOrAdd(command, c => ReadUncachedAsync(c, cancellationToken));
+        var read = _facts.GetOrAdd(command, c => RunRecordedAsync(c, cancellationToken));
         return FactLog.Current is { } log ? log.RecordAsync(Name, command, read) : read;
     }
 
@@ -139,8 +139,7 @@ public sealed partial class HostContext
         EndRound();
         try
         {
-            var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
-            _observer.CommandRan(Name, command, result);
+            var result = await RunRecordedAsync(command, cancellationToken).ConfigureAwait(false);
             if (!command.SuccessExitCodes.Contains(result.ExitCode))
             {
                 throw new CommandFailedException(Transport.Name, command, result);
@@ -186,9 +185,7 @@ public sealed partial class HostContext
             throw new InvalidOperationException($"plan is read-only but a writing check tried to run `{command.Render()}`; mark it with Check.Writing");
         }
 
-        var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
-        _observer.CommandRan(Name, command, result);
-        return result;
+        return await RunRecordedAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>An error about this host: the one place that writes the <c>on host NAME: </c> prefix.</summary>
@@ -212,9 +209,21 @@ public sealed partial class HostContext
     /// <summary>Forgets this host's cached facts: the engine does it after every applied command (on every host); a step or check that polls does it before each look.</summary>
     public void InvalidateFacts() => _facts.Clear();
 
-    private async Task<CommandResult> ReadUncachedAsync(Command command, CancellationToken cancellationToken)
+    // Every command the engine runs goes through here, so the journal has each result, and each command a lost
+    // connection took with it (the step's error says the same, but not which of its commands it was).
+    private async Task<CommandResult> RunRecordedAsync(Command command, CancellationToken cancellationToken)
     {
-        var result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        CommandResult result;
+        try
+        {
+            result = await Transport.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransportException lost) when (lost.ConnectionLost)
+        {
+            _observer.CommandLost(Name, command, lost.Message);
+            throw;
+        }
+
         _observer.CommandRan(Name, command, result);
         return result;
     }

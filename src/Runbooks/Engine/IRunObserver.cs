@@ -20,6 +20,11 @@ public interface IRunObserver
     {
     }
 
+    /// <summary>The way to the host broke with <paramref name="command"/> in flight: no result, and it may still have run.</summary>
+    void CommandLost(string host, Command command, string detail)
+    {
+    }
+
     void CheckEvaluated(Target target, CheckOutcome outcome);
 
     void StepEnded(Target target, StepResult result);
@@ -53,6 +58,10 @@ public class RunObserver : IRunObserver
     }
 
     public virtual void ActionStarted(string host, StepAction action)
+    {
+    }
+
+    public virtual void CommandLost(string host, Command command, string detail)
     {
     }
 
@@ -94,6 +103,8 @@ public sealed class CompositeObserver(params IRunObserver[] observers) : IRunObs
     public void CommandRan(string host, Command command, CommandResult result) => Each(o => o.CommandRan(host, command, result));
 
     public void ActionStarted(string host, StepAction action) => Each(o => o.ActionStarted(host, action));
+
+    public void CommandLost(string host, Command command, string detail) => Each(o => o.CommandLost(host, command, detail));
 
     public void CheckEvaluated(Target target, CheckOutcome outcome) => Each(o => o.CheckEvaluated(target, outcome));
 

@@ -38,12 +38,8 @@ public sealed class Runner
             if (request is { Mode: RunMode.Run, Locking: { } locking })
             {
                 // All hosts before the first step: a second operator is turned away before anything changed.
-                foreach (var host in order.Select(t => t.Host).Distinct(StringComparer.Ordinal))
-                {
-                    var context = _inventory.Context(host);
-                    await HostLock.AcquireAsync(context, locking, cancellationToken).ConfigureAwait(false);
-                    locked.Add(context);
-                }
+                var hosts = order.Select(t => t.Host).Distinct(StringComparer.Ordinal).Select(_inventory.Context);
+                await HostLock.AcquireAllAsync(hosts, locking, locked, cancellationToken).ConfigureAwait(false);
             }
 
             return await RunOrderedAsync(request, order, cancellationToken).ConfigureAwait(false);

@@ -34,4 +34,7 @@ public sealed class TransportException : RunbookException
     public string Host { get; }
 
     public Command Command { get; }
+
+    /// <summary>The connection died with the command in flight (rather than the command failing to start or timing out).</summary>
+    public bool ConnectionLost { get; init; }
 }

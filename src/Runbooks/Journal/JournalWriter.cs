@@ -78,6 +78,15 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["stderrTail"] = result.StderrTail(TailLines),
     });
 
+    public override void CommandLost(string host, Command command, string detail) => Write("command-lost", new JsonObject
+    {
+        ["host"] = host,
+        ["argv"] = Array(command.RenderedArgv()),
+        ["rendered"] = command.Render(),
+        ["readOnly"] = command.ReadOnly,
+        ["detail"] = detail,
+    });
+
     public override void ActionStarted(string host, StepAction action) => Write("action", new JsonObject
     {
         ["host"] = host,

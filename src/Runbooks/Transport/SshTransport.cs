@@ -41,10 +41,26 @@ public sealed class SshTransport : ITransport
 
     public string Name => _endpoint.ToString();
 
-    /// <summary>The text the remote shell runs: values quoted one by one, environment through <c>env</c>.</summary>
+    /// <summary>
+    /// Runs the command in a session of its own on the host, watched: when the sshd process serving the connection
+    /// is gone (the connection dropped; sshd sends no hangup to a command without a terminal) while the command still
+    /// runs, its whole process group gets SIGTERM, then SIGKILL 2 s later. Without it a command cut off mid-run went
+    /// on as an orphan, racing the re-run that repairs what it was doing. The wrapper's stdin is the command's.
+    /// </summary>
+    internal const string OrphanWatchdog =
+        "sshd=$PPID wrapper=$$; exec 3<&0; setsid \"$@\" <&3 3<&- & child=$!; exec 3<&-\n" +
+        // The wrapper's parent, not /proc/$sshd: a killed sshd can linger as a zombie where PID 1 does not reap.
+        "( while read -r _ _ _ parent _ < /proc/$wrapper/stat && [ \"$parent\" = \"$sshd\" ] && [ -e /proc/$child ]; do sleep 1; done\n" +
+        "  [ -e /proc/$child ] && kill -TERM -$child 2>/dev/null && sleep 2 && [ -e /proc/$child ] && kill -KILL -$child 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n" +
+        "watchdog=$!; wait $child; rc=$?; kill $watchdog 2>/dev/null; exit $rc";
+
+    /// <summary>
+    /// The text the remote shell runs: values quoted one by one, environment through <c>env</c>, all of it under the
+    /// <see cref="OrphanWatchdog"/> (<c>exec</c> so that the wrapper's parent is the sshd process it watches).
+    /// </summary>
     public static string RemoteCommandText(Command command)
     {
-        var text = new StringBuilder();
+        var text = new StringBuilder("exec sh -c ").Append(ShellQuote.Quote(OrphanWatchdog)).Append(" runbooks-command ");
         if (!command.Environment.IsEmpty)
         {
             text.Append("env");
@@ -137,9 +153,11 @@ public sealed class SshTransport : ITransport
     /// </summary>
     private TransportException ConnectionLost(Command command, string cause, Exception? inner = null) =>
         new(Name, command,
-            $"the SSH connection to {_endpoint.Host}:{_endpoint.Port} was lost mid-command ({cause}); the command may or may not have completed on the host. " +
+            $"the SSH connection to {_endpoint.Host}:{_endpoint.Port} was lost mid-command ({cause}); the command may or may not have completed on the host " +
+            "(if it was still running, the host-side watchdog kills its process group within 3 s). " +
             "What to do: check the host is reachable (sshd up, network), then re-run: every step re-probes the host first, so finished work is skipped and unfinished work is redone",
-            inner);
+            inner)
+        { ConnectionLost = true };
 
     private async Task<SshClient> ConnectedClientAsync(Command command, CancellationToken cancellationToken)
     {

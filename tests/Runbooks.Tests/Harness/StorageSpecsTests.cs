@@ -1,3 +1,4 @@
+using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
 using Runbooks.Harness;
@@ -98,10 +99,10 @@ public class StorageSpecsTests
 
         Assert.That(SpecAt(real, "pvs-full-size").Description, Is.EqualTo("every vg0 PV is 1800 MiB within one extent"));
         Assert.That(SpecAt(real, "data0-size").Description, Is.EqualTo("vg0/data0 is 4 GiB"));
-        Assert.That(SpecAt(real, "data-grows").Description, Is.EqualTo("writing 100 MiB files grows /data to 6144 MiB without a failed write"));
+        Assert.That(SpecAt(real, "data-grows").Description, Is.EqualTo("writing 100 MiB files back to back grows /data to 6144 MiB without a failed write"));
         Assert.That(SpecAt(_ci, "pvs-full-size").Description, Is.EqualTo("every vg0 PV is 180 MiB within one extent"));
         Assert.That(SpecAt(_ci, "data0-size").Description, Is.EqualTo("vg0/data0 is 412 MiB"), "410 MiB rounded up to 4 MiB extents");
-        Assert.That(SpecAt(_ci, "data-grows").Description, Is.EqualTo("writing 10 MiB files grows /data to 614 MiB without a failed write"));
+        Assert.That(SpecAt(_ci, "data-grows").Description, Is.EqualTo("writing 10 MiB files back to back grows /data to 614 MiB without a failed write"));
 
         // The guest's RAM backs /media: 5.5 disk images, plus 1 GiB for the system and 256 MiB of headroom.
         var vm = (MicroVmDeclaration)_ci.Backend;
@@ -121,36 +122,48 @@ public class StorageSpecsTests
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task Data_grows_holds_when_autogrow_grows_the_filesystem_and_batches_writes_only_far_from_the_threshold()
+    public async Task Data_grows_writes_in_one_round_trip_without_waiting_and_reports_the_fill_rate_and_the_smallest_headroom()
     {
         var host = new SimulatedData(growBy: 50 * MiB);
 
         var result = await Evaluate(SpecAt(_ci, "data-grows"), host);
 
         Assert.That(result.Holds, Is.True, result.Observed);
-        Assert.That(result.Observed, Does.StartWith("/data grew from 288 to "));
-        Assert.That(host.FilesPerWrite[0], Is.EqualTo(8), "far from 90% used, eight files in one round trip");
-        Assert.That(host.FilesPerWrite, Has.Some.EqualTo(1), "near the threshold, one at a time");
+        Assert.That(host.WriterRuns, Is.EqualTo(1), "every file in one round trip: the spec never stops to wait for autogrow");
+        // 181 MiB free at 288 MiB; autogrow adds 50 MiB at 90% used, so the goal of 614 MiB takes 7 growths.
+        Assert.That(result.Observed, Does.StartWith($"{host.Files} files of 10 MiB back to back in {host.Files * 0.1:0.0} s: fill rate 100.0 MiB/s, smallest headroom {host.SmallestAvail / (double)MiB:0.0} MiB, /data grew from 288 to 638 MiB in 7 growths seen"));
         Assert.That(host.Removed, Is.True, "the spec removes its files");
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task Data_grows_fails_on_a_failed_write_and_still_removes_its_files()
+    public async Task Data_grows_fails_on_a_failed_write_naming_the_free_extents_left_and_still_removes_its_files()
     {
-        var host = new SimulatedData(growBy: 50 * MiB, failWrites: true);
+        var host = new SimulatedData(growBy: 50 * MiB, failWriteAt: 3);
 
         var result = await Evaluate(SpecAt(_ci, "data-grows"), host);
 
         Assert.That(result.Holds, Is.False);
-        Assert.That(result.Observed, Does.StartWith("a write failed: write of file 1 failed"));
+        Assert.That(result.Observed, Does.StartWith("write of file 3 failed with 73 free extents left in vg0; 2 files of 10 MiB"));
         Assert.That(host.Removed, Is.True);
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task Data_grows_fails_when_the_writer_fills_the_mount_while_the_vg_has_free_extents()
+    {
+        var host = new SimulatedData(growBy: 0);
+
+        var result = await Evaluate(SpecAt(_ci, "data-grows"), host);
+
+        Assert.That(result.Holds, Is.False);
+        Assert.That(result.Observed, Does.StartWith("write of file 19 failed with 73 free extents left in vg0; 18 files of 10 MiB back to back in 1.8 s").And.Contain("smallest headroom 1.0 MiB"));
+    }
+
     /// <summary>
-    /// /data as files/grow-data.sh reports it (filesystem bytes, df size, df avail), growing by a step whenever a write
-    /// leaves it 90% used, as the runbook's autogrow does; or mounted read-only.
+    /// /data as files/grow-data.sh reports it (a line per file: time, filesystem bytes, df size, df avail), each file
+    /// taking 0.1 s and autogrow adding a step whenever a file leaves it 90% used; or mounted read-only. vgs answers from
+    /// the repaired VM's recording. A full filesystem writes nothing more (the writer's dd would fail).
     /// </summary>
-    private sealed class SimulatedData(bool readOnly = false, long growBy = 0, bool failWrites = false) : ITransport
+    private sealed class SimulatedData(bool readOnly = false, long growBy = 0, int failWriteAt = 0) : ITransport
     {
         private long _filesystem = 288 * MiB;
         private long _size = 260 * MiB;
@@ -158,22 +171,28 @@ public class StorageSpecsTests
 
         public string Name => "simulated";
 
-        public List<int> FilesPerWrite { get; } = [];
+        public int WriterRuns { get; private set; }
+
+        public int Files { get; private set; }
+
+        public long SmallestAvail { get; private set; } = long.MaxValue;
 
         public bool Removed { get; private set; }
 
         public Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken)
         {
             var argv = command.Arguments.Select(a => a.Reveal()).ToList();
-            if (command.Program == "rm")
+            switch (command.Program)
             {
-                Removed = true;
-                return Answer(0, "");
-            }
-
-            if (command.Program != "sh")
-            {
-                throw new InvalidOperationException($"unexpected {command.Render()}");
+                case "rm":
+                    Removed = true;
+                    return Answer(0, "");
+                case "lvm":
+                    return Answer(3, "", "no recording of fullreport");
+                case "vgs":
+                    return Answer(0, System.IO.File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "storage", "repaired", "vgs.json")));
+                case not "sh":
+                    throw new InvalidOperationException($"unexpected {command.Render()}");
             }
 
             if (argv.Count == 4)
@@ -183,23 +202,30 @@ public class StorageSpecsTests
                     : Answer(0, "");
             }
 
-            var (first, count, mib) = (int.Parse(argv[4]), int.Parse(argv[5]), long.Parse(argv[6]));
-            if (count > 0)
+            WriterRuns++;
+            var (most, mib, goal) = (int.Parse(argv[4]), long.Parse(argv[5]), long.Parse(argv[7]));
+            var lines = new System.Text.StringBuilder();
+            void Line(int n) => lines.Append(CultureInfo.InvariantCulture, $"{n} {100 + n * 0.1:0.00} {_filesystem} {_size} {_avail}\n");
+            Line(0);
+            for (var n = 1; n <= most && _filesystem < goal; n++)
             {
-                if (failWrites)
+                if (n == failWriteAt || _avail < mib * MiB)
                 {
-                    return Answer(1, "", $"write of file {first} failed");
+                    return Answer(1, lines.ToString(), $"write of file {n} failed");
                 }
 
-                FilesPerWrite.Add(count);
-                _avail -= count * mib * MiB;
+                _avail -= mib * MiB;
                 if ((_size - _avail) * 10 >= _size * 9)
                 {
                     (_filesystem, _size, _avail) = (_filesystem + growBy, _size + growBy, _avail + growBy);
                 }
+
+                Files = n;
+                SmallestAvail = Math.Min(SmallestAvail, _avail);
+                Line(n);
             }
 
-            return Answer(0, $"{_filesystem} {_size} {_avail}\n");
+            return Answer(0, lines.ToString());
         }
 
         private static Task<CommandResult> Answer(int exit, string stdout, string stderr = "") =>

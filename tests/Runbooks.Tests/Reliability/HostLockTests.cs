@@ -140,6 +140,38 @@ public class HostLockTests
         ReliabilityFigures.Record("two operators at once (second run refused)", 1, 1, 1, 0);
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task Two_inventory_names_for_one_machine_share_one_lock_taken_once_and_a_run_through_a_third_name_is_refused(CancellationToken cancellationToken)
+    {
+        var gate = new GateStep();
+        var web = new Target("web", "", [], [gate]).On("web");
+        var db = new Target("db", "", ["web"], [Runbooks.Dsl.File.Directory($"{_root}/db")]).On("db");
+        var cache = Locked(new Target("cache", "", [], [Runbooks.Dsl.File.Directory($"{_root}/cache")]).On("cache"));
+        await using var inventory = new Inventory().Add("web", new LocalTransport()).Add("db", new LocalTransport());
+        await using var otherInventory = new Inventory().Add("cache", new LocalTransport());
+
+        var running = new Runner(new TargetGraph([web, db]), inventory, new RunObserver())
+            .RunAsync(new RunRequest(RunMode.Run, ["db"], Locking: new HostLocking(HostLockOwner.ForThisProcess(_runbook), _lock)), cancellationToken);
+        // Keyed by name, the run refused itself at its second host before its first step.
+        await Task.WhenAny(gate.Entered.Task, running).WaitAsync(cancellationToken);
+        if (running.IsCompleted)
+        {
+            await running;
+            Assert.Fail("the run ended before its first step");
+        }
+
+        var refusal = await Assert.ThrowsAsync<HostLockedException>(() =>
+            new Runner(new TargetGraph([cache.Target]), otherInventory, new RunObserver()).RunAsync(cache.Request, cancellationToken));
+        gate.Release.SetResult();
+        var summary = await running;
+
+        Assert.That(summary.Succeeded, Is.True, string.Join("; ", summary.Targets.Select(t => $"{t.Name}: {t.Status} {t.Error}")));
+        Assert.That(Directory.Exists($"{_root}/db"), Is.True);
+        Assert.That(refusal!.Message, Does.Contain("host 'cache' (local) is locked by another run").And.Contain($"pid {Environment.ProcessId}"));
+        Assert.That(Directory.Exists($"{_root}/cache"), Is.False, "the refused run changed the machine");
+        Assert.That(Directory.Exists(_lock), Is.False, "the run did not release the lock it took once for both names");
+    }
+
     [Test, CancelAfter(120_000), Category("harness")]
     public async Task Each_netns_host_holds_its_own_lock_and_a_held_one_stops_the_run_before_any_host_changes(CancellationToken cancellationToken)
     {

@@ -116,6 +116,82 @@ public class SshConnectionLossTests
         Assert.That(System.IO.File.Exists(marker), Is.True);
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task A_command_cut_off_by_a_dropped_connection_is_killed_on_the_host_with_its_process_group_and_the_journal_records_it(CancellationToken ct)
+    {
+        // A duration no other process on the machine has: it finds this test's processes wherever they are reparented.
+        var seconds = $"600.{Random.Shared.Next(100_000, 999_999)}";
+        var journalPath = Path.Combine(Sshd.Directory, "lost.jsonl");
+        // Two processes below the command's shell: the group, not only the process sshd started, must go.
+        var step = new CommandStep("run the long batch", [Shell.Script("sleep \"$1\" & sleep \"$1\"; wait", seconds)]);
+        try
+        {
+            TargetResult cut;
+            await using (var inventory = new Inventory().Add(Inventory.DefaultHost, SshTransport.FromUri(Sshd.Uri, Sshd.UserKey, Sshd.KnownHosts)))
+            using (var journal = new JournalWriter(journalPath, new RunMetadata("batch.csx", "hash", new Dictionary<string, string> { [Inventory.DefaultHost] = Sshd.Uri }, [], "test", "test")))
+            {
+                var run = new Runner(new TargetGraph([new Target("batch", "", [], [step])]), inventory, journal).RunAsync(new RunRequest(RunMode.Run, ["batch"]), ct);
+                // The script's shell and its two sleeps (and the watchdog's wrapper, which carries the same arguments).
+                await WaitUntilAsync(() => ProcessesWithArgument(seconds).Count >= 3, ct);
+                Assert.That(Sshd.DropSessions(), Is.GreaterThan(0), "no sshd session to kill");
+                cut = (await run).Targets.Single();
+            }
+
+            var watch = Stopwatch.StartNew();
+            while (ProcessesWithArgument(seconds).Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(100, ct);
+            }
+
+            var left = ProcessesWithArgument(seconds);
+            var lost = System.IO.File.ReadAllLines(journalPath).Select(l => JsonNode.Parse(l)!).Where(r => (string?)r["event"] == "command-lost").ToList();
+            TestContext.Out.WriteLine($"orphans gone after {watch.Elapsed.TotalSeconds:0.0} s");
+            Assert.That(cut.Status, Is.EqualTo(TargetStatus.Failed));
+            Assert.That(left, Is.Empty, $"the cut-off command's processes still run on the host 10 s after the connection dropped: pids {string.Join(", ", left)}");
+            Assert.That(lost, Has.Count.EqualTo(1), "the journal records the command the connection took with it");
+            Assert.That((string?)lost[0]["host"], Is.EqualTo(Inventory.DefaultHost));
+            Assert.That((string?)lost[0]["rendered"], Does.Contain(seconds));
+            Assert.That((string?)lost[0]["detail"], Does.Contain("was lost mid-command").And.Contain("watchdog kills its process group"));
+        }
+        finally
+        {
+            foreach (var pid in ProcessesWithArgument(seconds))
+            {
+                try
+                {
+                    using var orphan = Process.GetProcessById(pid);
+                    orphan.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+
+    /// <summary>Processes anywhere on this machine with <paramref name="argument"/> as one of their arguments.</summary>
+    private static List<int> ProcessesWithArgument(string argument)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(dir), out var pid) && System.IO.File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(argument))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we read it.
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Starts <c>sleep 30</c> through the transport, breaks the connection once it runs, returns what the call threw.</summary>
     private async Task<(Exception? Error, TimeSpan Elapsed)> CutMidCommandAsync(ITransport ssh, Func<Task<int>> cut, CancellationToken ct)
     {

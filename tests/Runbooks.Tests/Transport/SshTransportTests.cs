@@ -62,7 +62,7 @@ public class SshTransportTests
 
         Assert.That(result.StandardOutput, Is.EqualTo("private-key-material hello world"));
         Assert.That(SshTransport.RemoteCommandText(command), Does.Not.Contain("private-key-material"));
-        Assert.That(SshTransport.RemoteCommandText(command), Does.StartWith("env 'GREETING=hello world' sh -c"));
+        Assert.That(SshTransport.RemoteCommandText(command), Does.StartWith("exec sh -c '").And.Contain("' runbooks-command env 'GREETING=hello world' sh -c"));
     }
 
     [Test]

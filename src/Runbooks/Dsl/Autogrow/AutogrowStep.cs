@@ -19,7 +19,7 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
 
     private const string SystemdState = "command -v systemctl >/dev/null 2>&1 && systemctl is-system-running 2>/dev/null; exit 0\n";
 
-    public override string Description => $"autogrow '{settings.Name}' keeps {settings.Mount} below {settings.ThresholdPercent}% (step {Bytes.Show(settings.StepBytes)})";
+    public override string Description => $"autogrow '{settings.Name}' keeps {settings.Mount} below {settings.ThresholdPercent}% and {settings.Lead.TotalSeconds:0.#} s of writing free (step {Bytes.Show(settings.StepBytes)})";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -30,10 +30,10 @@ public class AutogrowDaemonTests
     public async Task The_daemon_grows_by_its_step_then_takes_the_rest_then_stops_cleanly_when_the_vg_is_full(
         string fstype, string stepCall, string restCall, string? resizeCall, CancellationToken cancellationToken)
     {
-        var settings = new AutogrowSettings("test", "/data", "vg0", "data0", 90, 100, TimeSpan.FromMilliseconds(50)) { Root = _root };
+        var settings = new AutogrowSettings("test", "/data", "vg0", "data0", 90, 100, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2)) { Root = _root };
         var bin = Path.Combine(_root, "bin");
-        // Usage stays at 95% so every pass wants to grow; the VG starts with 250 bytes free.
-        Fake(bin, "df", "printf 'Use%%\\n 95%%\\n'");
+        // Usage stays at 95% (and still: no fill rate) so every pass wants one step; the VG starts with 250 bytes free.
+        Fake(bin, "df", "printf 'Used Avail Size\\n950 50 1000\\n'");
         System.IO.File.WriteAllText(Path.Combine(_root, "free"), "250\n");
         Fake(bin, "vgs", $"cat '{_root}/free'");
         Fake(bin, "findmnt", $"echo {fstype}");
@@ -69,7 +69,7 @@ public class AutogrowDaemonTests
             Assert.That(calls, Is.EqualTo(resizeCall is null
                 ? new[] { stepCall, stepCall, restCall }
                 : new[] { stepCall, resizeCall, stepCall, resizeCall, restCall, resizeCall }));
-            Assert.That(log, Does.Contain("stopping: /data is 95% used and vg0 has no free extents"));
+            Assert.That(log, Does.Contain("stopping: /data is 95% used, 0.0 MiB free, filling at 0.0 MiB/s and vg0 has no free extents"));
             Assert.That(System.IO.File.Exists(settings.StoppedFile), Is.True);
         });
     }
@@ -77,7 +77,7 @@ public class AutogrowDaemonTests
     [Test]
     public void Values_are_single_quoted_so_the_shell_never_parses_them()
     {
-        var settings = new AutogrowSettings("x", "/data/it's $(here)", "vg0", "data0", 90, 1, TimeSpan.FromSeconds(1));
+        var settings = new AutogrowSettings("x", "/data/it's $(here)", "vg0", "data0", 90, 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
 
         var script = AutogrowScript.Daemon(settings);
 
