@@ -91,11 +91,16 @@ public static class GuestScripts
     /// The systemd variant's end of stage 2. The host root's own boot (its multi-user target: postgresql, ssh on port 22
     /// with the host's keys, timers) is not what a scenario wants, so systemd boots to a target of ours. The fstab is
     /// emptied in the overlay: the host's names disks this guest does not have. Every unit gets <c>DM_DISABLE_UDEV=1</c>,
-    /// as SSH sessions do, because the guest runs no udev rules for LVM (an autogrow unit runs lvextend).
+    /// as SSH sessions do, because the guest runs no udev rules for LVM (an autogrow unit runs lvextend). An empty
+    /// <c>tmp.conf</c> keeps systemd-tmpfiles from emptying <c>/tmp</c> at boot: it would walk the host's whole /tmp over 9p
+    /// (three minutes on a busy machine) and hide the harness files the guest reads there. Timers (apt-daily, man-db)
+    /// and NTP time sync are masked: a test must not meet apt running or the clock stepping under it.
     /// </summary>
     private static string SystemdHandover() => $$"""
         : > /etc/fstab
-        mkdir -p /etc/systemd/system /etc/systemd/system.conf.d
+        mkdir -p /etc/systemd/system /etc/systemd/system.conf.d /etc/tmpfiles.d
+        : > /etc/tmpfiles.d/tmp.conf
+        ln -sf /dev/null /etc/systemd/system/timers.target; ln -sf /dev/null /etc/systemd/system/systemd-timesyncd.service
         printf '[Manager]\nDefaultEnvironment=DM_DISABLE_UDEV=1\n' > /etc/systemd/system.conf.d/runbooks-guest.conf
         cat > /etc/systemd/system/runbooks-sshd.service <<'UNIT'
         [Unit]

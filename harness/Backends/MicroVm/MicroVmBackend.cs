@@ -18,7 +18,7 @@ public sealed class MicroVmBackend : IBackend
 {
     private static readonly TimeSpan SshReadyTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan KvmProbeTimeout = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan SystemdSettleTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan SystemdSettleTimeout = TimeSpan.FromSeconds(240);
 
     /// <summary>Guest RAM when the scenario does not say: enough for the system and a few hundred MiB of tmpfs.</summary>
     public const int DefaultMemoryMiB = 1024;
@@ -60,7 +60,7 @@ public sealed class MicroVmBackend : IBackend
             throw new RunbookException($"{work} already holds a microVM ({MicroVmState.FileName}); destroy it first (`runbook harness down`) or use another work directory");
         }
 
-        RequireTools();
+        RequireTools(_systemd);
         if (_hostMedia is not null && !Directory.Exists(_hostMedia))
         {
             throw new RunbookException($"the host media directory {_hostMedia} does not exist; create it first (it is shared into the guest as /media)");
@@ -107,6 +107,8 @@ public sealed class MicroVmBackend : IBackend
         var clock = Stopwatch.StartNew();
         int pid;
         SshTransport ssh;
+        double bootSeconds;
+        string init;
         for (var attempt = 1; ; attempt++)
         {
             var started = await _local.RunAsync(qemu, cancellationToken).ConfigureAwait(false);
@@ -120,6 +122,8 @@ public sealed class MicroVmBackend : IBackend
             try
             {
                 await WaitForSshAsync(ssh, pid, console, work, cancellationToken).ConfigureAwait(false);
+                bootSeconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
+                init = _systemd ? await WaitForSystemdAsync(ssh, pid, console, cancellationToken).ConfigureAwait(false) : MicroVmState.ShellInit;
                 break;
             }
             catch (Exception ex) when (attempt == 1 && ex is RunbookException && TransientPanic(console) is { } panic)
@@ -145,12 +149,6 @@ public sealed class MicroVmBackend : IBackend
             }
         }
 
-        var bootSeconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
-        var init = MicroVmState.ShellInit;
-        if (_systemd)
-        {
-            init = await WaitForSystemdAsync(ssh, pid, console, cancellationToken).ConfigureAwait(false);
-        }
 
         var state = new MicroVmState(pid, sshPort, forwarded, userKey, knownHosts, console, accelerator, kernel.Release, kernel.Source, memory, bootSeconds, init);
         state.Save(work);
@@ -170,13 +168,15 @@ public sealed class MicroVmBackend : IBackend
         return Task.FromResult<IHarnessEnvironment>(new MicroVmEnvironment(work, state, ssh));
     }
 
-    private static void RequireTools()
+    private static void RequireTools(bool systemd)
     {
-        var missing = new (string Path, string Package)[]
-            {
-                ("/usr/bin/qemu-system-x86_64", "qemu-system-x86"), ("/usr/sbin/sshd", "openssh-server"),
-                ("/usr/bin/ssh-keygen", "openssh-client"), ("/bin/busybox", "busybox-static"), ("/usr/sbin/lvm", "lvm2"),
-            }
+        (string Path, string Package)[] tools =
+        [
+            ("/usr/bin/qemu-system-x86_64", "qemu-system-x86"), ("/usr/sbin/sshd", "openssh-server"),
+            ("/usr/bin/ssh-keygen", "openssh-client"), ("/bin/busybox", "busybox-static"), ("/usr/sbin/lvm", "lvm2"),
+            .. systemd ? [("/lib/systemd/systemd", "systemd")] : Array.Empty<(string, string)>(),
+        ];
+        var missing = tools
             .Where(t => !System.IO.File.Exists(t.Path))
             .ToList();
         if (missing.Count > 0)
