@@ -63,8 +63,23 @@ public sealed class MicroVmDeclaration : BackendDeclaration
         return this;
     }
 
+    /// <summary>True when the guest runs systemd as PID 1 (<see cref="Systemd"/>).</summary>
+    public bool RunsSystemd { get; private set; }
+
+    /// <summary>
+    /// Boots the guest with systemd as PID 1, so <c>Service</c> steps, <c>Autogrow</c> and <c>journalctl</c> meet real
+    /// units. systemd boots to a small target of the harness's (sshd and the basic system), not to the host root's own
+    /// services; the report's facts name the systemd version. Boot to SSH costs a few seconds more.
+    /// </summary>
+    /// <example><c>MicroVm().Systemd();</c></example>
+    public MicroVmDeclaration Systemd()
+    {
+        RunsSystemd = true;
+        return this;
+    }
+
     internal override string? ReachProblem(string host, int port) =>
         _ports.Contains(port) ? null : $"a monitor polls guest port {port}, which the microVM does not forward; add MicroVm().ForwardPort({port})";
 
-    internal override IBackend CreateBackend() => new MicroVmBackend(memoryMiB: Memory, guestPorts: ForwardedPorts);
+    internal override IBackend CreateBackend() => new MicroVmBackend(memoryMiB: Memory, guestPorts: ForwardedPorts, systemd: RunsSystemd);
 }

@@ -1,4 +1,4 @@
-// The talus end state as the event log shows it (loaded by talus.scenario.csx). Each daemon appends
+// The talus end state as the event log shows it (loaded by talus.scenario.csx and talus-systemd.scenario.csx). Each daemon appends
 // "SECONDS NAME start|ready|refused|term|term-ignored|wedged PID" and its runit finish script "SECONDS NAME exit CODE SIGNAL",
 // so these checks see what happened, in order, rather than only what is running now.
 #nullable enable
@@ -115,3 +115,36 @@ static Check Timeline(string description, Func<IReadOnlyList<TalusEvent>, CheckR
         var log = await host.TryReadAsync(HostContext.FileRead(EventLog), ct);
         return judge(ParseEvents(log.ExitCode == 0 ? log.StandardOutput : ""));
     });
+
+// web is healthy when it answers 200 (it answers 503 without db); the others when they accept a connection.
+static Check Healthy(TalusDaemon daemon) => daemon.Flags.Contains("--http")
+    ? Probe.HttpGet($"http://127.0.0.1:{daemon.Port}/", 200)
+    : Probe.Tcp("127.0.0.1", daemon.Port, TcpOutcome.Connected);
+
+// What the break leaves, under either supervisor: db down, master wedged but running.
+static readonly Check DbDownAndMasterWedged = new("db refuses connections and master, still running, no longer accepts", async (host, ct) =>
+{
+    var db = await Probe.Tcp("127.0.0.1", Daemon("db").Port, TcpOutcome.Refused).EvaluateAsync(host, ct);
+    var master = await Probe.Tcp("127.0.0.1", Daemon("master").Port, TcpOutcome.Refused).EvaluateAsync(host, ct);
+    var running = await Service.Named("master").Healthy().EvaluateAsync(host, ct);
+    return new CheckResult(db.Holds && master.Holds && running.Holds, $"db: {db.Observed}; master: {master.Observed} ({running.Observed})");
+});
+
+// The eight specs, the same under runit (talus.scenario.csx) and systemd (talus-systemd.scenario.csx).
+void TalusSpecs(TimeSpan masterGrace)
+{
+    foreach (var daemon in Daemons)
+    {
+        var spec = Spec($"{daemon.Name}-healthy", Healthy(daemon));
+        if (daemon.Name is "amqp" or "slave")
+        {
+            // amqp needs nothing that broke; slave keeps its connection to the wedged master and still answers.
+            spec.NotBroken();
+        }
+    }
+
+    Spec("start-order", Timeline("the running daemons started in the order db, amqp, web, master, slave", StartOrder));
+    Spec("dependencies-ready-first", Timeline("every daemon started after what it needs was ready, and that is still up", DependenciesReadyFirst));
+    Spec("master-killed-after-grace", Timeline($"master was sent KILL only after ignoring TERM for {masterGrace.TotalSeconds:0} s",
+        events => MasterKilledAfterGrace(events, masterGrace)));
+}

@@ -17,11 +17,6 @@ var masterGrace = TimeSpan.FromSeconds(3);
 Services().Private("/opt/talus");
 Proves("talus-restart.csx");
 
-// web is healthy when it answers 200 (it answers 503 without db); the others when they accept a connection.
-Check Healthy(TalusDaemon daemon) => daemon.Flags.Contains("--http")
-    ? Probe.HttpGet($"http://127.0.0.1:{daemon.Port}/", 200)
-    : Probe.Tcp("127.0.0.1", daemon.Port, TcpOutcome.Connected);
-
 string RunScript(TalusDaemon daemon) => FileBeside("files/run.sh")
     .Replace("{name}", daemon.Name)
     .Replace("{port}", daemon.Port.ToString())
@@ -55,30 +50,10 @@ Target("booted", "all five daemons supervised, running and healthy", DependsOn("
 // running on a dead connection. `sv -v down` returns once db's finish script has logged its exit, so nothing lands
 // in the event log after the break (a test takes a "nothing was signalled" snapshot of it), and master has had
 // that long to act on its signal.
-var dbDownAndMasterWedged = new Check("db refuses connections and master, still running, no longer accepts", async (host, ct) =>
-{
-    var db = await Probe.Tcp("127.0.0.1", Daemon("db").Port, TcpOutcome.Refused).EvaluateAsync(host, ct);
-    var master = await Probe.Tcp("127.0.0.1", Daemon("master").Port, TcpOutcome.Refused).EvaluateAsync(host, ct);
-    var running = await Service.Named("master").Healthy().EvaluateAsync(host, ct);
-    return new CheckResult(db.Holds && master.Holds && running.Holds, $"db: {db.Observed}; master: {master.Observed} ({running.Observed})");
-});
 Target("incident", "db stopped and master wedged", DependsOn("booted"),
     Exec("wedge master and stop db",
             new Command("sv", ["1", "/etc/service/master"]),
             new Command("sv", ["-w", "15", "-v", "down", "/etc/service/db"]))
-        .Until(dbDownAndMasterWedged));
+        .Until(DbDownAndMasterWedged));
 
-foreach (var daemon in Daemons)
-{
-    var spec = Spec($"{daemon.Name}-healthy", Healthy(daemon));
-    if (daemon.Name is "amqp" or "slave")
-    {
-        // amqp needs nothing that broke; slave keeps its connection to the wedged master and still answers.
-        spec.NotBroken();
-    }
-}
-
-Spec("start-order", Timeline("the running daemons started in the order db, amqp, web, master, slave", StartOrder));
-Spec("dependencies-ready-first", Timeline("every daemon started after what it needs was ready, and that is still up", DependenciesReadyFirst));
-Spec("master-killed-after-grace", Timeline($"master was sent KILL only after ignoring TERM for {masterGrace.TotalSeconds:0} s",
-    events => MasterKilledAfterGrace(events, masterGrace)));
+TalusSpecs(masterGrace);

@@ -40,7 +40,12 @@ public static class GuestScripts
     /// LVM configuration (which runbooks may read) exactly as it is, and reaches every process a session
     /// starts (an autogrow daemon included).
     /// </summary>
-    public static string Stage2(GuestKernel kernel, string authorizedKeyFile, string hostKeyFile, bool hostMedia = false)
+    /// <param name="systemd">
+    /// Hand PID 1 to systemd instead of running sshd directly: stage 2 prepares the same mounts, network and keys,
+    /// writes <see cref="SystemdTarget"/> and its sshd unit into the overlay's <c>/etc/systemd/system</c>, and execs
+    /// systemd with that target as its boot goal.
+    /// </param>
+    public static string Stage2(GuestKernel kernel, string authorizedKeyFile, string hostKeyFile, bool hostMedia = false, bool systemd = false)
     {
         var q = ShellQuote.Quote;
         var modules = kernel.ModulesDirectory == kernel.GuestModulesDirectory
@@ -69,12 +74,51 @@ public static class GuestScripts
             ip addr add 10.0.2.15/24 dev "$IF"; ip route add default via 10.0.2.2
             hostname runbooks-vm
             cp {{q(hostKeyFile)}} /run/sshd/hostkey; chmod 600 /run/sshd/hostkey
-            log "starting sshd"
-            exec /usr/sbin/sshd -D -e -f /dev/null -h /run/sshd/hostkey -o PidFile=/run/sshd.pid \
-              -o PermitRootLogin=prohibit-password -o UsePAM=no -o StrictModes=no \
-              -o AuthorizedKeysFile=/root/.ssh/authorized_keys -o SetEnv=DM_DISABLE_UDEV=1
+            {{(systemd ? SystemdHandover() : $"log \"starting sshd\"\nexec {Sshd}")}}
 
             """);
         return script.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
     }
+
+    /// <summary>The unit systemd boots to in the systemd variant: the system's basic target and sshd, nothing of the host's multi-user set.</summary>
+    public const string SystemdTarget = "runbooks-guest.target";
+
+    private const string Sshd =
+        "/usr/sbin/sshd -D -e -f /dev/null -h /run/sshd/hostkey -o PidFile=/run/sshd.pid -o PermitRootLogin=prohibit-password " +
+        "-o UsePAM=no -o StrictModes=no -o AuthorizedKeysFile=/root/.ssh/authorized_keys -o SetEnv=DM_DISABLE_UDEV=1";
+
+    /// <summary>
+    /// The systemd variant's end of stage 2. The host root's own boot (its multi-user target: postgresql, ssh on port 22
+    /// with the host's keys, timers) is not what a scenario wants, so systemd boots to a target of ours. The fstab is
+    /// emptied in the overlay: the host's names disks this guest does not have. Every unit gets <c>DM_DISABLE_UDEV=1</c>,
+    /// as SSH sessions do, because the guest runs no udev rules for LVM (an autogrow unit runs lvextend). An empty
+    /// <c>tmp.conf</c> keeps systemd-tmpfiles from emptying <c>/tmp</c> at boot: it would walk the host's whole /tmp over 9p
+    /// (three minutes on a busy machine) and hide the harness files the guest reads there. Timers (apt-daily, man-db)
+    /// and NTP time sync are masked: a test must not meet apt running or the clock stepping under it.
+    /// </summary>
+    private static string SystemdHandover() => $$"""
+        : > /etc/fstab
+        mkdir -p /etc/systemd/system /etc/systemd/system.conf.d /etc/tmpfiles.d
+        : > /etc/tmpfiles.d/tmp.conf
+        ln -sf /dev/null /etc/systemd/system/timers.target; ln -sf /dev/null /etc/systemd/system/systemd-timesyncd.service
+        printf '[Manager]\nDefaultEnvironment=DM_DISABLE_UDEV=1\n' > /etc/systemd/system.conf.d/runbooks-guest.conf
+        cat > /etc/systemd/system/runbooks-sshd.service <<'UNIT'
+        [Unit]
+        Description=sshd of the runbooks microVM
+        DefaultDependencies=no
+        After=systemd-journald.socket
+
+        [Service]
+        ExecStart={{Sshd}}
+        UNIT
+        cat > /etc/systemd/system/{{SystemdTarget}} <<'UNIT'
+        [Unit]
+        Description=runbooks microVM guest
+        Requires=runbooks-sshd.service
+        Wants=basic.target
+        AllowIsolate=yes
+        UNIT
+        log "starting sshd under systemd"
+        exec /lib/systemd/systemd --unit={{SystemdTarget}}
+        """;
 }

@@ -18,6 +18,7 @@ public sealed class MicroVmBackend : IBackend
 {
     private static readonly TimeSpan SshReadyTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan KvmProbeTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan SystemdSettleTimeout = TimeSpan.FromSeconds(240);
 
     /// <summary>Guest RAM when the scenario does not say: enough for the system and a few hundred MiB of tmpfs.</summary>
     public const int DefaultMemoryMiB = 1024;
@@ -27,6 +28,7 @@ public sealed class MicroVmBackend : IBackend
     private readonly int _memoryMiB;
     private string? _bootRetry;
     private readonly IReadOnlyList<int> _guestPorts;
+    private readonly bool _systemd;
 
     /// <param name="local">Runs qemu, ssh-keygen and the kernel lookup on this machine.</param>
     /// <param name="hostMedia">
@@ -36,13 +38,15 @@ public sealed class MicroVmBackend : IBackend
     /// </param>
     /// <param name="memoryMiB">Guest RAM; the guest's tmpfs scratch space (disk images, say) comes out of it.</param>
     /// <param name="guestPorts">Guest TCP ports forwarded to free ports on 127.0.0.1 (see <see cref="MicroVmState.HostPortFor"/>).</param>
-    public MicroVmBackend(ITransport? local = null, string? hostMedia = null, int memoryMiB = DefaultMemoryMiB, IReadOnlyList<int>? guestPorts = null)
+    /// <param name="systemd">The guest runs systemd as PID 1 (see <see cref="GuestScripts.Stage2"/>) rather than sshd under a shell.</param>
+    public MicroVmBackend(ITransport? local = null, string? hostMedia = null, int memoryMiB = DefaultMemoryMiB, IReadOnlyList<int>? guestPorts = null, bool systemd = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(memoryMiB, 256);
         _local = local ?? new LocalTransport();
         _hostMedia = hostMedia is null ? null : Path.GetFullPath(hostMedia);
         _memoryMiB = memoryMiB;
         _guestPorts = guestPorts ?? [];
+        _systemd = systemd;
     }
 
     public string Name => "microvm";
@@ -56,7 +60,7 @@ public sealed class MicroVmBackend : IBackend
             throw new RunbookException($"{work} already holds a microVM ({MicroVmState.FileName}); destroy it first (`runbook harness down`) or use another work directory");
         }
 
-        RequireTools();
+        RequireTools(_systemd);
         if (_hostMedia is not null && !Directory.Exists(_hostMedia))
         {
             throw new RunbookException($"the host media directory {_hostMedia} does not exist; create it first (it is shared into the guest as /media)");
@@ -74,7 +78,7 @@ public sealed class MicroVmBackend : IBackend
         }
 
         var stage2 = Path.Combine(work, "stage2.sh");
-        await System.IO.File.WriteAllTextAsync(stage2, GuestScripts.Stage2(kernel, userKey + ".pub", hostKey, hostMedia: _hostMedia is not null), cancellationToken).ConfigureAwait(false);
+        await System.IO.File.WriteAllTextAsync(stage2, GuestScripts.Stage2(kernel, userKey + ".pub", hostKey, hostMedia: _hostMedia is not null, systemd: _systemd), cancellationToken).ConfigureAwait(false);
 
         var accelerator = await ChooseAcceleratorAsync(kernel, initrd, cancellationToken).ConfigureAwait(false);
         var sshPort = FreePort();
@@ -103,6 +107,8 @@ public sealed class MicroVmBackend : IBackend
         var clock = Stopwatch.StartNew();
         int pid;
         SshTransport ssh;
+        double bootSeconds;
+        string init;
         for (var attempt = 1; ; attempt++)
         {
             var started = await _local.RunAsync(qemu, cancellationToken).ConfigureAwait(false);
@@ -116,6 +122,8 @@ public sealed class MicroVmBackend : IBackend
             try
             {
                 await WaitForSshAsync(ssh, pid, console, work, cancellationToken).ConfigureAwait(false);
+                bootSeconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
+                init = _systemd ? await WaitForSystemdAsync(ssh, pid, console, cancellationToken).ConfigureAwait(false) : MicroVmState.ShellInit;
                 break;
             }
             catch (Exception ex) when (attempt == 1 && ex is RunbookException && TransientPanic(console) is { } panic)
@@ -141,7 +149,8 @@ public sealed class MicroVmBackend : IBackend
             }
         }
 
-        var state = new MicroVmState(pid, sshPort, forwarded, userKey, knownHosts, console, accelerator, kernel.Release, kernel.Source, memory, Math.Round(clock.Elapsed.TotalSeconds, 2));
+
+        var state = new MicroVmState(pid, sshPort, forwarded, userKey, knownHosts, console, accelerator, kernel.Release, kernel.Source, memory, bootSeconds, init);
         state.Save(work);
         return new MicroVmEnvironment(work, state, ssh) { BootNote = _bootRetry };
     }
@@ -159,13 +168,15 @@ public sealed class MicroVmBackend : IBackend
         return Task.FromResult<IHarnessEnvironment>(new MicroVmEnvironment(work, state, ssh));
     }
 
-    private static void RequireTools()
+    private static void RequireTools(bool systemd)
     {
-        var missing = new (string Path, string Package)[]
-            {
-                ("/usr/bin/qemu-system-x86_64", "qemu-system-x86"), ("/usr/sbin/sshd", "openssh-server"),
-                ("/usr/bin/ssh-keygen", "openssh-client"), ("/bin/busybox", "busybox-static"), ("/usr/sbin/lvm", "lvm2"),
-            }
+        (string Path, string Package)[] tools =
+        [
+            ("/usr/bin/qemu-system-x86_64", "qemu-system-x86"), ("/usr/sbin/sshd", "openssh-server"),
+            ("/usr/bin/ssh-keygen", "openssh-client"), ("/bin/busybox", "busybox-static"), ("/usr/sbin/lvm", "lvm2"),
+            .. systemd ? [("/lib/systemd/systemd", "systemd")] : Array.Empty<(string, string)>(),
+        ];
+        var missing = tools
             .Where(t => !System.IO.File.Exists(t.Path))
             .ToList();
         if (missing.Count > 0)
@@ -268,6 +279,27 @@ public sealed class MicroVmBackend : IBackend
         }
 
         throw new RunbookException($"SSH into the microVM did not answer within {SshReadyTimeout.TotalSeconds:0} s (last error: {last?.Message}).\n{ConsoleTail(console)}\n  what to do: read {console}; if it stops at 'starting sshd' the guest is just slow (TCG on a busy machine), otherwise it names the failing stage. The VM is left running only with --verbose; work dir {work}");
+    }
+
+    /// <summary>
+    /// Waits until systemd has finished its boot transaction (SSH answers before that: sshd does not wait for
+    /// basic.target), so a scenario sees a settled system; returns "systemd VERSION (STATE)". A degraded system is
+    /// usable and said so; one still starting after the timeout fails naming the jobs it waits for.
+    /// </summary>
+    private static async Task<string> WaitForSystemdAsync(SshTransport ssh, int pid, string console, CancellationToken cancellationToken)
+    {
+        var version = await ssh.RunCheckedAsync(new Command("systemctl", ["--version"]).AsReadOnly(), cancellationToken).ConfigureAwait(false);
+        var wait = await ssh.RunAsync(new Command("systemctl", ["is-system-running", "--wait"]).AsReadOnly().WithTimeout(SystemdSettleTimeout).WithSuccessExitCodes(0, 1), cancellationToken).ConfigureAwait(false);
+        var state = wait.StandardOutput.Trim();
+        if (state is not ("running" or "degraded"))
+        {
+            ThrowIfQemuExited(pid, console);
+            var jobs = await ssh.RunAsync(new Command("systemctl", ["list-jobs", "--no-pager"]).AsReadOnly(), cancellationToken).ConfigureAwait(false);
+            throw new RunbookException($"systemd in the microVM did not finish booting within {SystemdSettleTimeout.TotalSeconds:0} s (state '{state}'); jobs:\n{jobs.StdoutTail(10)}");
+        }
+
+        var release = version.StandardOutput.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) ?? "?";
+        return $"systemd {release} ({state})";
     }
 
     /// <summary>The panic line when the guest died of a kernel panic that names no configuration cause; null otherwise.</summary>
@@ -387,6 +419,7 @@ public sealed class MicroVmEnvironment : IHarnessEnvironment
                 ["kernel"] = $"{State.KernelRelease} ({State.KernelSource})",
                 ["boot to SSH"] = $"{State.BootToSshSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
                 ["memory"] = $"{State.MemoryMiB} MiB",
+                ["init"] = State.Init,
             };
             if (BootNote is not null)
             {

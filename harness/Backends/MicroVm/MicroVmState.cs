@@ -14,8 +14,12 @@ public sealed record MicroVmState(
     string KernelRelease,
     string KernelSource,
     int MemoryMiB,
-    double BootToSshSeconds)
+    double BootToSshSeconds,
+    string Init = MicroVmState.ShellInit)
 {
+    /// <summary>What <see cref="Init"/> says when stage 2's shell runs sshd itself (no init system in the guest).</summary>
+    public const string ShellInit = "none (sshd under the stage 2 shell)";
+
     public const string FileName = "microvm.json";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };

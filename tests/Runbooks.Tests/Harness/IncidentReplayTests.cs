@@ -13,7 +13,7 @@ public class IncidentReplayTests
 {
     private static readonly string Repository = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", ".."));
 
-    private static async Task<HarnessReport> Replay(string scenarioName, string runbook, CancellationToken cancellationToken)
+    private static async Task<HarnessReport> Replay(string scenarioName, string runbook, CancellationToken cancellationToken, string? folder = null)
     {
         if (Environment.UserName != "root")
         {
@@ -27,7 +27,7 @@ public class IncidentReplayTests
         var log = new StringWriter();
         Environment.SetEnvironmentVariable(HarnessRunner.ScaleVariable, "0.1");
         var report = await new HarnessRunner(source => RunbookCompiler.Compile(source), log)
-            .RunAsync(scenario, Path.Combine(Repository, "runbooks", scenarioName, runbook), new HarnessRunOptions(output, Scale: 0.1), cancellationToken);
+            .RunAsync(scenario, Path.Combine(Repository, "runbooks", folder ?? scenarioName, runbook), new HarnessRunOptions(output, Scale: 0.1), cancellationToken);
         TestContext.Out.WriteLine(log.ToString());
         TestContext.Out.WriteLine(ReportWriter.Markdown(report));
         return report;
@@ -73,6 +73,22 @@ public class IncidentReplayTests
         Assert.That(report.Leaks, Is.Empty);
         var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "talus", "converge.jsonl"));
         Assert.That(journal, Does.Contain("\"summary\":\"$ sv down /etc/service/master; wait up to 3 s until master has stopped; then $ sv kill /etc/service/master\""));
+    }
+
+    // The same incident, runbook and specs with each daemon a systemd unit in a microVM whose PID 1 is systemd.
+    [Test, CancelAfter(600_000)]
+    public async Task The_talus_services_are_restarted_in_order_by_their_runbook_under_systemd(CancellationToken cancellationToken)
+    {
+        var report = await Replay("talus-systemd", "talus-restart.csx", cancellationToken, folder: "talus");
+
+        Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
+        Assert.That(report.Facts.GetValueOrDefault("init"), Does.StartWith("systemd "), "the report says the guest ran systemd");
+        Assert.That(report.Specs, Has.Count.EqualTo(8));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False);
+        Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
+        Assert.That(report.Leaks, Is.Empty);
+        var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "talus-systemd", "converge.jsonl"));
+        Assert.That(journal, Does.Contain("\"summary\":\"$ systemctl stop --no-block -- master.service; wait up to 3 s until master has stopped; then $ systemctl kill --signal=SIGKILL -- master.service\""));
     }
 
     // The fourth incident: written only against the public surface (runbooks/webapp/ holds all of it).

@@ -67,6 +67,21 @@ public class MicroVmPureTests
     }
 
     [Test]
+    public void The_systemd_variant_hands_pid_1_to_systemd_with_a_target_that_starts_sshd_and_the_plain_one_runs_sshd_itself()
+    {
+        var kernel = new GuestKernel("6.1.0-56-amd64", "/boot/vmlinuz-6.1.0-56-amd64", "/lib/modules/6.1.0-56-amd64", "host");
+
+        var systemd = GuestScripts.Stage2(kernel, "/w/id.pub", "/w/hostkey", systemd: true);
+        var plain = GuestScripts.Stage2(kernel, "/w/id.pub", "/w/hostkey");
+
+        Assert.That(systemd.TrimEnd(), Does.EndWith($"exec /lib/systemd/systemd --unit={GuestScripts.SystemdTarget}"));
+        Assert.That(systemd, Does.Contain($"cat > /etc/systemd/system/{GuestScripts.SystemdTarget} <<'UNIT'\n[Unit]").And.Contain("Requires=runbooks-sshd.service"));
+        Assert.That(systemd, Does.Contain("\nExecStart=/usr/sbin/sshd -D -e -f /dev/null ").And.Contain("DefaultEnvironment=DM_DISABLE_UDEV=1"));
+        Assert.That(systemd, Does.Contain("log \"starting sshd under systemd\""), $"the boot wait reads the same console marker, '{GuestScripts.Stage2Marker}'");
+        Assert.That(plain, Does.Contain("\nexec /usr/sbin/sshd -D -e -f /dev/null ").And.Not.Contain("systemd"));
+    }
+
+    [Test]
     public void The_newc_archive_has_aligned_headers_and_a_trailer()
     {
         var cpio = new NewcArchive().Directory("bin").File("init", "#!/bin/sh\n"u8.ToArray(), executable: true).ToCpio();

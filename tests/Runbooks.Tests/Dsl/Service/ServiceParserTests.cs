@@ -45,20 +45,22 @@ public class ServiceParserTests
     [Test]
     public void Systemctl_show_gives_state_pid_start_time_and_restart_count()
     {
-        var facts = ServiceParser.ParseSystemctlShow("db", Fixture.Read("service/systemctl-show-running.txt"));
+        var facts = ServiceParser.ParseSystemctlShow("rbsd-record", Fixture.Read("service/systemctl-show-running.txt"));
 
-        Assert.That((facts.Supervisor, facts.Running, facts.State, facts.MainPid, facts.Since, facts.Restarts),
-            Is.EqualTo((Supervisor.Systemd, true, "active/running", (int?)812, (DateTimeOffset?)DateTimeOffset.FromUnixTimeSeconds(1795420000), (int?)3)));
+        Assert.That((facts.Supervisor, facts.Location, facts.Running, facts.State, facts.MainPid, facts.Since, facts.Restarts),
+            Is.EqualTo((Supervisor.Systemd, "rbsd-record.service", true, "active/running", (int?)1142, (DateTimeOffset?)DateTimeOffset.FromUnixTimeSeconds(1796123911), (int?)0)));
     }
 
-    [TestCase("LoadState=not-found\nActiveState=inactive\nSubState=dead\nMainPID=0\n", Supervisor.None, false)]
-    [TestCase("Id=db.service\nLoadState=loaded\nActiveState=failed\nSubState=failed\nMainPID=0\nNRestarts=5\n", Supervisor.Systemd, false)]
-    [TestCase("Id=db.service\nLoadState=loaded\nActiveState=deactivating\nSubState=stop-sigterm\nMainPID=812\n", Supervisor.Systemd, true)]
-    public void Systemctl_show_states(string output, Supervisor supervisor, bool running)
+    // Recorded in the systemd microVM (SystemdGuestTests): a unit ignoring SIGTERM right after `systemctl stop --no-block`,
+    // then after `systemctl kill --signal=SIGKILL`, and a unit that does not exist.
+    [TestCase("service/systemctl-show-deactivating.txt", Supervisor.Systemd, true, "deactivating/stop-sigterm", 1142, true)]
+    [TestCase("service/systemctl-show-killed.txt", Supervisor.Systemd, false, "failed/failed", null, false)]
+    [TestCase("service/systemctl-show-not-found.txt", Supervisor.None, false, "not-found", null, false)]
+    public void Systemctl_show_states(string fixture, Supervisor supervisor, bool running, string state, int? pid, bool wantsDown)
     {
-        var facts = ServiceParser.ParseSystemctlShow("db", output);
+        var facts = ServiceParser.ParseSystemctlShow("rbsd-record", Fixture.Read(fixture));
 
-        Assert.That((facts.Supervisor, facts.Running), Is.EqualTo((supervisor, running)));
+        Assert.That((facts.Supervisor, facts.Running, facts.State, facts.MainPid, facts.WantsDown), Is.EqualTo((supervisor, running, state, pid, wantsDown)));
     }
 
     [TestCase(0, true, "running")]
