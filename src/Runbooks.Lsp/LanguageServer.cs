@@ -24,6 +24,8 @@ public sealed class LanguageServer : IDisposable
         "textDocument/completion", "textDocument/hover", "textDocument/definition", "textDocument/signatureHelp",
     };
 
+    private static readonly HashSet<string> RangeMethods = new(StringComparer.Ordinal) { "textDocument/codeAction" };
+
     private readonly MessageStream _messages;
     private readonly RunbookWorkspace _workspace;
     private readonly CompletionFeature _completion = new();
@@ -150,6 +152,14 @@ public sealed class LanguageServer : IDisposable
                 return await _completion.ResolveAsync(parameters as JsonObject ?? throw new RpcException(RpcException.InvalidParams, "a completion item is an object"), cancellationToken).ConfigureAwait(false);
         }
 
+        if (RangeMethods.Contains(method))
+        {
+            var uri = LspJson.DocumentUri(parameters);
+            return _workspace.Find(uri) is { } open
+                ? await CodeActionFeature.CodeActionsAsync(uri, open, parameters, cancellationToken).ConfigureAwait(false)
+                : new JsonArray();
+        }
+
         if (!PositionalMethods.Contains(method))
         {
             throw new RpcException(RpcException.MethodNotFound, $"{method} is not supported");
@@ -265,6 +275,7 @@ public sealed class LanguageServer : IDisposable
             ["completionProvider"] = new JsonObject { ["triggerCharacters"] = new JsonArray(".", "\""), ["resolveProvider"] = true },
             ["hoverProvider"] = true,
             ["definitionProvider"] = true,
+            ["codeActionProvider"] = new JsonObject { ["codeActionKinds"] = new JsonArray("quickfix") },
             ["signatureHelpProvider"] = new JsonObject { ["triggerCharacters"] = new JsonArray("(", ","), ["retriggerCharacters"] = new JsonArray(",") },
         },
         ["serverInfo"] = new JsonObject { ["name"] = "runbook", ["version"] = typeof(LanguageServer).Assembly.GetName().Version?.ToString() },

@@ -73,6 +73,36 @@ public class LanguageServerTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task The_RB002_quick_fix_passes_the_value_as_a_positional_parameter_and_the_diagnostic_goes(CancellationToken cancellationToken)
+    {
+        var uri = await OpenAsync("quickfix.csx", Runbook, cancellationToken);
+        var shell = Single(await _server.DiagnosticsAsync(uri, cancellationToken), "RB002");
+
+        var reply = await _server.RequestAsync("textDocument/codeAction", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri },
+            ["range"] = shell["range"]!.DeepClone(),
+            ["context"] = new JsonObject { ["diagnostics"] = new JsonArray(shell.DeepClone()) },
+        }, cancellationToken);
+        var action = reply["result"]!.AsArray().Single()!;
+        var edit = action["edit"]!["changes"]![uri]!.AsArray().Single()!;
+        var line = edit["range"]!["start"]!["line"]!.GetValue<int>();
+        var fixedLine = Runbook[line][..edit["range"]!["start"]!["character"]!.GetValue<int>()] + edit["newText"]!.GetValue<string>() + Runbook[line][edit["range"]!["end"]!["character"]!.GetValue<int>()..];
+        var edited = Runbook.Select((l, i) => i == line ? fixedLine : l).ToArray();
+        await _server.NotifyAsync("textDocument/didChange", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri, ["version"] = 2 },
+            ["contentChanges"] = new JsonArray(new JsonObject { ["text"] = string.Join('\n', edited) }),
+        }, cancellationToken);
+        var after = await _server.DiagnosticsAsync(uri, cancellationToken);
+
+        Assert.That(action["kind"]!.GetValue<string>(), Is.EqualTo("quickfix"));
+        Assert.That(action["diagnostics"]!.AsArray().Single()!["code"]!.GetValue<string>(), Is.EqualTo("RB002"));
+        Assert.That(fixedLine, Does.Contain("Shell.Script(\"lsblk /dev/\\\"$1\\\"\", device)"));
+        Assert.That(Codes(after), Does.Not.Contain("RB002"));
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task Completion_after_Lvm_lists_Pv_and_after_a_pv_lists_Evacuate_with_its_summary(CancellationToken cancellationToken)
     {
         string[] text = ["Lvm.Pv(\"/dev/loop1\")."];
