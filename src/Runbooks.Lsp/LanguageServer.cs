@@ -28,8 +28,9 @@ public sealed class LanguageServer : IDisposable
 
     private readonly MessageStream _messages;
     private readonly RunbookWorkspace _workspace;
-    private readonly CompletionFeature _completion = new();
+    private readonly CompletionFeature _completion;
     private readonly TextWriter _log;
+    private EditorSettings _settings;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _diagnostics = new(StringComparer.Ordinal);
     private bool _initialized;
     private bool _shutdown;
@@ -43,6 +44,8 @@ public sealed class LanguageServer : IDisposable
         _messages = new MessageStream(new BufferedStream(input), output);
         _workspace = new RunbookWorkspace(kindOf);
         _log = log;
+        _settings = EditorSettings.None(log);
+        _completion = new CompletionFeature(() => _settings);
     }
 
     /// <summary>Serves until <c>exit</c> or the end of input. Returns the process exit code: 0 after <c>shutdown</c>, else 1, as the spec asks.</summary>
@@ -130,6 +133,7 @@ public sealed class LanguageServer : IDisposable
         if (method == "initialize")
         {
             _initialized = true;
+            _settings = EditorSettings.FromInitialize(parameters, _log);
             return Capabilities();
         }
 
