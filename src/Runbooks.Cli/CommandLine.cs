@@ -19,6 +19,7 @@ internal static class CommandLine
             JournalVerb.Create(),
             HarnessVerb.Create(),
             LspVerb.Create(),
+            EditorVerb.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
