@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
-using Runbooks.Compiler.Analyzers;
+using Runbooks.Analyzers;
 using Runbooks.Lsp.Protocol;
 
 namespace Runbooks.Lsp.Features;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Runbooks.Lsp;
 using Runbooks.Tests.Support;
@@ -144,18 +143,5 @@ public class EditorSetupTests
         }
     }
 
-    private static (int Exit, string Output) Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(30_000))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{program} did not finish in 30 s");
-        }
-
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int Exit, string Output) Run(string program, params string[] arguments) => ChildProcess.Run(program, arguments, TimeSpan.FromSeconds(30));
 }
