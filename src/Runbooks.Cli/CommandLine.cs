@@ -19,6 +19,7 @@ internal static class CommandLine
             JournalVerb.Create(),
             HarnessVerb.Create(),
             LspVerb.Create(),
+            EditorVerb.Create(),
         };
         // No response files: `--on @lab` names a tag, not a file of arguments.
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Emit;
 using Microsoft.CodeAnalysis.Scripting;
-using Runbooks.Compiler.Analyzers;
+using Runbooks.Analyzers;
 using Runbooks.Scripting;
 using ScriptDiagnosticSeverity = Runbooks.Scripting.DiagnosticSeverity;
 
@@ -88,6 +88,11 @@ public static class RunbookCompiler
     /// <summary>What to do about a diagnostic whose usual cause Roslyn cannot see: System.IO's File and Directory hiding the DSL's.</summary>
     private static string Hint(Diagnostic diagnostic)
     {
+        if (diagnostic.Id == "CS0006" && ScriptEnvironment.NuGetPackage(diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Split('\'').ElementAtOrDefault(1) ?? "") is { } package)
+        {
+            return $" (hint: runbook resolves only #r \"nuget: {ScriptEnvironment.PackageId}, …\", to its own DSL; reference {package} by the path of its DLL)";
+        }
+
         var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         var hidden = diagnostic.Id is "CS0117" or "CS1501" or "CS0104" or "CS1503" && (message.Contains("'File'", StringComparison.Ordinal) || message.Contains("'Directory'", StringComparison.Ordinal) || message.Contains("System.IO.File", StringComparison.Ordinal));
         var usesSystemIo = diagnostic.Location.SourceTree?.GetText().ToString().Contains("using System.IO;", StringComparison.Ordinal) == true;

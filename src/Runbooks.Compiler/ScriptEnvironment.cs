@@ -62,9 +62,43 @@ public static class ScriptEnvironment
         return new SourceFileResolver([directory], directory);
     }
 
-    /// <summary><c>#r "x.dll"</c> resolves relative to the script's folder.</summary>
+    /// <summary>
+    /// <c>#r "x.dll"</c> resolves relative to the script's folder; <c>#r "nuget: Runbooks, x.y.z"</c> (the line that makes
+    /// the script fetch the DSL under <c>dotnet script</c>) resolves to this tool's own DSL assembly, whatever the version.
+    /// </summary>
     public static MetadataReferenceResolver MetadataResolver(string scriptPath) =>
-        ScriptMetadataResolver.Default.WithBaseDirectory(Path.GetDirectoryName(scriptPath)!);
+        new OwnPackageResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Path.GetDirectoryName(scriptPath)!));
+
+    /// <summary>The package id a runbook names to get the DSL under <c>dotnet script</c>.</summary>
+    public const string PackageId = "Runbooks";
+
+    /// <summary>The package id of a <c>#r "nuget: ID, VERSION"</c> reference, or null when it is not one.</summary>
+    public static string? NuGetPackage(string reference) =>
+        reference.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase)
+            ? reference["nuget:".Length..].Split([',', '/'], 2)[0].Trim()
+            : null;
+
+    private sealed class OwnPackageResolver(ScriptMetadataResolver files) : MetadataReferenceResolver
+    {
+        public override bool ResolveMissingAssemblies => files.ResolveMissingAssemblies;
+
+        public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties) =>
+            NuGetPackage(reference) is { } package
+                // Another package is not fetched: nothing resolves, and the compiler's CS0006 names the line.
+                ? string.Equals(package, PackageId, StringComparison.OrdinalIgnoreCase)
+                    ? [MetadataReference.CreateFromFile(typeof(RunbookGlobals).Assembly.Location, properties)]
+                    : []
+                : files.ResolveReference(reference, baseFilePath, properties);
+
+        public override PortableExecutableReference? ResolveMissingAssembly(MetadataReference definition, AssemblyIdentity referenceIdentity) =>
+            files.ResolveMissingAssembly(definition, referenceIdentity);
+
+        public override bool Equals(object? other) => other is OwnPackageResolver resolver && resolver.Files.Equals(files);
+
+        public override int GetHashCode() => files.GetHashCode();
+
+        private ScriptMetadataResolver Files => files;
+    }
 
     /// <summary>The scripting options <see cref="RunbookCompiler"/> compiles with.</summary>
     public static ScriptOptions ScriptOptions(string scriptPath, ScriptKind kind) =>

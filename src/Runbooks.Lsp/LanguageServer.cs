@@ -24,10 +24,13 @@ public sealed class LanguageServer : IDisposable
         "textDocument/completion", "textDocument/hover", "textDocument/definition", "textDocument/signatureHelp",
     };
 
+    private static readonly HashSet<string> RangeMethods = new(StringComparer.Ordinal) { "textDocument/codeAction" };
+
     private readonly MessageStream _messages;
     private readonly RunbookWorkspace _workspace;
-    private readonly CompletionFeature _completion = new();
+    private readonly CompletionFeature _completion;
     private readonly TextWriter _log;
+    private EditorSettings _settings;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _diagnostics = new(StringComparer.Ordinal);
     private bool _initialized;
     private bool _shutdown;
@@ -41,6 +44,8 @@ public sealed class LanguageServer : IDisposable
         _messages = new MessageStream(new BufferedStream(input), output);
         _workspace = new RunbookWorkspace(kindOf);
         _log = log;
+        _settings = EditorSettings.None(log);
+        _completion = new CompletionFeature(() => _settings);
     }
 
     /// <summary>Serves until <c>exit</c> or the end of input. Returns the process exit code: 0 after <c>shutdown</c>, else 1, as the spec asks.</summary>
@@ -128,6 +133,7 @@ public sealed class LanguageServer : IDisposable
         if (method == "initialize")
         {
             _initialized = true;
+            _settings = EditorSettings.FromInitialize(parameters, _log);
             return Capabilities();
         }
 
@@ -148,6 +154,14 @@ public sealed class LanguageServer : IDisposable
                 return null;
             case "completionItem/resolve":
                 return await _completion.ResolveAsync(parameters as JsonObject ?? throw new RpcException(RpcException.InvalidParams, "a completion item is an object"), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (RangeMethods.Contains(method))
+        {
+            var uri = LspJson.DocumentUri(parameters);
+            return _workspace.Find(uri) is { } open
+                ? await CodeActionFeature.CodeActionsAsync(uri, open, parameters, cancellationToken).ConfigureAwait(false)
+                : new JsonArray();
         }
 
         if (!PositionalMethods.Contains(method))
@@ -265,6 +279,7 @@ public sealed class LanguageServer : IDisposable
             ["completionProvider"] = new JsonObject { ["triggerCharacters"] = new JsonArray(".", "\""), ["resolveProvider"] = true },
             ["hoverProvider"] = true,
             ["definitionProvider"] = true,
+            ["codeActionProvider"] = new JsonObject { ["codeActionKinds"] = new JsonArray("quickfix") },
             ["signatureHelpProvider"] = new JsonObject { ["triggerCharacters"] = new JsonArray("(", ","), ["retriggerCharacters"] = new JsonArray(",") },
         },
         ["serverInfo"] = new JsonObject { ["name"] = "runbook", ["version"] = typeof(LanguageServer).Assembly.GetName().Version?.ToString() },

@@ -26,6 +26,7 @@ internal static class InitVerb
                     Console.WriteLine($"  {file}");
                 }
 
+                EditorVerb.Print(result.Directory, Lsp.EditorSetup.Write(result.Directory));
                 var folder = Path.GetRelativePath(Environment.CurrentDirectory, result.Directory);
                 Console.WriteLine($"next: `sudo runbook harness run {Path.Combine(folder, result.Name + ".scenario.csx")}` proves it; {Path.Combine(folder, "README.md")} says more");
                 return Task.FromResult(ExitCodes.Done);

@@ -131,15 +131,5 @@ internal static class RunVerb
         return command;
     }
 
-    // RUNBOOK_LOCK moves the lock on every host, for machines where several independent tools share /run.
-    internal static HostLocking Locking(string runbook, bool breakStale)
-    {
-        var path = Environment.GetEnvironmentVariable("RUNBOOK_LOCK") is { Length: > 0 } custom ? custom : HostLocking.DefaultPath;
-        if (!path.StartsWith('/'))
-        {
-            throw new InvalidRunbookException($"RUNBOOK_LOCK={path}: the host lock path must be absolute (default {HostLocking.DefaultPath})");
-        }
-
-        return new HostLocking(HostLockOwner.ForThisProcess(runbook), path, breakStale);
-    }
+    internal static HostLocking Locking(string runbook, bool breakStale) => HostLocking.FromEnvironment(runbook, breakStale);
 }

@@ -5,6 +5,7 @@ using Microsoft.CodeAnalysis.Completion;
 using Microsoft.CodeAnalysis.Tags;
 using Microsoft.CodeAnalysis.Text;
 using Runbooks.Lsp.Protocol;
+using Runbooks.Lsp.Workspace;
 
 namespace Runbooks.Lsp.Features;
 
@@ -12,8 +13,9 @@ namespace Runbooks.Lsp.Features;
 /// <c>textDocument/completion</c> through Roslyn's <see cref="CompletionService"/> (DSL members, globals,
 /// locals), and target names inside <c>DependsOn("…")</c>. Documentation is filled in on
 /// <c>completionItem/resolve</c> from the last list, so a long list costs no description lookups.
+/// Host names inside <c>.On("…")</c> come from the inventory <see cref="EditorSettings"/> names.
 /// </summary>
-internal sealed class CompletionFeature
+internal sealed class CompletionFeature(Func<EditorSettings> settings)
 {
     private (Document Document, ImmutableArray<CompletionItem> Items)? _last;
 
@@ -24,6 +26,11 @@ internal sealed class CompletionFeature
         if (TargetNames.DependsOnLiteralAt(root, position) is { } literal)
         {
             return await DependencyNamesAsync(document, text, literal, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (TargetNames.LiteralArgumentAt(root, position, "On") is { } host && document.FilePath is { } path)
+        {
+            return HostNames(text, host, settings().HostsFor(path));
         }
 
         var service = CompletionService.GetService(document);
@@ -80,10 +87,7 @@ internal sealed class CompletionFeature
     {
         var compilation = (await document.Project.GetCompilationAsync(cancellationToken).ConfigureAwait(false))!;
         var own = TargetNames.EnclosingTarget(literal);
-        var token = literal.Token;
-        // Replace what is between the quotes (an unterminated string has no closing one).
-        var end = token.Text.Length > 1 && token.Text.EndsWith('"') ? token.Span.End - 1 : token.Span.End;
-        var range = LspJson.Range(text, TextSpan.FromBounds(token.SpanStart + 1, Math.Max(token.SpanStart + 1, end)));
+        var range = BetweenQuotes(text, literal);
         var items = new JsonArray();
         foreach (var target in TargetNames.All(compilation).DistinctBy(t => t.Name).Where(t => t.Name != own))
         {
@@ -97,6 +101,32 @@ internal sealed class CompletionFeature
         }
 
         return new JsonObject { ["isIncomplete"] = false, ["items"] = items };
+    }
+
+    private static JsonObject HostNames(SourceText text, Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax literal, IReadOnlyList<Engine.InventoryEntry> hosts)
+    {
+        var range = BetweenQuotes(text, literal);
+        var items = new JsonArray();
+        foreach (var host in hosts.DistinctBy(h => h.Name))
+        {
+            items.Add(new JsonObject
+            {
+                ["label"] = host.Name,
+                ["kind"] = 12,
+                ["detail"] = host.Origin.Length > 0 ? $"host {host.Address}, {Path.GetFileName(host.Origin)}" : $"host {host.Address}",
+                ["textEdit"] = new JsonObject { ["range"] = range.DeepClone(), ["newText"] = host.Name },
+            });
+        }
+
+        return new JsonObject { ["isIncomplete"] = false, ["items"] = items };
+    }
+
+    /// <summary>What is between a literal's quotes, for its replacement (an unterminated string has no closing one).</summary>
+    private static JsonObject BetweenQuotes(SourceText text, Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax literal)
+    {
+        var token = literal.Token;
+        var end = token.Text.Length > 1 && token.Text.EndsWith('"') ? token.Span.End - 1 : token.Span.End;
+        return LspJson.Range(text, TextSpan.FromBounds(token.SpanStart + 1, Math.Max(token.SpanStart + 1, end)));
     }
 
     private static JsonObject Empty() => new() { ["isIncomplete"] = false, ["items"] = new JsonArray() };

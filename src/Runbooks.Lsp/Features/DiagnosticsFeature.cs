@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Runbooks.Compiler.Analyzers;
+using Runbooks.Analyzers;
 using Runbooks.Lsp.Protocol;
 
 namespace Runbooks.Lsp.Features;

@@ -23,7 +23,10 @@ internal static class TargetNames
             .Select(literal => new Definition(literal.Token.ValueText, literal)));
 
     /// <summary>The string literal at <paramref name="position"/> when it is an argument of <c>DependsOn(…)</c>.</summary>
-    public static LiteralExpressionSyntax? DependsOnLiteralAt(SyntaxNode root, int position)
+    public static LiteralExpressionSyntax? DependsOnLiteralAt(SyntaxNode root, int position) => LiteralArgumentAt(root, position, "DependsOn");
+
+    /// <summary>The string literal at <paramref name="position"/> when it is an argument of a call named <paramref name="method"/> (<c>.On("…")</c>).</summary>
+    public static LiteralExpressionSyntax? LiteralArgumentAt(SyntaxNode root, int position, string method)
     {
         var token = root.FindToken(position);
         if (!token.IsKind(SyntaxKind.StringLiteralToken) || position <= token.SpanStart || position > token.Span.End)
@@ -37,7 +40,7 @@ internal static class TargetNames
         }
 
         return token.Parent is LiteralExpressionSyntax { Parent: ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax invocation } } } literal
-            && CalledName(invocation) == "DependsOn"
+            && CalledName(invocation) == method
             ? literal
             : null;
     }

@@ -60,6 +60,19 @@ public sealed record HostLocking(HostLockOwner Owner, string Path = HostLocking.
     /// <summary>Whether the process recorded in a lock is alive; only answerable for locks taken on this machine.</summary>
     public Func<HostLockOwner, bool?> HolderAlive { get; init; } = DefaultHolderAlive;
 
+    /// <summary>This process's locking of <paramref name="runbook"/>: at <see cref="DefaultPath"/>, or where <c>RUNBOOK_LOCK</c> moves it.</summary>
+    public static HostLocking FromEnvironment(string runbook, bool breakStale)
+    {
+        // RUNBOOK_LOCK moves the lock on every host, for machines where several independent tools share /run.
+        var path = Environment.GetEnvironmentVariable("RUNBOOK_LOCK") is { Length: > 0 } custom ? custom : DefaultPath;
+        if (!path.StartsWith('/'))
+        {
+            throw new InvalidRunbookException($"RUNBOOK_LOCK={path}: the host lock path must be absolute (default {DefaultPath})");
+        }
+
+        return new HostLocking(HostLockOwner.ForThisProcess(runbook), path, breakStale);
+    }
+
     private static bool? DefaultHolderAlive(HostLockOwner holder) =>
         string.Equals(holder.Machine, Environment.MachineName, StringComparison.Ordinal) && holder.Pid > 0
             ? System.IO.Directory.Exists($"/proc/{holder.Pid}")

@@ -52,32 +52,7 @@ public static class InventoryParser
         var entries = new List<(string Name, string Address, string Origin)>();
         if (inventoryFile is not null)
         {
-            string[] lines;
-            try
-            {
-                lines = System.IO.File.ReadAllLines(inventoryFile);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new InvalidRunbookException($"cannot read inventory {inventoryFile}: {ex.Message}");
-            }
-
-            for (var i = 0; i < lines.Length; i++)
-            {
-                var line = lines[i].Split('#')[0].Trim();
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
-                var equals = line.IndexOf('=', StringComparison.Ordinal);
-                if (equals <= 0)
-                {
-                    throw new InvalidRunbookException($"{inventoryFile}:{i + 1}: expected 'NAME = ADDRESS', found '{line}'");
-                }
-
-                entries.Add((line[..equals].Trim(), line[(equals + 1)..].Trim(), $"{inventoryFile}:{i + 1}"));
-            }
+            entries.AddRange(ReadFile(inventoryFile).Select(e => (e.Name, e.Address, e.Origin)));
         }
 
         foreach (var host in hosts)
@@ -94,4 +69,47 @@ public static class InventoryParser
             .ToList();
         return problems.Count > 0 ? throw new InvalidRunbookException(problems) : entries;
     }
+
+    /// <summary>
+    /// The <c>NAME = ADDRESS</c> lines of an inventory file, not yet checked or connected: what <c>runbook lsp</c>
+    /// offers inside <c>.On("…")</c>, and what <see cref="Parse"/> builds transports from.
+    /// </summary>
+    public static IReadOnlyList<InventoryEntry> ReadFile(string inventoryFile)
+    {
+        string[] lines;
+        try
+        {
+            lines = System.IO.File.ReadAllLines(inventoryFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidRunbookException($"cannot read inventory {inventoryFile}: {ex.Message}");
+        }
+
+        var entries = new List<InventoryEntry>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Split('#')[0].Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var equals = line.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new InvalidRunbookException($"{inventoryFile}:{i + 1}: expected 'NAME = ADDRESS', found '{line}'");
+            }
+
+            entries.Add(new InventoryEntry(line[..equals].Trim(), line[(equals + 1)..].Trim(), $"{inventoryFile}:{i + 1}"));
+        }
+
+        return entries;
+    }
 }
+
+/// <summary>One line of an inventory file.</summary>
+/// <param name="Name">The host's name, as <c>.On("NAME")</c> uses it.</param>
+/// <param name="Address">Where it is reached: <c>local</c>, <c>ssh://…</c>, <c>netns:…</c>.</param>
+/// <param name="Origin">FILE:LINE, for errors.</param>
+public sealed record InventoryEntry(string Name, string Address, string Origin);

@@ -57,6 +57,8 @@ public sealed class LoadedRunbook
     /// </summary>
     public async Task DefineAsync(RunbookGlobals globals)
     {
+        // The static facade (using static Runbooks.Runbook) defines into these globals too, not a runbook of its own.
+        Runbook.Use(globals);
         try
         {
             await Compiled.ExecuteAsync(globals).ConfigureAwait(false);

@@ -73,6 +73,36 @@ public class LanguageServerTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task The_RB002_quick_fix_passes_the_value_as_a_positional_parameter_and_the_diagnostic_goes(CancellationToken cancellationToken)
+    {
+        var uri = await OpenAsync("quickfix.csx", Runbook, cancellationToken);
+        var shell = Single(await _server.DiagnosticsAsync(uri, cancellationToken), "RB002");
+
+        var reply = await _server.RequestAsync("textDocument/codeAction", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri },
+            ["range"] = shell["range"]!.DeepClone(),
+            ["context"] = new JsonObject { ["diagnostics"] = new JsonArray(shell.DeepClone()) },
+        }, cancellationToken);
+        var action = reply["result"]!.AsArray().Single()!;
+        var edit = action["edit"]!["changes"]![uri]!.AsArray().Single()!;
+        var line = edit["range"]!["start"]!["line"]!.GetValue<int>();
+        var fixedLine = Runbook[line][..edit["range"]!["start"]!["character"]!.GetValue<int>()] + edit["newText"]!.GetValue<string>() + Runbook[line][edit["range"]!["end"]!["character"]!.GetValue<int>()..];
+        var edited = Runbook.Select((l, i) => i == line ? fixedLine : l).ToArray();
+        await _server.NotifyAsync("textDocument/didChange", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri, ["version"] = 2 },
+            ["contentChanges"] = new JsonArray(new JsonObject { ["text"] = string.Join('\n', edited) }),
+        }, cancellationToken);
+        var after = await _server.DiagnosticsAsync(uri, cancellationToken);
+
+        Assert.That(action["kind"]!.GetValue<string>(), Is.EqualTo("quickfix"));
+        Assert.That(action["diagnostics"]!.AsArray().Single()!["code"]!.GetValue<string>(), Is.EqualTo("RB002"));
+        Assert.That(fixedLine, Does.Contain("Shell.Script(\"lsblk /dev/\\\"$1\\\"\", device)"));
+        Assert.That(Codes(after), Does.Not.Contain("RB002"));
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task Completion_after_Lvm_lists_Pv_and_after_a_pv_lists_Evacuate_with_its_summary(CancellationToken cancellationToken)
     {
         string[] text = ["Lvm.Pv(\"/dev/loop1\")."];
@@ -96,6 +126,47 @@ public class LanguageServerTests
         var items = await CompleteAsync(uri, 2, text[2].IndexOf("\"\"", StringComparison.Ordinal) + 1, cancellationToken);
 
         Assert.That(Labels(items), Is.EquivalentTo(new[] { "disk3", "writable" }));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Completion_inside_On_offers_the_hosts_of_the_inventory_the_editor_names(CancellationToken cancellationToken)
+    {
+        var inventory = Path.Combine(_folder, "editor.inventory");
+        await File.WriteAllTextAsync(inventory, "# the fleet\nweb = ssh://root@web.example:22\ndb = netns:rb-lsp-db\n", cancellationToken);
+        await using var server = LspProcess.Start(_folder);
+        await server.InitializeAsync(cancellationToken, new JsonObject { ["inventory"] = inventory });
+        string[] text = ["Target(\"config\", File.Content(\"/etc/app.conf\", \"x\")).On(\"\");"];
+        var uri = new Uri(Path.Combine(_folder, "hosts.csx")).AbsoluteUri;
+        await server.NotifyAsync("textDocument/didOpen", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri, ["languageId"] = "csharp", ["version"] = 1, ["text"] = text[0] },
+        }, cancellationToken);
+
+        var reply = await server.RequestAsync("textDocument/completion", At(uri, 0, text[0].LastIndexOf("\"\"", StringComparison.Ordinal) + 1), cancellationToken);
+
+        var items = reply["result"]!["items"]!.AsArray();
+        Assert.That(Labels(items), Is.EquivalentTo(new[] { "local", "web", "db" }));
+        Assert.That(items.Single(i => i!["label"]!.GetValue<string>() == "web")!["detail"]!.GetValue<string>(), Does.Contain("ssh://root@web.example:22"));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Completion_inside_On_reads_the_inventory_a_runbook_json_above_the_script_names(CancellationToken cancellationToken)
+    {
+        var incident = Directory.CreateDirectory(Path.Combine(_folder, "fleet", "disk-full")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(_folder, "fleet", ".runbook.json"), "{ \"inventory\": \"hosts.inventory\" }", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(_folder, "fleet", "hosts.inventory"), "storage1 = ssh://root@10.0.0.5\n", cancellationToken);
+        string[] text = ["Target(\"disk\", Lvm.Pv(\"/dev/loop3\").Evacuate()).On(\"st\");"];
+        var uri = new Uri(Path.Combine(incident, "disk-full.csx")).AbsoluteUri;
+        await _server.NotifyAsync("textDocument/didOpen", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri, ["languageId"] = "csharp", ["version"] = 1, ["text"] = text[0] },
+        }, cancellationToken);
+
+        var items = await CompleteAsync(uri, 0, text[0].IndexOf("st\"", StringComparison.Ordinal) + 2, cancellationToken);
+
+        Assert.That(Labels(items), Is.EquivalentTo(new[] { "local", "storage1" }));
+        var range = items.Single(i => i!["label"]!.GetValue<string>() == "storage1")!["textEdit"]!["range"]!;
+        Assert.That(range["start"]!["character"]!.GetValue<int>(), Is.EqualTo(text[0].IndexOf("st\"", StringComparison.Ordinal)), "the edit replaces what is between the quotes");
     }
 
     [Test, CancelAfter(60_000)]

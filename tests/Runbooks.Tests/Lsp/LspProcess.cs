@@ -58,9 +58,9 @@ internal sealed class LspProcess : IAsyncDisposable
     }
 
     /// <summary>initialize then initialized, as every editor starts.</summary>
-    public async Task<JsonObject> InitializeAsync(CancellationToken cancellationToken)
+    public async Task<JsonObject> InitializeAsync(CancellationToken cancellationToken, JsonObject? initializationOptions = null)
     {
-        var reply = await RequestAsync("initialize", new JsonObject { ["processId"] = Environment.ProcessId, ["rootUri"] = null, ["capabilities"] = new JsonObject() }, cancellationToken);
+        var reply = await RequestAsync("initialize", new JsonObject { ["processId"] = Environment.ProcessId, ["rootUri"] = null, ["capabilities"] = new JsonObject(), ["initializationOptions"] = initializationOptions }, cancellationToken);
         await NotifyAsync("initialized", new JsonObject(), cancellationToken);
         return reply;
     }

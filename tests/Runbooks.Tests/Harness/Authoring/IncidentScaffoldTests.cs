@@ -39,7 +39,7 @@ public class IncidentScaffoldTests
         var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir, f)).ToList();
         Assert.That(files, Is.SupersetOf(new[]
         {
-            "web-down.csx", "web-down.scenario.csx", "README.md", ".editorconfig", ".vscode/settings.json", ".github/workflows/runbooks.yml",
+            "web-down.csx", "web-down.scenario.csx", "README.md", ".editorconfig", ".vscode/settings.json", ".nvim.lua", ".helix/languages.toml", ".github/workflows/runbooks.yml",
         }));
         foreach (var file in files)
         {

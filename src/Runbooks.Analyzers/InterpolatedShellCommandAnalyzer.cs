@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace Runbooks.Compiler.Analyzers;
+namespace Runbooks.Analyzers;
 
 /// <summary>
 /// RB002 (error): a shell script built from values — <c>Shell.Script($"…{x}…")</c>, or <c>new Command("sh",

@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace Runbooks.Compiler.Analyzers;
+namespace Runbooks.Analyzers;
 
 /// <summary>The runbook analyzers, ids RB001–RB004 (the README lists them with examples).</summary>
 public static class RunbookAnalyzers
@@ -46,8 +46,9 @@ public static class RunbookAnalyzers
             },
             kinds);
 
+    /// <summary>A runbook verb: on the tool's globals, or on the static facade a dotnet-script runbook or a C# project calls.</summary>
     internal static bool IsGlobalsMethod(IMethodSymbol method, string name) =>
-        method.Name == name && method.ContainingType?.Name == "RunbookGlobals";
+        method.Name == name && method.ContainingType?.Name is "RunbookGlobals" or "Runbook";
 
     internal static string? ConstantString(IOperation? operation) =>
         operation?.ConstantValue is { HasValue: true, Value: string text } ? text : null;

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace Runbooks.Compiler.Analyzers;
+namespace Runbooks.Analyzers;
 
 /// <summary>
 /// RB004 (error): <c>DependsOn("name")</c> naming no target defined anywhere in the runbook or the files it
@@ -69,7 +69,7 @@ public sealed class UnknownDependencyAnalyzer : DiagnosticAnalyzer
                     return;
                 }
 
-                var names = defined.ToHashSet(StringComparer.Ordinal);
+                var names = new HashSet<string>(defined, StringComparer.Ordinal);
                 var list = string.Join(", ", names.OrderBy(n => n, StringComparer.Ordinal));
                 foreach (var (name, location) in referenced.Where(r => !names.Contains(r.Name)))
                 {

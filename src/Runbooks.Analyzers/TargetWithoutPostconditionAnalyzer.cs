@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace Runbooks.Compiler.Analyzers;
+namespace Runbooks.Analyzers;
 
 /// <summary>
 /// RB001 (warning): a target whose work nothing verifies — raw <c>Exec</c> commands without <c>.Until(…)</c>,

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace Runbooks.Compiler.Analyzers;
+namespace Runbooks.Analyzers;
 
 /// <summary>
 /// RB003 (error): a private key written into the runbook. PEM/OpenSSH private key blocks anywhere; a
@@ -14,7 +14,7 @@ namespace Runbooks.Compiler.Analyzers;
 /// left alone. Read keys from the host or a file (<c>Secret.FromFile</c>) instead.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
+public sealed class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(
         "RB003",
@@ -40,8 +40,14 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        Span<byte> bytes = stackalloc byte[33];
-        return Convert.TryFromBase64String(text, bytes, out var written) && written == 32;
+        try
+        {
+            return Convert.FromBase64String(text).Length == 32;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     private static void Analyze(ILiteralOperation literal, Action<Diagnostic> report)
@@ -51,8 +57,8 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var kind = text.Contains("PRIVATE KEY-----", StringComparison.Ordinal) ? "a PEM/OpenSSH private key block"
-            : WireGuardConfigKey().IsMatch(text) ? "a WireGuard PrivateKey line"
+        var kind = text.IndexOf("PRIVATE KEY-----", StringComparison.Ordinal) >= 0 ? "a PEM/OpenSSH private key block"
+            : WireGuardConfigKey.IsMatch(text) ? "a WireGuard PrivateKey line"
             : IsWireGuardKey(text.Trim()) && InPrivateContext(literal) ? "a WireGuard key given to a private/secret value"
             : null;
         if (kind is not null)
@@ -75,7 +81,7 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
                 IInvocationOperation { TargetMethod: { Name: "Of", ContainingType.Name: "Secret" } } => "secret",
                 _ => null,
             };
-            if (name is not null && (name.Contains("private", StringComparison.OrdinalIgnoreCase) || name.Contains("secret", StringComparison.OrdinalIgnoreCase)))
+            if (name is not null && (name.IndexOf("private", StringComparison.OrdinalIgnoreCase) >= 0 || name.IndexOf("secret", StringComparison.OrdinalIgnoreCase) >= 0))
             {
                 return true;
             }
@@ -93,6 +99,6 @@ public sealed partial class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    [GeneratedRegex(@"PrivateKey\s*=\s*[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")]
-    private static partial Regex WireGuardConfigKey();
+    // netstandard2.0 (what an analyzer package targets) has no regex source generator.
+    private static readonly Regex WireGuardConfigKey = new(@"PrivateKey\s*=\s*[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", RegexOptions.CultureInvariant);
 }
