@@ -56,7 +56,8 @@ internal sealed class TargetRun
         IReadOnlyList<string>? targetsOverride = null,
         HostLocking? locking = null,
         SavedPlan? approved = null,
-        Action<LoadedRunbook, IReadOnlyList<string>, RunSummary>? onSummary = null)
+        Action<LoadedRunbook, IReadOnlyList<string>, RunSummary>? onSummary = null,
+        Func<RunRequest, RunRequest>? request = null)
     {
         var runbook = SharedOptions.Load(parse.GetValue(File)!, parse.GetValue(NoCache), Console.Error);
         await using var inventory = InventoryParser.Parse(parse.GetValue(Hosts) ?? [], parse.GetValue(Inventory)?.FullName);
@@ -64,9 +65,9 @@ internal sealed class TargetRun
         var names = targetsOverride ?? parse.GetValue(Targets) ?? [];
         await runbook.ExecuteAsync(names, async (graph, requested) =>
         {
-            var request = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel), locking) { Approved = approved };
+            var made = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel), locking) { Approved = approved };
             var runner = new Runner(graph, inventory, observer(runbook, inventory, requested));
-            summary = await runner.RunAsync(request, cancellationToken).ConfigureAwait(false);
+            summary = await runner.RunAsync(request?.Invoke(made) ?? made, cancellationToken).ConfigureAwait(false);
             onSummary?.Invoke(runbook, requested, summary);
         }).ConfigureAwait(false);
         return summary;

@@ -20,6 +20,16 @@ public interface IRunObserver
     {
     }
 
+    /// <summary>An action finished; <paramref name="reversal"/> puts it back, its read answered <paramref name="before"/> and <paramref name="left"/>.</summary>
+    void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left)
+    {
+    }
+
+    /// <summary>A confirmed apply moved on: armed on the host, confirmed, or reverted by the host (see <see cref="ConfirmedApply"/>).</summary>
+    void Confirmation(string host, Target target, int index, string phase, string detail)
+    {
+    }
+
     void CheckEvaluated(Target target, CheckOutcome outcome);
 
     void StepEnded(Target target, StepResult result);
@@ -53,6 +63,14 @@ public class RunObserver : IRunObserver
     }
 
     public virtual void ActionStarted(string host, StepAction action)
+    {
+    }
+
+    public virtual void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left)
+    {
+    }
+
+    public virtual void Confirmation(string host, Target target, int index, string phase, string detail)
     {
     }
 
@@ -94,6 +112,10 @@ public sealed class CompositeObserver(params IRunObserver[] observers) : IRunObs
     public void CommandRan(string host, Command command, CommandResult result) => Each(o => o.CommandRan(host, command, result));
 
     public void ActionStarted(string host, StepAction action) => Each(o => o.ActionStarted(host, action));
+
+    public void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left) => Each(o => o.ActionApplied(host, action, reversal, before, left));
+
+    public void Confirmation(string host, Target target, int index, string phase, string detail) => Each(o => o.Confirmation(host, target, index, phase, detail));
 
     public void CheckEvaluated(Target target, CheckOutcome outcome) => Each(o => o.CheckEvaluated(target, outcome));
 

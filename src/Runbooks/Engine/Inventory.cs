@@ -11,6 +11,7 @@ public sealed class Inventory : IAsyncDisposable
     private readonly Dictionary<string, HostContext> _contexts = new(StringComparer.Ordinal);
     private IRunObserver _observer = NullObserver.Instance;
     private bool _planOnly;
+    private string? _keepDirectory;
 
     public Inventory Add(string name, ITransport transport)
     {
@@ -28,10 +29,11 @@ public sealed class Inventory : IAsyncDisposable
 
     public static Inventory Local() => new Inventory().Add(DefaultHost, new LocalTransport());
 
-    internal void Bind(IRunObserver observer, bool planOnly)
+    internal void Bind(IRunObserver observer, bool planOnly, string? keepDirectory = null)
     {
         _observer = observer;
         _planOnly = planOnly;
+        _keepDirectory = keepDirectory;
         _contexts.Clear();
     }
 
@@ -61,7 +63,7 @@ public sealed class Inventory : IAsyncDisposable
                 throw new InvalidRunbookException($"host '{name}' is not in the inventory (known: {string.Join(", ", _transports.Keys)}); add it with --host {name}=URI");
             }
 
-            context = new HostContext(name, transport, this, _observer, _planOnly);
+            context = new HostContext(name, transport, this, _observer, _planOnly, _keepDirectory);
             _contexts[name] = context;
             return context;
         }
