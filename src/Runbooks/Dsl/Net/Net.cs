@@ -225,9 +225,11 @@ public sealed class NetAddressesStep : Step
         var observed = current.Count == 0 ? $"no address on {_device}" : string.Join(", ", current.Select(a => a.Cidr));
         var read = NetRead.GlobalAddresses(_device);
         Command Addr(string verb, string cidr) => new("ip", ["addr", verb, cidr, "dev", _device]);
-        var actions = current.Where(a => !_cidrs.Contains(a.Cidr))
-            .Select(a => new RunCommand(Addr("del", a.Cidr)) { Undo = Reversal.By($"address {a.Cidr} back on {_device}", read, Addr("add", a.Cidr)) })
-            .Concat(_cidrs.Where(c => current.All(a => a.Cidr != c)).Select(c => new RunCommand(Addr("add", c)) { Undo = Reversal.By($"address {c} off {_device} again", read, Addr("del", c)) }))
+        // New addresses first: when the last IPv4 address leaves a link the kernel flushes every route through it, which
+        // would take routes no step asked about (and that undo could not know to put back).
+        var actions = _cidrs.Where(c => current.All(a => a.Cidr != c))
+            .Select(c => new RunCommand(Addr("add", c)) { Undo = Reversal.By($"address {c} off {_device} again", read, Addr("del", c)) })
+            .Concat(current.Where(a => !_cidrs.Contains(a.Cidr)).Select(a => new RunCommand(Addr("del", a.Cidr)) { Undo = Reversal.By($"address {a.Cidr} back on {_device}", read, Addr("add", a.Cidr)) }))
             .ToList();
         return actions.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, actions);
     }
