@@ -18,8 +18,8 @@ public partial class ScenarioGlobals
 /// <summary>The network namespaces a scenario needs: hosts, the paths private to each, links and addresses, WireGuard.</summary>
 public sealed partial class NetnsDeclaration : BackendDeclaration
 {
-    /// <summary>Private on every host without asking: WireGuard's config and sockets, the hosts file, sysctl.d, the runbook lock.</summary>
-    public static readonly IReadOnlyList<string> DefaultPrivatePaths = ["/etc/wireguard", "/var/run/wireguard", "/etc/hosts", "/etc/sysctl.d", "/run/lock"];
+    /// <summary>Private on every host without asking: WireGuard's config and sockets, the hosts file, sysctl.d, the runbook lock, and what undo keeps.</summary>
+    public static readonly IReadOnlyList<string> DefaultPrivatePaths = ["/etc/wireguard", "/var/run/wireguard", "/etc/hosts", "/etc/sysctl.d", "/run/lock", Runbooks.Engine.RunRequest.KeepRoot];
 
     private readonly List<NetnsHostDeclaration> _hosts = [];
     private readonly List<NetnsLinkDeclaration> _links = [];

@@ -72,8 +72,9 @@ public static class ConfirmedApply
         Exception? applyError = null;
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            // A change that cuts the session leaves its command's answer undelivered: wait no longer than the revert does.
-            limit.CancelAfter(timeout);
+            // A change that cuts the session leaves its command's answer undelivered: give up on it halfway, so that
+            // a fresh connection still has the other half to try before the host reverts.
+            limit.CancelAfter(timeout / 2);
             try
             {
                 await step.ApplyAsync(host, probe, limit.Token).ConfigureAwait(false);

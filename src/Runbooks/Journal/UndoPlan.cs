@@ -64,6 +64,20 @@ public sealed class UndoPlan
             steps.Clear();
         }
 
+        // What the run left last, per host and read: while planning, an older action's state is only reached once the
+        // newer undo steps before it ran, so that is the state its plan may find now.
+        var lastLeft = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        // And what the first action on it found: a host back at that is as before the run, whatever came between.
+        var firstBefore = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var record in applied)
+        {
+            if (record["undo"]?["read"] is { } read)
+            {
+                firstBefore.TryAdd($"{JournalReader.Str(record, "host") ?? Inventory.DefaultHost}\n{read.ToJsonString()}", JournalReader.Str(record["undo"]!.AsObject(), "before") ?? "");
+            }
+        }
+
         foreach (var record in Enumerable.Reverse(applied))
         {
             var host = JournalReader.Str(record, "host") ?? Inventory.DefaultHost;
@@ -87,8 +101,11 @@ public sealed class UndoPlan
                 current = (host, target);
             }
 
+            var left = JournalReader.Str(undo, "left") ?? "";
+            var readKey = $"{host}\n{undo["read"]!.ToJsonString()}";
+            var newest = lastLeft.TryAdd(readKey, left) ? left : lastLeft[readKey];
             steps.Add(new UndoStep(origin, JournalReader.Str(undo, "description")!, CommandJson.FromJson(undo["read"]!),
-                JournalReader.Str(undo, "before") ?? "", JournalReader.Str(undo, "left") ?? "", [.. undo["inverse"]!.AsArray().Select(c => CommandJson.FromJson(c!))]));
+                JournalReader.Str(undo, "before") ?? "", firstBefore[readKey], left, newest, [.. undo["inverse"]!.AsArray().Select(c => CommandJson.FromJson(c!))]));
         }
 
         Close();
@@ -100,7 +117,7 @@ public sealed class UndoPlan
 /// One recorded action put back: satisfied when the host is already as before the run, applied when it is still as
 /// the run left it, and blocked — nothing run — when it is neither (someone changed it since).
 /// </summary>
-internal sealed class UndoStep(string origin, string description, Command read, string before, string left, IReadOnlyList<Command> inverse) : Step
+internal sealed class UndoStep(string origin, string description, Command read, string before, string beforeRun, string left, string leftLast, IReadOnlyList<Command> inverse) : Step
 {
     public override string Description => $"{description} (undoes {origin})";
 
@@ -108,9 +125,17 @@ internal sealed class UndoStep(string origin, string description, Command read, 
     {
         var result = await host.TryReadAsync(read, cancellationToken).ConfigureAwait(false);
         var now = Reversal.State(result.StandardOutput);
-        if (now == before)
+        if (now == before || now == beforeRun)
         {
             return StepProbe.Satisfied($"as before the run: {Shown(now)}");
+        }
+
+        if (host.PlanOnly && now != left && now == leftLast)
+        {
+            return StepProbe.Act($"as the run left it after later changes to the same thing: {Shown(now)}", inverse.Select(c => new RunCommand(c))) with
+            {
+                Notes = [$"the undo steps before this one take those later changes back first, leaving {Shown(left)}"],
+            };
         }
 
         if (now != left)

@@ -9,17 +9,25 @@ namespace Runbooks.Tests.Support;
 /// <summary>
 /// A throwaway sshd on a loopback port with an ephemeral host key and user key (plus a second, unauthorized
 /// key named <c>otherkey</c>). It can cut the connections it serves, or die and come back on the same port,
-/// so tests can break the way to a host mid-command.
+/// so tests can break the way to a host mid-command. Started inside a network namespace it listens on that
+/// namespace's address, so a test can firewall it without touching the machine's own network.
 /// </summary>
 internal sealed class LoopbackSshd : IDisposable
 {
     private Process? _listener;
 
-    private LoopbackSshd(string directory, int port)
+    private readonly string? _netns;
+
+    private LoopbackSshd(string directory, int port, string address, string? netns)
     {
         Directory = directory;
         Port = port;
+        Address = address;
+        _netns = netns;
     }
+
+    /// <summary>Where it listens: 127.0.0.1, or the namespace's address.</summary>
+    public string Address { get; }
 
     public string Directory { get; }
 
@@ -29,10 +37,13 @@ internal sealed class LoopbackSshd : IDisposable
 
     public string KnownHosts => Path.Combine(Directory, "known_hosts");
 
-    public string Uri => $"ssh://root@127.0.0.1:{Port}";
+    public string Uri => $"ssh://root@{Address}:{Port}";
 
-    /// <summary>Starts one, or calls <c>Assert.Ignore</c> loudly when the machine has no sshd.</summary>
-    public static async Task<LoopbackSshd> StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one, or calls <c>Assert.Ignore</c> loudly when the machine has no sshd. With <paramref name="netns"/>,
+    /// inside that network namespace, listening on <paramref name="address"/> (reachable from here through a veth).
+    /// </summary>
+    public static async Task<LoopbackSshd> StartAsync(CancellationToken cancellationToken, string? netns = null, string address = "127.0.0.1")
     {
         if (!System.IO.File.Exists("/usr/sbin/sshd"))
         {
@@ -48,10 +59,10 @@ internal sealed class LoopbackSshd : IDisposable
 
         System.IO.File.Copy(Path.Combine(directory, "id.pub"), Path.Combine(directory, "authorized_keys"));
         System.IO.Directory.CreateDirectory("/run/sshd");
-        var sshd = new LoopbackSshd(directory, FreePort());
+        var sshd = new LoopbackSshd(directory, FreePort(), address, netns);
         await sshd.StartListenerAsync(cancellationToken);
         var hostKey = (await System.IO.File.ReadAllTextAsync(Path.Combine(directory, "hostkey.pub"), cancellationToken)).Split(' ');
-        await System.IO.File.WriteAllTextAsync(sshd.KnownHosts, $"[127.0.0.1]:{sshd.Port} {hostKey[0]} {hostKey[1]}\n", cancellationToken);
+        await System.IO.File.WriteAllTextAsync(sshd.KnownHosts, $"[{address}]:{sshd.Port} {hostKey[0]} {hostKey[1]}\n", cancellationToken);
         return sshd;
     }
 
@@ -109,16 +120,19 @@ internal sealed class LoopbackSshd : IDisposable
 
     private async Task StartListenerAsync(CancellationToken cancellationToken)
     {
-        _listener = Process.Start(new ProcessStartInfo("/usr/sbin/sshd",
+        string[] sshd =
         [
-            "-D", "-e", "-f", "/dev/null", "-p", Port.ToString(), "-o", "ListenAddress=127.0.0.1",
+            "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-p", Port.ToString(), "-o", $"ListenAddress={Address}",
             "-h", Path.Combine(Directory, "hostkey"), "-o", $"AuthorizedKeysFile={Path.Combine(Directory, "authorized_keys")}",
             "-o", "UsePAM=no", "-o", "StrictModes=no", "-o", "PidFile=none", "-o", "PermitRootLogin=prohibit-password",
-        ])
-        { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        ];
+
+        // ip netns exec execs sshd in place, so the listener's pid is sshd's and the session tree below it is found as before.
+        string[] argv = _netns is null ? sshd : ["/usr/sbin/ip", "netns", "exec", _netns, .. sshd];
+        _listener = Process.Start(new ProcessStartInfo(argv[0], argv[1..]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         _listener.BeginErrorReadLine();
         _listener.BeginOutputReadLine();
-        await WaitForPortAsync(Port, cancellationToken);
+        await WaitForPortAsync(IPAddress.Parse(Address), Port, cancellationToken);
     }
 
     private void StopListener()
@@ -192,14 +206,14 @@ internal sealed class LoopbackSshd : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitForPortAsync(int port, CancellationToken ct)
+    private static async Task WaitForPortAsync(IPAddress address, int port, CancellationToken ct)
     {
         while (true)
         {
             try
             {
                 using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port, ct);
+                await client.ConnectAsync(address, port, ct);
                 return;
             }
             catch (SocketException)

@@ -99,13 +99,16 @@ public sealed record WriteFile : StepAction
 
     internal override Task ExecuteAsync(HostContext host, CancellationToken cancellationToken) => host.ApplyAsync(Command, cancellationToken);
 
+    /// <summary>The read of a file's SHA-256 (or <c>absent</c>): the state file reversals compare.</summary>
+    internal static Command HashRead(string path) => Shell.Script(HashScript, path).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(20));
+
     /// <summary>
     /// A new file is removed again; a replaced one is kept in the run's directory on the host before the write and
     /// written back from there. Either only while the file still has the content this write left.
     /// </summary>
     internal override Reversal ReversalOn(HostContext host)
     {
-        var read = Shell.Script(HashScript, Path).WithTimeout(TimeSpan.FromSeconds(20));
+        var read = HashRead(Path);
         if (ExpectedSha256 is null)
         {
             return Reversal.By($"remove {Path} again (it did not exist)", read, new Command("rm", ["-f", "--", Path]));
