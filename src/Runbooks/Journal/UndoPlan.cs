@@ -82,7 +82,8 @@ public sealed class UndoPlan
         {
             var host = JournalReader.Str(record, "host") ?? Inventory.DefaultHost;
             var target = JournalReader.Str(record, "target") ?? "(unknown target)";
-            var origin = $"target {target} step {(int?)record["step"]}: `{JournalReader.Str(record, "summary")}`";
+            var summary = JournalReader.Str(record, "summary") ?? "";
+            var origin = $"target {target} step {(int?)record["step"]}: `{(summary.Contains('\n', StringComparison.Ordinal) ? summary[..summary.IndexOf('\n', StringComparison.Ordinal)] + " …" : summary)}`";
             var undo = record["undo"] as JsonObject ?? new JsonObject { ["cannot"] = "the journal recorded no reversal" };
             if (undo["nothing"] is not null)
             {

@@ -41,7 +41,7 @@ public abstract record StepAction
 
     /// <summary>The reversal as the engine records it when it executes this action on <paramref name="host"/>.</summary>
     internal virtual Reversal ReversalOn(HostContext host) =>
-        Undo ?? Reversal.Cannot($"`{Summary.TrimStart('$', ' ')}` recorded no before-state (a raw command); put it back by hand if it matters");
+        Undo ?? Reversal.Cannot("its step records no before-state (a raw command, or a noun that does not keep one yet); put it back by hand if it matters");
 
     /// <summary>The action's kind in plans and journals: <c>run</c>, <c>write-file</c>, <c>wait-until</c> …</summary>
     public abstract string Kind { get; }
