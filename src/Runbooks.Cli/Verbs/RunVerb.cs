@@ -30,7 +30,7 @@ internal static class RunVerb
             }
         });
         var command = new Command("run", "run the runbook: probe, apply, verify and journal each step");
-        run.AddTo(command);
+        run.AddTo(command, atRevision: true);
         command.Add(journal);
         command.Add(resume);
         command.Add(dryRun);
