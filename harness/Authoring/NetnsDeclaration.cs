@@ -21,10 +21,10 @@ public sealed partial class NetnsDeclaration : BackendDeclaration
     /// <summary>
     /// Private on every host without asking: WireGuard's config and sockets, the hosts file, every file a boot reads
     /// kernel parameters from (so <c>sysctl --system</c> on a host applies its own and nothing of this machine's), the
-    /// runbook lock. <c>/lib/sysctl.d</c> is <c>/usr/lib/sysctl.d</c> on a merged-/usr Debian.
+    /// runbook lock, and what undo keeps. <c>/lib/sysctl.d</c> is <c>/usr/lib/sysctl.d</c> on a merged-/usr Debian.
     /// </summary>
     public static readonly IReadOnlyList<string> DefaultPrivatePaths =
-        ["/etc/wireguard", "/var/run/wireguard", "/etc/hosts", "/etc/sysctl.d", "/etc/sysctl.conf", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/run/lock"];
+        ["/etc/wireguard", "/var/run/wireguard", "/etc/hosts", "/etc/sysctl.d", "/etc/sysctl.conf", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/run/lock", Runbooks.Engine.RunRequest.KeepRoot];
 
     private readonly List<NetnsHostDeclaration> _hosts = [];
     private readonly List<NetnsLinkDeclaration> _links = [];

@@ -15,6 +15,7 @@ internal static class CommandLine
             ListVerb.Create(),
             PlanVerb.Create(),
             RunVerb.Create(),
+            UndoVerb.Create(),
             WatchVerb.Create(),
             JournalVerb.Create(),
             HarnessVerb.Create(),

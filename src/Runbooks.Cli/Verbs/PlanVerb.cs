@@ -16,7 +16,7 @@ internal static class PlanVerb
         var output = new Option<FileInfo?>("--out") { Description = "also save the plan (JSON) for `runbook run FILE --plan PLAN`" };
         var detailed = new Option<bool>("--detailed-exitcode") { Description = "exit 0 when nothing would change, 3 when changes are pending (1 failed, 2 usage)" };
         var command = new Command("plan", "show, read-only, what each step would change on the host(s)");
-        run.AddTo(command);
+        run.AddTo(command, atRevision: true);
         command.Add(format);
         command.Add(output);
         command.Add(detailed);

@@ -18,8 +18,20 @@ internal static class RunVerb
         var breakLock = new Option<bool>("--break-lock") { Description = "take over a host lock whose holder process is gone from this machine (a killed run)" };
         var savedPlan = new Option<FileInfo?>("--plan") { Description = "run exactly this saved plan (`runbook plan FILE --out PLAN`); refused if any fact it rested on changed" };
         var approvedBy = new Option<string?>("--approved-by") { Description = "who approved the saved plan; recorded in the journal" };
+        var confirmTimeout = new Option<int>("--confirm-timeout")
+        {
+            Description = "seconds a step that can cut this controller off (firewall, routes, addresses, WireGuard, sshd config) has to be confirmed over a fresh SSH connection before the host reverts it by itself",
+            DefaultValueFactory = _ => (int)ConfirmedApply.DefaultTimeout.TotalSeconds,
+        };
+        confirmTimeout.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 2)
+            {
+                r.AddError("--confirm-timeout must be at least 2 seconds");
+            }
+        });
         var command = new Command("run", "run the runbook: probe, apply, verify and journal each step");
-        run.AddTo(command);
+        run.AddTo(command, atRevision: true);
         command.Add(journal);
         command.Add(resume);
         command.Add(dryRun);
@@ -27,6 +39,7 @@ internal static class RunVerb
         command.Add(savedPlan);
         command.Add(approvedBy);
         fleet.AddTo(command, rollout: true);
+        command.Add(confirmTimeout);
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
             async () =>
             {
@@ -109,7 +122,8 @@ internal static class RunVerb
                         cancellationToken,
                         targets,
                         Locking(parse.GetValue(run.File)!.FullName, parse.GetValue(breakLock)),
-                        approved).ConfigureAwait(false);
+                        approved,
+                        request: r => r with { RunId = Path.GetFileNameWithoutExtension(journalPath), ConfirmTimeout = TimeSpan.FromSeconds(parse.GetValue(confirmTimeout)) }).ConfigureAwait(false);
                     reporter?.Stop();
                     Console.Write(SummaryRenderer.Render(summary!));
                     Console.WriteLine($"journal: {journalPath}");

@@ -25,8 +25,15 @@ internal sealed class TargetRun
 
     public Option<bool> NoColor { get; } = SharedOptions.NoColor();
 
-    public void AddTo(Command command)
+    public Option<string?> At { get; } = new("--at") { Description = "the runbook (and every file of its repository) as committed at this git revision: rollback by applying the previous state" };
+
+    public void AddTo(Command command, bool atRevision = false)
     {
+        if (atRevision)
+        {
+            command.Add(At);
+        }
+
         command.Add(File);
         command.Add(Targets);
         command.Add(NoCache);
@@ -56,17 +63,19 @@ internal sealed class TargetRun
         IReadOnlyList<string>? targetsOverride = null,
         HostLocking? locking = null,
         SavedPlan? approved = null,
-        Action<LoadedRunbook, IReadOnlyList<string>, RunSummary>? onSummary = null)
+        Action<LoadedRunbook, IReadOnlyList<string>, RunSummary>? onSummary = null,
+        Func<RunRequest, RunRequest>? request = null)
     {
-        var runbook = SharedOptions.Load(parse.GetValue(File)!, parse.GetValue(NoCache), Console.Error);
+        using var atRevision = parse.GetValue(At) is { } revision ? await RunbookAtRevision.ExtractAsync(parse.GetValue(File)!, revision, cancellationToken).ConfigureAwait(false) : null;
+        var runbook = SharedOptions.Load(atRevision?.File ?? parse.GetValue(File)!, parse.GetValue(NoCache), Console.Error);
         await using var inventory = InventoryParser.Parse(parse.GetValue(Hosts) ?? [], parse.GetValue(Inventory)?.FullName);
         RunSummary? summary = null;
         var names = targetsOverride ?? parse.GetValue(Targets) ?? [];
         await runbook.ExecuteAsync(names, async (graph, requested) =>
         {
-            var request = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel), locking) { Approved = approved };
+            var made = new RunRequest(mode, requested, parse.GetValue(SkipDependencies), parse.GetValue(Parallel), locking) { Approved = approved };
             var runner = new Runner(graph, inventory, observer(runbook, inventory, requested));
-            summary = await runner.RunAsync(request, cancellationToken).ConfigureAwait(false);
+            summary = await runner.RunAsync(request?.Invoke(made) ?? made, cancellationToken).ConfigureAwait(false);
             onSummary?.Invoke(runbook, requested, summary);
         }).ConfigureAwait(false);
         return summary;

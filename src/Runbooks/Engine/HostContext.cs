@@ -16,13 +16,14 @@ public sealed partial class HostContext
     private readonly Inventory _inventory;
     private readonly IRunObserver _observer;
 
-    internal HostContext(string name, ITransport transport, Inventory inventory, IRunObserver observer, bool planOnly)
+    internal HostContext(string name, ITransport transport, Inventory inventory, IRunObserver observer, bool planOnly, string? keepDirectory = null)
     {
         Name = name;
         Transport = transport;
         _inventory = inventory;
         _observer = observer;
         PlanOnly = planOnly;
+        KeepDirectory = keepDirectory;
     }
 
     /// <summary>The inventory name of the host, e.g. <c>local</c> or <c>server</c>.</summary>
@@ -39,6 +40,8 @@ public sealed partial class HostContext
     /// </summary>
     /// <example><c>host.ChangesOf("app-config").Count > 0</c></example>
     public IReadOnlyList<string> ChangesOf(string target) => _inventory.Changes.Of(target);
+    /// <summary>This run's directory on the host for what undo needs kept (replaced files); null when planning.</summary>
+    public string? KeepDirectory { get; }
 
     /// <summary>Another host of the same run, by inventory name.</summary>
     public HostContext Host(string name) => _inventory.Context(name);
@@ -170,9 +173,29 @@ public sealed partial class HostContext
                 continue;
             }
 
-            await action.ExecuteAsync(this, cancellationToken).ConfigureAwait(false);
+            await ExecuteRecordingReversalAsync(action, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    // The state the reversal reads is read right before and right after the action, on the host itself: undo then
+    // knows both what to go back to and what the run left, and refuses when someone changed it since.
+    private async Task ExecuteRecordingReversalAsync(StepAction action, CancellationToken cancellationToken)
+    {
+        var reversal = action.ReversalOn(this);
+        var before = reversal.Read is { } read ? await ReadStateAsync(read, cancellationToken).ConfigureAwait(false) : null;
+        foreach (var keep in reversal.Keep)
+        {
+            await ApplyAsync(keep, cancellationToken).ConfigureAwait(false);
+        }
+
+        await action.ExecuteAsync(this, cancellationToken).ConfigureAwait(false);
+        var left = reversal.Read is { } again ? await ReadStateAsync(again, cancellationToken).ConfigureAwait(false) : null;
+        _observer.ActionApplied(Name, action, reversal, before, left);
+    }
+
+    /// <summary>A reversal's read, uncached: the state it names, as <see cref="Reversal.State"/> compares it.</summary>
+    internal async Task<string> ReadStateAsync(Command read, CancellationToken cancellationToken) =>
+        Reversal.State((await ReadUncachedAsync(read.AsReadOnly(), cancellationToken).ConfigureAwait(false)).StandardOutput);
 
     /// <summary>
     /// Runs the command of a check that writes to find out (creates and removes a file). Refused in a plan; not

@@ -25,6 +25,16 @@ public interface IRunObserver
     {
     }
 
+    /// <summary>An action finished; <paramref name="reversal"/> puts it back, its read answered <paramref name="before"/> and <paramref name="left"/>.</summary>
+    void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left)
+    {
+    }
+
+    /// <summary>A confirmed apply moved on: armed on the host, confirmed, or reverted by the host (see <see cref="ConfirmedApply"/>).</summary>
+    void Confirmation(string host, Target target, int index, string phase, string detail)
+    {
+    }
+
     void CheckEvaluated(Target target, CheckOutcome outcome);
 
     void StepEnded(Target target, StepResult result);
@@ -62,6 +72,14 @@ public class RunObserver : IRunObserver
     }
 
     public virtual void CommandLost(string host, Command command, string detail)
+    {
+    }
+
+    public virtual void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left)
+    {
+    }
+
+    public virtual void Confirmation(string host, Target target, int index, string phase, string detail)
     {
     }
 
@@ -105,6 +123,10 @@ public sealed class CompositeObserver(params IRunObserver[] observers) : IRunObs
     public void ActionStarted(string host, StepAction action) => Each(o => o.ActionStarted(host, action));
 
     public void CommandLost(string host, Command command, string detail) => Each(o => o.CommandLost(host, command, detail));
+
+    public void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left) => Each(o => o.ActionApplied(host, action, reversal, before, left));
+
+    public void Confirmation(string host, Target target, int index, string phase, string detail) => Each(o => o.Confirmation(host, target, index, phase, detail));
 
     public void CheckEvaluated(Target target, CheckOutcome outcome) => Each(o => o.CheckEvaluated(target, outcome));
 

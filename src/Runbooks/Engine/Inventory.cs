@@ -11,6 +11,7 @@ public sealed class Inventory : IAsyncDisposable
     private readonly Dictionary<string, HostContext> _contexts = new(StringComparer.Ordinal);
     private IRunObserver _observer = NullObserver.Instance;
     private bool _planOnly;
+    private string? _keepDirectory;
 
     public Inventory Add(string name, ITransport transport)
     {
@@ -31,10 +32,11 @@ public sealed class Inventory : IAsyncDisposable
     /// <summary>What the targets of the current run changed so far.</summary>
     internal RunChanges Changes { get; private set; } = new();
 
-    internal void Bind(IRunObserver observer, bool planOnly)
+    internal void Bind(IRunObserver observer, bool planOnly, string? keepDirectory = null)
     {
         _observer = observer;
         _planOnly = planOnly;
+        _keepDirectory = keepDirectory;
         _contexts.Clear();
         Changes = new RunChanges();
     }
@@ -65,7 +67,7 @@ public sealed class Inventory : IAsyncDisposable
                 throw new InvalidRunbookException($"host '{name}' is not in the inventory (known: {string.Join(", ", _transports.Keys)}); add it with --host {name}=URI");
             }
 
-            context = new HostContext(name, transport, this, _observer, _planOnly);
+            context = new HostContext(name, transport, this, _observer, _planOnly, _keepDirectory);
             _contexts[name] = context;
             return context;
         }

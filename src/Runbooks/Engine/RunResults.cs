@@ -21,6 +21,20 @@ public sealed record RunRequest(RunMode Mode, IReadOnlyList<string> Targets, boo
     /// wants anything else fails without changing anything.
     /// </summary>
     public SavedPlan? Approved { get; init; }
+
+    /// <summary>Names this run's directory on each host where undo's material is kept (default: a timestamp and the process id).</summary>
+    public string? RunId { get; init; }
+
+    /// <summary>
+    /// How long a step that can cut this controller off (<see cref="Step.CanCutOffController"/>) waits for a fresh
+    /// connection to confirm it before the host reverts it by itself.
+    /// </summary>
+    public TimeSpan ConfirmTimeout { get; init; } = ConfirmedApply.DefaultTimeout;
+
+    /// <summary>Where on each host the runs' kept material lives: <c>/var/lib/runbook/undo/RUN-ID</c>.</summary>
+    public const string KeepRoot = "/var/lib/runbook/undo";
+
+    internal string KeepDirectory => $"{KeepRoot}/{RunId ?? $"run-{DateTime.UtcNow:yyyyMMdd'T'HHmmssfff}-{Environment.ProcessId}"}";
 }
 
 public enum TargetStatus

@@ -31,7 +31,7 @@ public sealed class Runner
             throw new InvalidRunbookException(missingHosts);
         }
 
-        _inventory.Bind(_observer, request.Mode == RunMode.Plan);
+        _inventory.Bind(_observer, request.Mode == RunMode.Plan, request.Mode == RunMode.Run ? request.KeepDirectory : null);
         var locked = new List<HostContext>();
         try
         {
@@ -99,7 +99,7 @@ public sealed class Runner
         else
         {
             _observer.TargetStarted(target);
-            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved).RunAsync(cancellationToken).ConfigureAwait(false);
+            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved, request.ConfirmTimeout).RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _observer.TargetEnded(result);

@@ -23,6 +23,13 @@ public abstract class Step
     /// </summary>
     public virtual IEnumerable<ResourceClaim> Claims => [];
 
+    /// <summary>
+    /// True for a step whose change can cut the controller off the host (firewall, routes, addresses, WireGuard, sshd's
+    /// config). Over SSH such a step is applied confirmed: the host arms its own revert first, and a fresh connection
+    /// must confirm the change within the run's confirm timeout or the host puts the before-state back by itself.
+    /// </summary>
+    public virtual bool CanCutOffController => false;
+
     /// <summary>False for a raw command with nothing to verify: it is applied and not probed again.</summary>
     public virtual bool HasPostcondition => true;
 

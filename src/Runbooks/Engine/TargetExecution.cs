@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using Runbooks.Transport;
 
 namespace Runbooks.Engine;
 
 /// <summary>One target on one host: requires → steps → ensures, with every decision reported.</summary>
-internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null)
+internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null, TimeSpan? confirmTimeout = null)
 {
     private readonly List<StepResult> _steps = [];
     private readonly List<CheckOutcome> _checks = [];
@@ -94,7 +95,15 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
             // No InvalidateFacts after applying either: every applied command already ended the round, so what
             // is cached now was read after the last change — a wait that polled until the postcondition held has
             // already read exactly what the verify needs.
-            await step.ApplyAsync(host, before, cancellationToken).ConfigureAwait(false);
+            if (step.CanCutOffController && host.Transport is IFreshConnections fresh)
+            {
+                await ConfirmedApply.ApplyAsync(step, before, host, fresh, target, index, observer, confirmTimeout ?? ConfirmedApply.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await step.ApplyAsync(host, before, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!step.HasPostcondition)
             {
                 return Result(StepOutcome.Changed, "(no postcondition to verify)");

@@ -14,6 +14,7 @@ public sealed class JournalWriter : RunObserver, IDisposable
 {
     private const int TailLines = 20;
     private readonly Lock _gate = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Target, int Step)> _stepOn = new(StringComparer.Ordinal);
     private FileStream? _stream;
 
     public JournalWriter(string path, RunMetadata metadata)
@@ -46,11 +47,15 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["resumedFrom"] = Metadata.ResumedFrom,
         ["plan"] = Metadata.SavedPlan,
         ["approvedBy"] = Metadata.ApprovedBy,
+        ["undoOf"] = Metadata.UndoOf,
         ["pid"] = Environment.ProcessId,
     });
 
     public override void TargetStarted(Target target) =>
         Write("target-start", new JsonObject { ["target"] = target.Name, ["host"] = target.Host, ["description"] = target.Description });
+
+    // Actions reach the observer by host; the step that yielded them is the one last started there.
+    public override void StepStarted(Target target, int index, Step step) => _stepOn[target.Host] = (target.Name, index + 1);
 
     public override void StepProbed(Target target, int index, Step step, StepProbe probe, bool verifying) => Write(verifying ? "verify" : "probe", new JsonObject
     {
@@ -92,6 +97,25 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["host"] = host,
         ["action"] = action.ToJson(),
     });
+
+    // What undo reads: the action, and how to put it back with the state it found and left.
+    public override void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left) => Write("action-applied", new JsonObject
+    {
+        ["host"] = host,
+        ["target"] = _stepOn.TryGetValue(host, out var at) ? at.Target : null,
+        ["step"] = _stepOn.TryGetValue(host, out var on) ? on.Step : null,
+        ["summary"] = action.Summary,
+        ["undo"] = reversal.ToJson(before, left),
+    }, durable: true);
+
+    public override void Confirmation(string host, Target target, int index, string phase, string detail) => Write("confirm", new JsonObject
+    {
+        ["host"] = host,
+        ["target"] = target.Name,
+        ["step"] = index + 1,
+        ["phase"] = phase,
+        ["detail"] = detail,
+    }, durable: true);
 
     public override void CheckEvaluated(Target target, CheckOutcome outcome) => Write("check", new JsonObject
     {
@@ -196,6 +220,9 @@ public sealed record RunMetadata(
 
     /// <summary>Who approved the saved plan (<c>--approved-by</c>).</summary>
     public string? ApprovedBy { get; init; }
+
+    /// <summary>The journal whose run this one undoes (<c>runbook undo</c>).</summary>
+    public string? UndoOf { get; init; }
 }
 
 internal static class JournalJson

@@ -29,3 +29,16 @@ public static class TransportExtensions
         return result;
     }
 }
+
+/// <summary>
+/// A transport with connections the controller can lose (SSH): it can open another, independent one, which is how a
+/// confirmed apply proves the host is still reachable after a change, and drop its own when it may be wedged.
+/// </summary>
+public interface IFreshConnections
+{
+    /// <summary>A new transport to the same host with its own connection; the caller disposes it.</summary>
+    ITransport OpenFresh();
+
+    /// <summary>Closes the kept connection; the next command connects again.</summary>
+    void DropConnection();
+}

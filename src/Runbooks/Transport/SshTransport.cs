@@ -12,7 +12,7 @@ namespace Runbooks.Transport;
 /// connection per host and a channel per command.
 /// </summary>
 /// <example><c>await using var ssh = new SshTransport(SshEndpoint.Parse("ssh://root@10.0.0.5"), "/root/.ssh/id_ed25519", "/root/.ssh/known_hosts");</c></example>
-public sealed class SshTransport : ITransport
+public sealed class SshTransport : ITransport, IFreshConnections
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
 
@@ -40,6 +40,10 @@ public sealed class SshTransport : ITransport
     }
 
     public string Name => _endpoint.ToString();
+
+    public ITransport OpenFresh() => new SshTransport(_endpoint, _privateKeyPath, _knownHostsPath);
+
+    public void DropConnection() => DropClient();
 
     /// <summary>
     /// Runs the command in a session of its own on the host, watched: when the sshd process serving the connection

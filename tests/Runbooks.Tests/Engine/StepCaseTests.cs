@@ -11,7 +11,8 @@ namespace Runbooks.Tests.Engine;
 /// <summary>
 /// Step tests as data (Fixtures/steps/*.json): given these recorded facts and this DSL call, expect this decision
 /// and exactly these actions, as the plan renders them. A case file is a list of
-/// <c>{ name, step, facts, decision, actions, unmet? }</c>; <c>step</c> is a DSL call such as
+/// <c>{ name, step, facts, decision, actions, unmet?, diff?, undo? }</c> (<c>undo</c>: per action, what undo would do,
+/// <c>cannot: why</c>, or <c>nothing</c>); <c>step</c> is a DSL call such as
 /// <c>Lvm.Pv("/dev/loop1").Evacuate()</c>; a fact's key is an argv (or PVS, VGS, LVS, ALL_LVS, PVMOVES for the
 /// LVM reports) and its value the output, <c>@path</c> for a fixture file, or <c>{ stdout, exit, stderr }</c>.
 /// </summary>
@@ -71,6 +72,13 @@ public partial class StepCaseTests
             if (c.Case["unmet"] is { } unmet)
             {
                 Assert.That(string.Join("; ", probe.Unmet), Does.Contain((string)unmet!));
+            }
+
+            if (c.Case["undo"] is JsonArray undo)
+            {
+                var run = transport.RunContext("/var/lib/runbook/undo/case");
+                Assert.That(probe.Actions.Select(a => a.ReversalOn(run)).Select(r => r.Impossible is { } why ? "cannot: " + why : r.LeavesNothing ? "nothing" : r.Description),
+                    Is.EqualTo(undo.Select(u => (string)u!)));
             }
 
             if (c.Case["diff"] is JsonArray diff)

@@ -90,6 +90,14 @@ public sealed class FakeTransport(string name = "fake") : ITransport
 
     public HostContext Context() => new Inventory().Add(Name, this).Context(Name);
 
+    /// <summary>A context as a run binds it, with <paramref name="keepDirectory"/> as the run's directory for undo material.</summary>
+    public HostContext RunContext(string keepDirectory)
+    {
+        var inventory = new Inventory().Add(Name, this);
+        inventory.Bind(new RunObserver(), planOnly: false, keepDirectory);
+        return inventory.Context(Name);
+    }
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static CommandResult Result(int exit, string stdout, string stderr) =>

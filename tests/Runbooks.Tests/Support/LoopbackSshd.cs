@@ -10,7 +10,9 @@ namespace Runbooks.Tests.Support;
 /// A throwaway sshd on a loopback port with an ephemeral host key and user key (plus a second, unauthorized
 /// key named <c>otherkey</c>). It can cut the connections it serves, or die and come back on the same port,
 /// so tests can break the way to a host mid-command. <see cref="StartInNamespaceAsync"/> puts one inside a
-/// network namespace instead, as a fleet test's machine.
+/// network namespace instead, as a fleet test's machine;
+/// <see cref="StartAsync"/> with a namespace listens on that namespace's address, so a test can firewall it
+/// without touching the machine's own network.
 /// </summary>
 internal sealed class LoopbackSshd : IDisposable
 {
@@ -47,11 +49,14 @@ internal sealed class LoopbackSshd : IDisposable
 
     public string Uri => $"ssh://root@{Address}:{Port}";
 
-    /// <summary>Starts one, or calls <c>Assert.Ignore</c> loudly when the machine has no sshd.</summary>
-    public static async Task<LoopbackSshd> StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one, or calls <c>Assert.Ignore</c> loudly when the machine has no sshd. With <paramref name="netns"/>,
+    /// inside that network namespace, listening on <paramref name="address"/> (reachable from here through a veth).
+    /// </summary>
+    public static async Task<LoopbackSshd> StartAsync(CancellationToken cancellationToken, string? netns = null, string address = "127.0.0.1")
     {
         var directory = await KeysAsync(cancellationToken);
-        var sshd = new LoopbackSshd(directory, FreePort());
+        var sshd = new LoopbackSshd(directory, FreePort(), address, netns);
         await sshd.StartListenerAsync(cancellationToken);
         await sshd.TrustHostKeyAsync(cancellationToken);
         return sshd;

@@ -13,6 +13,9 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
     public override IEnumerable<ResourceClaim> Claims =>
         [content.IsSecret ? new ResourceClaim("file", path, "secret content", Exclusive: true) : ResourceClaim.File(path, content.Reveal(), mode)];
 
+    // sshd's own configuration: a wrong line there keeps the next connection out.
+    public override bool CanCutOffController => path.StartsWith("/etc/ssh/", StringComparison.Ordinal);
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
@@ -40,7 +43,7 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
         var current = (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput;
         if (current == content.Reveal())
         {
-            return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
+            return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Act(facts.ToString(), FileCommands.ChmodFrom(path, mode, facts.Mode));
         }
 
         return StepProbe.Act(facts + ", content differs", WriteFile.Replacing(path, current, content, mode));
@@ -71,7 +74,7 @@ public sealed class FileLineStep(string path, string line, bool create, Regex? r
         {
             return !create
                 ? StepProbe.Blocked("absent", $"{path} does not exist; pass create: true to create it")
-                : replacing is null ? StepProbe.Change("absent", FileCommands.Append(path, line + "\n")) : StepProbe.Act("absent", WriteFile.New(path, line + "\n"));
+                : replacing is null ? StepProbe.Act("absent", FileCommands.AppendTo(path, line + "\n", null)) : StepProbe.Act("absent", WriteFile.New(path, line + "\n"));
         }
 
         if (replacing is not null)
@@ -98,7 +101,7 @@ public sealed class FileLineStep(string path, string line, bool create, Regex? r
         }
 
         var prefix = text.Length > 0 && !text.EndsWith('\n') ? "\n" : "";
-        return StepProbe.Change("line absent", FileCommands.Append(path, prefix + line + "\n"));
+        return StepProbe.Act("line absent", FileCommands.AppendTo(path, prefix + line + "\n", text));
     }
 }
 
@@ -171,7 +174,8 @@ public sealed class DirectoryStep(string path, string mode) : Step
         var facts = await FileProbe.StatAsync(host, path, cancellationToken).ConfigureAwait(false);
         if (!facts.Exists)
         {
-            return StepProbe.Change("absent", FileCommands.MakeDirectory(path, mode), FileCommands.Chmod(path, mode));
+            // The chmod after mkdir -m changes nothing undo must put back (the umask only narrowed a mode it set).
+            return StepProbe.Act("absent", FileCommands.MakeNewDirectory(path, mode), new RunCommand(FileCommands.Chmod(path, mode)) { Undo = Reversal.Nothing });
         }
 
         if (!facts.IsDirectory)
@@ -179,7 +183,7 @@ public sealed class DirectoryStep(string path, string mode) : Step
             return StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}; refusing to replace it with a directory");
         }
 
-        return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
+        return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Act(facts.ToString(), FileCommands.ChmodFrom(path, mode, facts.Mode));
     }
 }
 
@@ -196,7 +200,7 @@ public sealed class FileModeStep(string path, string mode) : Step
             return StepProbe.Blocked("absent", $"{path} does not exist");
         }
 
-        return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Change(facts.ToString(), FileCommands.Chmod(path, mode));
+        return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Act(facts.ToString(), FileCommands.ChmodFrom(path, mode, facts.Mode));
     }
 }
 

@@ -30,6 +30,16 @@ public static partial class Firewall
     [System.Text.RegularExpressions.GeneratedRegex(@"\s*\[\d+:\d+\]\s*$")]
     private static partial System.Text.RegularExpressions.Regex Counters();
 
+    /// <summary>
+    /// One chain as <c>iptables -S</c> lists it (policy and rules, no counters): the state every firewall reversal
+    /// compares, so undo refuses when anything in the chain changed since the run.
+    /// </summary>
+    internal static Command ChainListing(IpFamily family, string table, string chain) =>
+        new Command(Tool(family), ["-t", table, "-S", chain]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(20));
+
+    internal static RunCommand Reversible(Command command, string description, Command read, params Command[] inverse) =>
+        new(command) { Undo = Reversal.By(description, read, inverse) };
+
     internal static async Task<FirewallState> ReadAsync(HostContext host, IpFamily family, string table, CancellationToken cancellationToken)
     {
         var result = await host.ReadAsync(Save(family, table), cancellationToken).ConfigureAwait(false);
@@ -81,6 +91,7 @@ public sealed class FirewallRuleStep : Step
     public override string? Destroys => _want == Want.Absent ? $"every copy of `{_rule}`" : null;
 
     public override IEnumerable<ResourceClaim> Claims => [new("firewall-rule", $"`{_rule}`", _want == Want.Absent ? "absent" : "present")];
+    public override bool CanCutOffController => true;
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
@@ -94,7 +105,14 @@ public sealed class FirewallRuleStep : Step
         var positions = chain.Select((r, i) => (r, i + 1)).Where(x => x.r.SameAs(_rule)).Select(x => x.Item2).ToList();
         var observed = chain.Count == 0 ? $"{_rule.Chain} has no rules" : $"{_rule.Chain}:\n  " + string.Join("\n  ", chain.Select(r => r.Render()));
         var tool = Firewall.Tool(_rule.Family);
+        var listing = Firewall.ChainListing(_rule.Family, _rule.Table, _rule.Chain);
         Command Delete() => new(tool, ["-t", _rule.Table, "-D", _rule.Chain, .. _rule.Arguments().Select(Arg.FromString)]);
+        Command Insert(int position) => new(tool, ["-t", _rule.Table, "-I", _rule.Chain, position.ToString(CultureInfo.InvariantCulture), .. _rule.Arguments().Select(Arg.FromString)]);
+
+        // `-D` removes the first copy each time; undone newest first, copy k goes back where it was, less the k-1
+        // earlier copies still missing at that moment.
+        List<StepAction> Deletions() => [.. positions.Select((p, k) => (StepAction)Firewall.Reversible(Delete(), $"rule {_rule.Render()} back at position {p - k} of {_rule.Chain}", listing, Insert(p - k)))];
+        StepAction Add(Command add) => Firewall.Reversible(add, $"rule {_rule.Render()} removed again", listing, Delete());
         switch (_want)
         {
             case Want.Absent:
@@ -110,19 +128,18 @@ public sealed class FirewallRuleStep : Step
 
                 return positions.Count == 0
                     ? StepProbe.Satisfied(observed)
-                    : StepProbe.Change(observed, positions.Select(_ => Delete())) with { Notes = [.. positions.Select(p => $"removes rule {p} of {_rule.Chain}: {_rule.Render()}")] };
+                    : StepProbe.Act(observed, Deletions()) with { Notes = [.. positions.Select(p => $"removes rule {p} of {_rule.Chain}: {_rule.Render()}")] };
             case Want.Appended:
                 return positions.Count > 0
                     ? StepProbe.Satisfied(observed)
-                    : StepProbe.Change(observed, new Command(tool, ["-t", _rule.Table, "-A", _rule.Chain, .. _rule.Arguments().Select(Arg.FromString)]));
+                    : StepProbe.Act(observed, Add(new Command(tool, ["-t", _rule.Table, "-A", _rule.Chain, .. _rule.Arguments().Select(Arg.FromString)])));
             default:
                 if (positions.Contains(_position))
                 {
                     return StepProbe.Satisfied(observed);
                 }
 
-                return StepProbe.Change(observed, [.. positions.Select(_ => Delete()),
-                    new Command(tool, ["-t", _rule.Table, "-I", _rule.Chain, _position.ToString(CultureInfo.InvariantCulture), .. _rule.Arguments().Select(Arg.FromString)])]);
+                return StepProbe.Act(observed, [.. Deletions(), Add(Insert(_position))]);
         }
     }
 }
@@ -141,6 +158,8 @@ public sealed class FirewallPolicyStep : Step
 
     public override string Description => $"{Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} policy {_policy}";
 
+    public override bool CanCutOffController => true;
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await Firewall.ReadAsync(host, _chain.Family, _chain.Table, cancellationToken).ConfigureAwait(false);
@@ -152,7 +171,11 @@ public sealed class FirewallPolicyStep : Step
 
         return chain.Policy == _policy
             ? StepProbe.Satisfied($"policy {chain.Policy}")
-            : StepProbe.Change($"policy {chain.Policy}", new Command(Firewall.Tool(_chain.Family), ["-t", _chain.Table, "-P", _chain.Name, _policy]));
+            : StepProbe.Act($"policy {chain.Policy}", Firewall.Reversible(
+                new Command(Firewall.Tool(_chain.Family), ["-t", _chain.Table, "-P", _chain.Name, _policy]),
+                $"policy of {_chain.Name} back to {chain.Policy}",
+                Firewall.ChainListing(_chain.Family, _chain.Table, _chain.Name),
+                new Command(Firewall.Tool(_chain.Family), ["-t", _chain.Table, "-P", _chain.Name, chain.Policy])));
     }
 }
 
@@ -167,6 +190,8 @@ public sealed class FirewallFlushStep : Step
 
     public override string? Destroys => $"every rule of {Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} (listed in the plan)";
 
+    public override bool CanCutOffController => true;
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await Firewall.ReadAsync(host, _chain.Family, _chain.Table, cancellationToken).ConfigureAwait(false);
@@ -176,7 +201,11 @@ public sealed class FirewallFlushStep : Step
             return StepProbe.Satisfied($"{_chain.Name} has no rules");
         }
 
-        return StepProbe.Change($"{_chain.Name} has {rules.Count} rule(s)", new Command(Firewall.Tool(_chain.Family), ["-t", _chain.Table, "-F", _chain.Name])) with
+        var tool = Firewall.Tool(_chain.Family);
+        var flush = Firewall.Reversible(new Command(tool, ["-t", _chain.Table, "-F", _chain.Name]), $"the {rules.Count} rule(s) of {_chain.Name} appended back in order",
+            Firewall.ChainListing(_chain.Family, _chain.Table, _chain.Name),
+            [.. rules.Select(r => new Command(tool, ["-t", _chain.Table, "-A", _chain.Name, .. r.Arguments().Select(Arg.FromString)]))]);
+        return StepProbe.Act($"{_chain.Name} has {rules.Count} rule(s)", flush) with
         {
             Notes = [.. rules.Select((r, i) => $"removes rule {i + 1}: {r.Render()}")],
         };

@@ -21,7 +21,11 @@ public sealed class RemountStep(string target, bool writable) : Step
         var observed = $"{mount.Source} on {target} ({string.Join(',', mount.Options)})";
         return mount.IsReadOnly != writable
             ? StepProbe.Satisfied(observed)
-            : StepProbe.Change(observed, new Command("mount", ["-o", writable ? "remount,rw" : "remount,ro", "--", target]));
+            : StepProbe.Act(observed, new RunCommand(new Command("mount", ["-o", writable ? "remount,rw" : "remount,ro", "--", target]))
+            {
+                Undo = Reversal.By($"{target} remounted {(writable ? "read-only" : "read-write")} again", new Command("findmnt", ["-n", "-o", "OPTIONS", "--mountpoint", target]),
+                    new Command("mount", ["-o", writable ? "remount,ro" : "remount,rw", "--", target])),
+            });
     }
 }
 

@@ -60,7 +60,9 @@ public sealed class GrowLvStep : VolumeGroupStep
         }
 
         var bytes = wantedRounded.ToString(CultureInfo.InvariantCulture) + "b";
-        return Writing(_volumeGroup, StepProbe.Change(observed, GrowCommands(bytes, lv.Path, ext: filesystem is not null)));
+        // Shrinking back would mean shrinking the filesystem first, offline, with whatever was written since at stake.
+        var grown = Reversal.Cannot($"LV {_volumeGroup}/{_name} grew from {Bytes.Show(lv.Size)} with its filesystem; undo does not shrink a volume (that needs the filesystem shrunk first, offline)");
+        return Writing(_volumeGroup, StepProbe.Act(observed, GrowCommands(bytes, lv.Path, ext: filesystem is not null).Select(c => new RunCommand(c) { Undo = grown })));
     }
 
     // An ext filesystem (known from tune2fs) is grown with resize2fs directly: --resizefs goes through

@@ -31,8 +31,9 @@ public sealed class RecreatePvStep(string volumeGroup, string device, long maxPe
         }
 
         StepAction vgextend = new RunCommand(LvmReads.Change("vgextend", "--", volumeGroup, device));
-        StepAction pvcreate = new RunCommand(LvmReads.Change("pvcreate", "--", device));
-        StepAction pvremove = new RunCommand(LvmReads.Change("pvremove", "--", device));
+        var recreated = Reversal.Cannot($"{device} was recreated as a PV (pvremove, pvcreate): its old LVM metadata, and the data offset that made it worth recreating, are gone");
+        StepAction pvcreate = new RunCommand(LvmReads.Change("pvcreate", "--", device)) { Undo = recreated };
+        StepAction pvremove = new RunCommand(LvmReads.Change("pvremove", "--", device)) { Undo = recreated };
         // The destructive stages run only on fresh proof that nothing lives on the PV any more.
         StepAction empty = new Guard(Runbooks.Dsl.Lvm.Pv(device).HoldsNoExtents());
         if (pv is null)

@@ -98,18 +98,30 @@ public sealed class NetRouteStep : Step
         var routes = await NetRead.RoutesToAsync(host, _route.Destination, cancellationToken).ConfigureAwait(false);
         var matching = routes.Where(Matches).ToList();
         var observed = routes.Count == 0 ? $"no route to {_route.Destination}" : string.Join("; ", routes.Select(r => r.Render()));
+        var read = NetRead.RoutesTo(_route.Destination);
         if (_present)
         {
+            // replace swaps out a route to the same destination: undo puts that one back, or deletes ours.
+            var undo = routes.Count == 0
+                ? Reversal.By($"route {Describe()} removed again", read, new Command("ip", ["route", "del", _route.Destination, .. Where()]))
+                : Reversal.By($"route {routes[0].Render()} back (gateway and device; other attributes are not kept)", read, Route("replace", routes[0]));
             return matching.Count > 0
                 ? StepProbe.Satisfied(observed)
-                : StepProbe.Change(observed, new Command("ip", ["route", "replace", _route.Destination, .. Where()]));
+                : StepProbe.Act(observed, new RunCommand(new Command("ip", ["route", "replace", _route.Destination, .. Where()])) { Undo = undo });
         }
 
         return matching.Count == 0
             ? StepProbe.Satisfied(observed)
-            : StepProbe.Change(observed, matching.Select(r => new Command("ip",
-                ["route", "del", r.Destination, .. r.Gateway is null ? Array.Empty<Arg>() : ["via", r.Gateway], .. r.Device is null ? Array.Empty<Arg>() : ["dev", r.Device]])));
+            : StepProbe.Act(observed, matching.Select(r => new RunCommand(Route("del", r))
+            {
+                Undo = Reversal.By($"route {r.Render()} added back (gateway and device; other attributes are not kept)", read, Route("add", r)),
+            }));
     }
+
+    public override bool CanCutOffController => true;
+
+    private static Command Route(string verb, NetRouteState r) => new("ip",
+        ["route", verb, r.Destination, .. r.Gateway is null ? Array.Empty<Arg>() : ["via", r.Gateway], .. r.Device is null ? Array.Empty<Arg>() : ["dev", r.Device]]);
 
     private bool Matches(NetRouteState route) =>
         (_route.Gateway is null || route.Gateway == _route.Gateway) && (_route.Device is null || route.Device == _route.Device);
@@ -175,8 +187,14 @@ public sealed class NetLinkStep : Step
             args.Add("up");
         }
 
-        return args.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Change(observed, new Command("ip", ["link", "set", "dev", Name, .. args]));
+        Arg[] back = [.. args.Count > 0 && args[0].Reveal() == "mtu" ? new Arg[] { "mtu", link.Mtu.ToString(CultureInfo.InvariantCulture) } : [], .. DesiredUp && !link.Up ? new Arg[] { "down" } : []];
+        return args.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, new RunCommand(new Command("ip", ["link", "set", "dev", Name, .. args]))
+        {
+            Undo = Reversal.By($"link {Name} back to {observed[(Name.Length + 1)..]}", NetRead.LinkState(Name), new Command("ip", ["link", "set", "dev", Name, .. back])),
+        });
     }
+
+    public override bool CanCutOffController => true;
 }
 
 /// <summary>Exactly the given addresses on a link (link-local addresses are left alone).</summary>
@@ -205,10 +223,16 @@ public sealed class NetAddressesStep : Step
         var current = (await NetRead.AddressesAsync(host, _device, cancellationToken).ConfigureAwait(false))
             .Where(a => a.Scope != "link").ToList();
         var observed = current.Count == 0 ? $"no address on {_device}" : string.Join(", ", current.Select(a => a.Cidr));
-        var commands = current.Where(a => !_cidrs.Contains(a.Cidr))
-            .Select(a => new Command("ip", ["addr", "del", a.Cidr, "dev", _device]))
-            .Concat(_cidrs.Where(c => current.All(a => a.Cidr != c)).Select(c => new Command("ip", ["addr", "add", c, "dev", _device])))
+        var read = NetRead.GlobalAddresses(_device);
+        Command Addr(string verb, string cidr) => new("ip", ["addr", verb, cidr, "dev", _device]);
+        // New addresses first: when the last IPv4 address leaves a link the kernel flushes every route through it, which
+        // would take routes no step asked about (and that undo could not know to put back).
+        var actions = _cidrs.Where(c => current.All(a => a.Cidr != c))
+            .Select(c => new RunCommand(Addr("add", c)) { Undo = Reversal.By($"address {c} off {_device} again", read, Addr("del", c)) })
+            .Concat(current.Where(a => !_cidrs.Contains(a.Cidr)).Select(a => new RunCommand(Addr("del", a.Cidr)) { Undo = Reversal.By($"address {a.Cidr} back on {_device}", read, Addr("add", a.Cidr)) }))
             .ToList();
-        return commands.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Change(observed, commands);
+        return actions.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, actions);
     }
+
+    public override bool CanCutOffController => true;
 }

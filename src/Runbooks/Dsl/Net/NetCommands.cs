@@ -17,6 +17,16 @@ internal static class NetRead
     public static Command RoutesTo(string destination) =>
         new Command("ip", [destination.Contains(':', StringComparison.Ordinal) ? "-6" : "-4", "-j", "route", "show", "to", "exact", destination]).AsReadOnly().WithTimeout(Quick);
 
+    // Not /sys/class/net: a host entered with nsenter (netns:NAME) still sees the sysfs of the namespace that mounted it.
+    private const string LinkStateScript = "ip -o link show dev \"$1\" | awk '{ for (i = 1; i <= NF; i++) if ($i == \"mtu\") print \"mtu\", $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? \"up\" : \"down\") }'";
+
+    /// <summary>A link's MTU and whether it is up, the state a link reversal compares.</summary>
+    public static Command LinkState(string name) => Shell.Script(LinkStateScript, name).AsReadOnly().WithTimeout(Quick);
+
+    /// <summary>A link's global addresses, sorted (lifetimes left out: they count down), the state an address reversal compares.</summary>
+    public static Command GlobalAddresses(string name) =>
+        Shell.Script("ip -o addr show dev \"$1\" | awk '$0 !~ / scope link / {print $4}' | sort", name).AsReadOnly().WithTimeout(Quick);
+
     /// <summary>The link, or null when the device does not exist (ip exits 1 with "does not exist").</summary>
     public static async Task<NetLinkState?> LinkAsync(HostContext host, string name, CancellationToken cancellationToken)
     {

@@ -69,7 +69,11 @@ public sealed class SysctlStep : Step
         {
             // sysctl exits 0 after "sysctl: permission denied on key …" or an unknown key in some versions:
             // stderr is the verdict.
-            actions.Add(new RunCommand(new Command("sysctl", ["-w", $"{_key}={_value}"])) { StderrMeansFailure = true });
+            actions.Add(new RunCommand(new Command("sysctl", ["-w", $"{_key}={_value}"]))
+            {
+                StderrMeansFailure = true,
+                Undo = Reversal.By($"sysctl {_key} back to {current}", new Command("sysctl", ["-n", _key]).WithTimeout(TimeSpan.FromSeconds(10)), new Command("sysctl", ["-w", $"{_key}={current}"])),
+            });
         }
 
         var notes = new List<string>();

@@ -31,6 +31,23 @@ internal static class WgRead
             : line;
     }));
 
+    // The listen port, then per peer its key, allowed IPs, keepalive, and its endpoint only where a step set it: the
+    // other side's endpoint is learned from its handshakes and moves with it. Never the private or preshared key.
+    private const string ReversalStateScript =
+        "wg show \"$1\" dump | awk -v e=\" $2 \" 'NR == 1 { print \"port\", $3; next } { print $1, $4, (index(e, \" \" $1 \" \") ? $3 : \"-\"), $8 }' | sort";
+
+    /// <summary>The state a WireGuard reversal compares; the endpoints of <paramref name="endpointsOf"/> included.</summary>
+    public static Command ReversalState(string name, IEnumerable<string> endpointsOf) =>
+        Shell.Script(ReversalStateScript, name, string.Join(' ', endpointsOf)).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
+
+    /// <summary><c>wg set</c> arguments that put a peer back as it was (without its preshared key, which is never read).</summary>
+    public static Arg[] PeerAsItWas(WgPeerState live) =>
+    [
+        "peer", live.PublicKey, "allowed-ips", string.Join(",", live.AllowedIps),
+        .. live.Endpoint is { } endpoint ? new Arg[] { "endpoint", endpoint } : [],
+        "persistent-keepalive", live.PersistentKeepalive?.ToString(CultureInfo.InvariantCulture) ?? "off",
+    ];
+
     /// <summary>The live state, or null when there is no such WireGuard interface.</summary>
     public static async Task<WgInterfaceState?> StateAsync(HostContext host, string name, CancellationToken cancellationToken)
     {
@@ -80,6 +97,7 @@ public sealed class WgConfigureStep : Step
     internal WgConfigureStep(WgInterface wanted) => _wanted = wanted;
 
     public override IEnumerable<ResourceClaim> Claims => _wanted.Port is { } port ? [ResourceClaim.Port(port, "udp")] : [];
+    public override bool CanCutOffController => true;
 
     public override string Description =>
         $"WireGuard {_wanted.Name} configured: " + string.Join(", ", new[]
@@ -97,18 +115,23 @@ public sealed class WgConfigureStep : Step
         }
 
         var args = new List<Arg>();
+        var inverse = new List<Command>();
+        var endpointsSet = new List<string>();
+        string? cannot = null;
         if (_wanted.PrivateKeyPath is { } keyFile)
         {
             var derived = await WgPublicKey.DerivedOn(host.Name, keyFile).ResolveAsync(host, cancellationToken).ConfigureAwait(false);
             if (derived != state.PublicKey)
             {
                 args.AddRange(["private-key", keyFile]);
+                cannot = $"the old private key of {_wanted.Name} was replaced from {keyFile} and is known only to the host's memory of it, which is gone";
             }
         }
 
         if (_wanted.Port is { } port && state.ListenPort != port)
         {
             args.AddRange(["listen-port", port.ToString(CultureInfo.InvariantCulture)]);
+            inverse.Add(new Command("wg", ["set", _wanted.Name, "listen-port", state.ListenPort?.ToString(CultureInfo.InvariantCulture) ?? "0"]));
         }
 
         foreach (var peer in _wanted.PeerList)
@@ -135,11 +158,31 @@ public sealed class WgConfigureStep : Step
             if (peerArgs.Count > 0)
             {
                 args.AddRange(["peer", key, .. peerArgs]);
+                if (peer.EndpointAddress is not null)
+                {
+                    endpointsSet.Add(key);
+                }
+
+                // wg set cannot clear an endpoint: a peer that had none (or was not there) is removed, then added back as it was.
+                if (live is null || (live.Endpoint is null && peer.EndpointAddress is not null))
+                {
+                    inverse.Add(new Command("wg", ["set", _wanted.Name, "peer", key, "remove"]));
+                }
+
+                if (live is not null)
+                {
+                    inverse.Add(new Command("wg", ["set", _wanted.Name, .. WgRead.PeerAsItWas(live)]));
+                }
             }
         }
 
         var observed = state.Render();
-        return args.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Change(observed, new Command("wg", ["set", _wanted.Name, .. args]));
+        var set = new Command("wg", ["set", _wanted.Name, .. args]);
+        return args.Count == 0 ? StepProbe.Satisfied(observed) : StepProbe.Act(observed, new RunCommand(set)
+        {
+            Undo = cannot is not null ? Reversal.Cannot(cannot)
+                : Reversal.By($"WireGuard {_wanted.Name} back to its port and peers as they were", WgRead.ReversalState(_wanted.Name, endpointsSet), inverse),
+        });
     }
 }
 
@@ -182,7 +225,10 @@ public sealed class WgConfigFileStep : Step
 
         if (currentHash == wantedHash)
         {
-            return StepProbe.Change(observed, new Command("chmod", ["600", "--", _wanted.ConfigPath]));
+            return StepProbe.Act(observed, new RunCommand(new Command("chmod", ["600", "--", _wanted.ConfigPath]))
+            {
+                Undo = Reversal.By($"{_wanted.ConfigPath} back to mode {mode}", new Command("stat", ["-c", "%a", _wanted.ConfigPath]), new Command("chmod", [mode!, "--", _wanted.ConfigPath])),
+            });
         }
 
         // The runner reads only the file's hash, never its text (it may hold a key): no diff, but the write is
@@ -214,7 +260,11 @@ public sealed class WgPeerAbsentStep : Step
         var live = state?.Peer(key);
         return live is null
             ? StepProbe.Satisfied($"no peer {key} on {_name}")
-            : StepProbe.Change($"peer {key} allowed {string.Join(",", live.AllowedIps)}", new Command("wg", ["set", _name, "peer", key, "remove"]));
+            : StepProbe.Act($"peer {key} allowed {string.Join(",", live.AllowedIps)}", new RunCommand(new Command("wg", ["set", _name, "peer", key, "remove"]))
+            {
+                Undo = Reversal.By($"peer {key} back on {_name} (without a preshared key)", WgRead.ReversalState(_name, live.Endpoint is null ? [] : [key]),
+                    new Command("wg", ["set", _name, .. WgRead.PeerAsItWas(live)])),
+            });
     }
 }
 
@@ -256,7 +306,7 @@ public sealed class WgHandshakeStep : Step
         {
             // A peer without keepalive only handshakes when there is traffic for it. The ping only nudges: its
             // answer does not matter (exit 1 and 2 are fine), the handshake is what the wait looks for.
-            actions.Add(new RunCommand(new Command("ping", ["-c", "1", "-W", "1", cidr.Split('/')[0]]).WithTimeout(TimeSpan.FromSeconds(3)).WithSuccessExitCodes(0, 1, 2)));
+            actions.Add(new RunCommand(new Command("ping", ["-c", "1", "-W", "1", cidr.Split('/')[0]]).WithTimeout(TimeSpan.FromSeconds(3)).WithSuccessExitCodes(0, 1, 2)) { Undo = Reversal.Nothing });
         }
 
         actions.Add(new WaitUntil(Handshake(_name, key), _within, Interval)

@@ -15,6 +15,8 @@ public sealed record Guard(Check Holds) : StepAction
 
     protected override IEnumerable<KeyValuePair<string, JsonNode?>> Fields() => [new("holds", Holds.Description)];
 
+    internal override Reversal ReversalOn(HostContext host) => Reversal.Nothing;
+
     internal override Task ExecuteAsync(HostContext host, CancellationToken cancellationToken) => VerifyAsync(host, null, cancellationToken);
 
     internal async Task VerifyAsync(HostContext host, StepAction? next, CancellationToken cancellationToken)
@@ -42,6 +44,9 @@ public sealed record Branch(Check Condition, IReadOnlyList<StepAction> WhenTrue,
 
     protected override IEnumerable<KeyValuePair<string, JsonNode?>> Fields() =>
         [new("if", Condition.Description), new("then", Array(WhenTrue)), new("else", Array(WhenFalse))];
+
+    // The branch taken runs its own actions through the engine, each recorded with its own reversal.
+    internal override Reversal ReversalOn(HostContext host) => Reversal.Nothing;
 
     internal override async Task ExecuteAsync(HostContext host, CancellationToken cancellationToken)
     {

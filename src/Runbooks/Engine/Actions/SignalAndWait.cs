@@ -36,6 +36,11 @@ public sealed record SignalAndWait(Command Signal, Check Gone, TimeSpan Grace, C
         new("kill", Kill is null ? null : Array(Kill.RenderedArgv())),
     ];
 
+    // Stopping a supervised service could be reversed by starting it, but what it held when it stopped (open files,
+    // connections, its memory) is gone; a step that means "running again" is a step of its own.
+    internal override Reversal ReversalOn(HostContext host) =>
+        Undo ?? Reversal.Cannot($"a signalled process cannot be brought back as it was (`{Signal.Render()}`)");
+
     internal override async Task ExecuteAsync(HostContext host, CancellationToken cancellationToken)
     {
         await host.ApplyAsync(Signal, cancellationToken).ConfigureAwait(false);

@@ -31,6 +31,18 @@ public abstract record StepAction
         return json;
     }
 
+    /// <summary>
+    /// What the step knows at probe time about putting this action back; null when it recorded nothing (a raw
+    /// <c>Exec</c>), which <c>runbook undo</c> reports as an action it cannot undo. Not part of the plan's
+    /// actions: a saved plan compares what runs, not how it is undone.
+    /// </summary>
+    /// <example><c>new RunCommand(set) { Undo = Reversal.By("back to 1", read, setBack) }</c></example>
+    public Reversal? Undo { get; init; }
+
+    /// <summary>The reversal as the engine records it when it executes this action on <paramref name="host"/>.</summary>
+    internal virtual Reversal ReversalOn(HostContext host) =>
+        Undo ?? Reversal.Cannot("its step records no before-state (a raw command, or a noun that does not keep one yet); put it back by hand if it matters");
+
     /// <summary>The action's kind in plans and journals: <c>run</c>, <c>write-file</c>, <c>wait-until</c> …</summary>
     public abstract string Kind { get; }
 

@@ -32,6 +32,8 @@ public sealed record WaitUntil(Check Until, TimeSpan Timeout, TimeSpan Interval)
         new("intervalSeconds", Interval.TotalSeconds),
     ];
 
+    internal override Reversal ReversalOn(HostContext host) => Reversal.Nothing;
+
     internal override async Task ExecuteAsync(HostContext host, CancellationToken cancellationToken)
     {
         var (done, last) = await Poll.UntilHoldsAsync(host, Until, Timeout, Interval, cancellationToken, WaitFirst).ConfigureAwait(false);

@@ -25,10 +25,17 @@ public sealed record WriteFile : StepAction
         "esac\n" +
         "tmp=$(mktemp \"$1.runbook.XXXXXX\")\n" +
         "trap 'rm -f -- \"$tmp\"' EXIT\n" +
-        "cat > \"$tmp\"\n" +
+        "if [ -n \"$4\" ]; then cat -- \"$4\" > \"$tmp\"; else cat > \"$tmp\"; fi\n" +
         "if [ -e \"$1\" ]; then chmod --reference=\"$1\" -- \"$tmp\"; chown --reference=\"$1\" -- \"$tmp\" 2>/dev/null || :; fi\n" +
-        "if [ -n \"$3\" ]; then chmod \"$3\" -- \"$tmp\"; elif [ ! -e \"$1\" ]; then chmod 0644 -- \"$tmp\"; fi\n" +
+        "if [ -n \"$3\" ]; then chmod \"$3\" -- \"$tmp\"; elif [ -n \"$4\" ]; then chmod --reference=\"$4\" -- \"$tmp\"; elif [ ! -e \"$1\" ]; then chmod 0644 -- \"$tmp\"; fi\n" +
         "mv -f -- \"$tmp\" \"$1\" 2>/dev/null || cat -- \"$tmp\" > \"$1\"\n";
+
+    // The old file goes aside before it is replaced, named by its SHA-256 in the run's directory, so undo restores it
+    // with the same atomic write ($4 above is that kept copy).
+    private const string KeepScript = "mkdir -p -m 700 -- \"$2\" && cp -p -- \"$1\" \"$2/$3\"";
+
+    // The file's SHA-256, or "absent": the state undo compares.
+    private const string HashScript = "if [ -e \"$1\" ]; then sha256sum < \"$1\" | cut -d' ' -f1; else echo absent; fi";
 
     private WriteFile(string path, Arg content, string? mode, string? expectedSha256, string? before)
     {
@@ -93,4 +100,33 @@ public sealed record WriteFile : StepAction
     ];
 
     internal override Task ExecuteAsync(HostContext host, CancellationToken cancellationToken) => host.ApplyAsync(Command, cancellationToken);
+
+    /// <summary>The read of a file's SHA-256 (or <c>absent</c>): the state file reversals compare.</summary>
+    internal static Command HashRead(string path) => Shell.Script(HashScript, path).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(20));
+
+    /// <summary>
+    /// A new file is removed again; a replaced one is kept in the run's directory on the host before the write and
+    /// written back from there. Either only while the file still has the content this write left.
+    /// </summary>
+    internal override Reversal ReversalOn(HostContext host)
+    {
+        var read = HashRead(Path);
+        if (ExpectedSha256 is null)
+        {
+            return Reversal.By($"remove {Path} again (it did not exist)", read, new Command("rm", ["-f", "--", Path]));
+        }
+
+        if (host.KeepDirectory is not { } keep)
+        {
+            return Reversal.Cannot($"the old {Path} was not kept: the run had no directory on the host to keep it in");
+        }
+
+        var kept = $"{keep}/{ExpectedSha256}";
+        var left = Sha256(Content.Reveal());
+        return Reversal.By($"write {Path} back as it was (sha256 {ExpectedSha256[..12]}…, kept in {kept})", read,
+            Shell.Script(Script, Path, left, "", kept)) with
+        {
+            Keep = [Shell.Script(KeepScript, Path, keep, ExpectedSha256)],
+        };
+    }
 }

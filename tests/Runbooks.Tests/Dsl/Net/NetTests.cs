@@ -73,7 +73,7 @@ public sealed class NetTests
     }
 
     [Test]
-    public async Task Exact_addresses_remove_the_wrong_subnet_and_add_the_right_one()
+    public async Task Exact_addresses_add_the_right_one_before_removing_the_wrong_subnet()
     {
         var host = new NetworkFakeTransport()
             .Answer("ip -j link show dev wg0", NetworkFakeTransport.Fixture("ip-j-link-wg0.json"))
@@ -81,7 +81,8 @@ public sealed class NetTests
 
         var probe = await Runbooks.Dsl.Net.Addresses("wg0", "192.168.0.1/32").ProbeAsync(host.Context(), CancellationToken.None);
 
-        Assert.That(probe.Commands.Select(c => c.Render()), Is.EqualTo(new[] { "ip addr del 10.0.0.1/24 dev wg0", "ip addr add 192.168.0.1/32 dev wg0" }));
+        // Adding first keeps an IPv4 address on the link throughout: removing its last one would flush its routes.
+        Assert.That(probe.Commands.Select(c => c.Render()), Is.EqualTo(new[] { "ip addr add 192.168.0.1/32 dev wg0", "ip addr del 10.0.0.1/24 dev wg0" }));
     }
 
     [TestCase("192.168.0.0/33")]
