@@ -195,7 +195,7 @@ public sealed partial class HostContext
 
     /// <summary>A reversal's read, uncached: the state it names, as <see cref="Reversal.State"/> compares it.</summary>
     internal async Task<string> ReadStateAsync(Command read, CancellationToken cancellationToken) =>
-        Reversal.State((await ReadUncachedAsync(read.AsReadOnly(), cancellationToken).ConfigureAwait(false)).StandardOutput);
+        Reversal.State((await RunRecordedAsync(read.AsReadOnly(), cancellationToken).ConfigureAwait(false)).StandardOutput);
 
     /// <summary>
     /// Runs the command of a check that writes to find out (creates and removes a file). Refused in a plan; not
