@@ -101,7 +101,7 @@ public partial class StepCaseTests
 
     private static string Text(string value) => value.StartsWith('@') ? Fixture.Read(value[1..]) : value;
 
-    // A DSL call as a runbook writes it: Noun.Member(args).Member(args)…, with string, number and bool arguments.
+    // A DSL call as a runbook writes it: Noun.Member(args).Member(args)…, with string, number, bool and enum (<c>IpFamily.V4</c>) arguments.
     private static Step Build(string expression)
     {
         var calls = Call().Matches(expression);
@@ -139,17 +139,21 @@ public partial class StepCaseTests
         (long n, _) when type == typeof(int) => (int)n,
         (long n, _) when type == typeof(long) => n,
         (bool b, _) when type == typeof(bool) => b,
+        (EnumLiteral e, _) when type.IsEnum && type.Name == e.Type && Enum.IsDefined(type, e.Member) => Enum.Parse(type, e.Member),
         _ => null,
     };
+
+    private sealed record EnumLiteral(string Type, string Member);
 
     private static List<object> Arguments(string text) =>
         [.. Argument().Matches(text).Select(m => m.Groups["s"].Success ? m.Groups["s"].Value.Replace("\\\"", "\"", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal)
             : m.Groups["n"].Success ? long.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture)
+            : m.Groups["e"].Success ? new EnumLiteral(m.Groups["e"].Value, m.Groups["m"].Value)
             : (object)(m.Groups["b"].Value == "true"))];
 
     [GeneratedRegex(@"(?:^(?<noun>[A-Z][A-Za-z]*))?\.(?<member>[A-Z][A-Za-z]*)\((?<args>(?:""(?:[^""\\]|\\.)*""|[^()""])*)\)")]
     private static partial Regex Call();
 
-    [GeneratedRegex(@"""(?<s>(?:[^""\\]|\\.)*)""|(?<n>-?\d+)|(?<b>true|false)")]
+    [GeneratedRegex(@"""(?<s>(?:[^""\\]|\\.)*)""|(?<e>[A-Z][A-Za-z]*)\.(?<m>[A-Z][A-Za-z0-9]*)|(?<n>-?\d+)|(?<b>true|false)")]
     private static partial Regex Argument();
 }

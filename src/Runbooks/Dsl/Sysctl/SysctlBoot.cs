@@ -36,6 +36,7 @@ public static partial class SysctlBoot
             .AsReadOnly().WithSuccessExitCodes(0, 1).WithTimeout(TimeSpan.FromSeconds(10));
 
     /// <summary>The files a boot applies, in order, from <see cref="List"/>'s output (the main file last, when present).</summary>
+    /// <example><c>SysctlBoot.Order((await host.TryReadAsync(SysctlBoot.List, ct)).StandardOutput, mainFileExists: true)</c></example>
     public static IReadOnlyList<string> Order(string listing, bool mainFileExists)
     {
         var byName = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -53,6 +54,7 @@ public static partial class SysctlBoot
     }
 
     /// <summary>The file each listed symlink points to, as an absolute path: where a rewrite of its line must go.</summary>
+    /// <example><c>SysctlBoot.Links("/etc/sysctl.d/99-sysctl.conf\t../sysctl.conf\n") // → /etc/sysctl.conf</c></example>
     public static IReadOnlyDictionary<string, string> Links(string listing)
     {
         var links = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -65,6 +67,7 @@ public static partial class SysctlBoot
     }
 
     /// <summary>Every assignment of <paramref name="key"/> in one file's text, in order (a glob key such as <c>net.ipv4.conf.*.rp_filter</c> counts).</summary>
+    /// <example><c>SysctlBoot.Settings("/etc/sysctl.conf", text, "net.core.somaxconn").LastOrDefault()</c></example>
     public static IEnumerable<SysctlSetting> Settings(string file, string text, string key)
     {
         var lines = text.Split('\n');

@@ -89,4 +89,38 @@ public sealed class PlainNetnsTests
         Assert.That((open.Holds, open.Observed), Is.EqualTo((true, "Refused")));
         Assert.That((dropped.Holds, dropped.Observed), Is.EqualTo((false, "TimedOut")));
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Saved_rules_follow_the_live_rules_and_iptables_restore_brings_them_back(CancellationToken cancellationToken)
+    {
+        var local = new LocalTransport();
+        var saved = Path.Combine(_dir, "rules.v4");
+        var runbook = Path.Combine(_dir, "saved.csx");
+        System.IO.File.WriteAllText(runbook, $$"""
+            Target("fw",
+                Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8443).Jump("DROP").Present(),
+                Firewall.Saved(IpFamily.V4, "{{saved}}"));
+            await RunAsync(Args);
+            """);
+        string[] inside = ["netns", "exec", _name];
+
+        var (exit, output, error) = CliRunner.Run("run", runbook, "--host", $"netns:{_name}", "--journal", Path.Combine(_dir, "s1.jsonl"));
+        Assert.That(exit, Is.EqualTo(0), output + error);
+        Assert.That(System.IO.File.ReadAllText(saved), Does.Contain("-A INPUT -p tcp -m tcp --dport 8443 -j DROP"));
+
+        // What was saved is what a boot restores: flushed, then loaded back by the real tool.
+        await local.RunCheckedAsync(new Command("ip", [.. inside, "iptables", "-F", "INPUT"]), cancellationToken);
+        await local.RunCheckedAsync(new Command("ip", [.. inside, "iptables-restore"]).WithStdin(System.IO.File.ReadAllText(saved)), cancellationToken);
+        var restored = await local.RunCheckedAsync(new Command("ip", [.. inside, "iptables-save", "-t", "filter"]), cancellationToken);
+        Assert.That(restored.StandardOutput, Does.Contain("-A INPUT -p tcp -m tcp --dport 8443 -j DROP"));
+
+        // In step: a second run changes nothing; a live rule added by hand makes the saved file differ again.
+        (exit, output, error) = CliRunner.Run("run", runbook, "--host", $"netns:{_name}", "--journal", Path.Combine(_dir, "s2.jsonl"));
+        Assert.That(exit, Is.EqualTo(0), output + error);
+        Assert.That(output, Does.Not.Contain("write " + saved), "the saved rules were already the live ones");
+        await local.RunCheckedAsync(new Command("ip", [.. inside, "iptables", "-A", "INPUT", "-p", "udp", "--dport", "53", "-j", "ACCEPT"]), cancellationToken);
+        (exit, output, error) = CliRunner.Run("run", runbook, "--host", $"netns:{_name}", "--journal", Path.Combine(_dir, "s3.jsonl"));
+        Assert.That(exit, Is.EqualTo(0), output + error);
+        Assert.That(System.IO.File.ReadAllText(saved), Does.Contain("-A INPUT -p udp -m udp --dport 53 -j ACCEPT"));
+    }
 }
