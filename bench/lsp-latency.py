@@ -14,7 +14,7 @@ alternates this build and another one run for run, so both see the same machine 
 import json, os, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DLL = os.path.join(ROOT, "src/Runbooks.Cli/bin/Release/net10.0/runbook.dll")
+DLL = os.environ.get("RUNBOOK_LSP_DLL") or os.path.join(ROOT, "src/Runbooks.Cli/bin/Release/net10.0/runbook.dll")
 args = sys.argv[1:]
 COLD = AGAINST = None
 if "--cold" in args:
