@@ -6,19 +6,29 @@
 Prints median and p95 (ms).  Build first: dotnet build Runbooks.sln -c Release
 
     python3 bench/lsp-latency.py [RUNBOOK] [N]
+    python3 bench/lsp-latency.py --cold K [--against OTHER/runbook.dll] [RUNBOOK]
+
+--cold K starts the server K times (cold only: the initialize reply and the first diagnostics); with --against it
+alternates this build and another one run for run, so both see the same machine load, and prints the ratio.
 """
 import json, os, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DLL = os.path.join(ROOT, "src/Runbooks.Cli/bin/Release/net10.0/runbook.dll")
-RUNBOOK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "runbooks/storage/storage-recovery.csx"))
-N = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+DLL = os.environ.get("RUNBOOK_LSP_DLL") or os.path.join(ROOT, "src/Runbooks.Cli/bin/Release/net10.0/runbook.dll")
+args = sys.argv[1:]
+COLD = AGAINST = None
+if "--cold" in args:
+    i = args.index("--cold"); COLD = int(args[i + 1]); del args[i:i + 2]
+if "--against" in args:
+    i = args.index("--against"); AGAINST = os.path.abspath(args[i + 1]); del args[i:i + 2]
+RUNBOOK = os.path.abspath(args[0] if len(args) > 0 else os.path.join(ROOT, "runbooks/storage/storage-recovery.csx"))
+N = int(args[1]) if len(args) > 1 else 10
 URI = "file://" + RUNBOOK
 
 
 class Client:
-    def __init__(self):
-        self.proc = subprocess.Popen(["dotnet", DLL, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    def __init__(self, dll=DLL):
+        self.proc = subprocess.Popen(["dotnet", dll, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.next_id = 0
 
     def send(self, message):
@@ -64,6 +74,39 @@ def pct(values, p):
 
 
 text = open(RUNBOOK).read()
+
+
+def cold_start(dll):
+    """(initialize reply, first diagnostics) in ms from process start."""
+    start = time.perf_counter()
+    client = Client(dll)
+    client.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": {}})
+    initialized = (time.perf_counter() - start) * 1000
+    client.notify("initialized", {})
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "csharp", "version": 1, "text": text}})
+    client.diagnostics()
+    first = (time.perf_counter() - start) * 1000
+    client.request("shutdown", None)
+    client.notify("exit", None)
+    client.proc.wait(timeout=30)
+    return initialized, first
+
+
+if COLD:
+    builds = [("this build", DLL)] + ([("against", AGAINST)] if AGAINST else [])
+    runs = {name: [] for name, _ in builds}
+    for _ in range(COLD):
+        for name, dll in builds:
+            runs[name].append(cold_start(dll))
+    print(f"runbook: {os.path.relpath(RUNBOOK, ROOT)}, {COLD} cold starts per build, alternating; load average {os.getloadavg()[0]:.1f} at the end")
+    for name, dll in builds:
+        init = [r[0] for r in runs[name]]; first = [r[1] for r in runs[name]]
+        print(f"{name} ({os.path.relpath(dll, ROOT)}): initialize median {statistics.median(init):.0f} ms; first diagnostics median {statistics.median(first):.0f} ms, p95 {pct(first, 95):.0f} ms (target <= 2000)")
+    if AGAINST:
+        ratio = statistics.median([r[1] for r in runs["this build"]]) / statistics.median([r[1] for r in runs["against"]])
+        print(f"first diagnostics, this build / against: {ratio:.2f}x")
+    sys.exit(0)
+
 start = time.perf_counter()
 client = Client()
 client.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": {}})

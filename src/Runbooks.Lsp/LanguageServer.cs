@@ -31,6 +31,9 @@ public sealed class LanguageServer : IDisposable
     private readonly CompletionFeature _completion;
     private readonly TextWriter _log;
     private EditorSettings _settings;
+    private readonly Task _warm;
+    private bool _warmFailureLogged;
+    private int _editingWarmed;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _diagnostics = new(StringComparer.Ordinal);
     private bool _initialized;
     private bool _shutdown;
@@ -46,6 +49,7 @@ public sealed class LanguageServer : IDisposable
         _log = log;
         _settings = EditorSettings.None(log);
         _completion = new CompletionFeature(() => _settings);
+        _warm = Task.Run(() => RunbookWorkspace.WarmDiagnosticsAsync(CancellationToken.None));
     }
 
     /// <summary>Serves until <c>exit</c> or the end of input. Returns the process exit code: 0 after <c>shutdown</c>, else 1, as the spec asks.</summary>
@@ -257,8 +261,14 @@ public sealed class LanguageServer : IDisposable
                     await Task.Delay(settle, cancel.Token).ConfigureAwait(false);
                 }
 
+                await WarmedAsync().ConfigureAwait(false);
+
                 var published = await DiagnosticsFeature.PublishAsync(uri, document, cancel.Token).ConfigureAwait(false);
                 await _messages.WriteAsync(Notification("textDocument/publishDiagnostics", published), cancel.Token).ConfigureAwait(false);
+                if (Interlocked.Exchange(ref _editingWarmed, 1) == 0)
+                {
+                    _ = Task.Run(() => RunbookWorkspace.WarmEditingAsync(CancellationToken.None));
+                }
             }
             catch (OperationCanceledException)
             {
@@ -269,6 +279,27 @@ public sealed class LanguageServer : IDisposable
                 await _log.WriteLineAsync($"runbook lsp: diagnostics for {uri} failed: {ex}").ConfigureAwait(false);
             }
         });
+    }
+
+    /// <summary>
+    /// Waits for the warm-up: the first compilation after it is quick, while one beside it would halve the speed of
+    /// both on a small machine. A failed warm-up is only logged; the real request then pays the cold cost itself.
+    /// </summary>
+    private async Task WarmedAsync()
+    {
+        try
+        {
+            await _warm.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!_warmFailureLogged)
+        {
+            _warmFailureLogged = true;
+            await _log.WriteLineAsync($"runbook lsp: warm-up failed: {ex.Message}").ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Logged once above.
+        }
     }
 
     private static JsonObject Capabilities() => new()

@@ -19,11 +19,7 @@ internal static class DiagnosticsFeature
     {
         var tree = (await document.GetSyntaxTreeAsync(cancellationToken).ConfigureAwait(false))!;
         var compilation = (await document.Project.GetCompilationAsync(cancellationToken).ConfigureAwait(false))!;
-        var analyzed = compilation.WithAnalyzers(RunbookAnalyzers.All, new CompilationWithAnalyzersOptions(
-            new AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
-        var diagnostics = compilation.GetDiagnostics(cancellationToken)
-            .Concat(await analyzed.GetAnalyzerDiagnosticsAsync(cancellationToken).ConfigureAwait(false))
-            .Where(d => d.Severity != DiagnosticSeverity.Hidden);
+        var diagnostics = await DiagnoseAsync(compilation, cancellationToken).ConfigureAwait(false);
         var loads = LoadDirectives(tree, document.FilePath!);
         var items = new JsonArray();
         foreach (var diagnostic in diagnostics.Distinct())
@@ -45,6 +41,16 @@ internal static class DiagnosticsFeature
         }
 
         return new JsonObject { ["uri"] = uri, ["version"] = null, ["diagnostics"] = items };
+    }
+
+    /// <summary>The compiler's diagnostics and the RB analyzers', errors or not; hidden ones left out.</summary>
+    public static async Task<IEnumerable<Diagnostic>> DiagnoseAsync(Compilation compilation, CancellationToken cancellationToken)
+    {
+        var analyzed = compilation.WithAnalyzers(RunbookAnalyzers.All, new CompilationWithAnalyzersOptions(
+            new AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
+        return compilation.GetDiagnostics(cancellationToken)
+            .Concat(await analyzed.GetAnalyzerDiagnosticsAsync(cancellationToken).ConfigureAwait(false))
+            .Where(d => d.Severity != DiagnosticSeverity.Hidden);
     }
 
     /// <summary>
