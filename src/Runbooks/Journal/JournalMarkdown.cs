@@ -11,6 +11,7 @@ public static class JournalMarkdown
     {
         var text = new StringBuilder();
         var start = journal.Records.FirstOrDefault(r => JournalReader.Str(r, "event") == "run-start");
+        var fleet = journal.Records.Any(r => JournalReader.Str(r, "event") == "fleet-start");
         // From the first record: a watch's journal starts with watch-start, before its first pass's run-start.
         var origin = start is null ? (DateTimeOffset?)null : Time(journal.Records[0]);
         text.Append("# Journal: ").AppendLine(start is null ? journal.Path : Path.GetFileName(JournalReader.Str(start, "runbook")));
@@ -41,7 +42,14 @@ public static class JournalMarkdown
             }
 
             var offset = origin is null ? "" : $"+{(Time(record) - origin.Value).TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s";
-            var where = JournalReader.Str(record, "target") ?? JournalReader.Str(record, "host") ?? "";
+            // A fleet's journal holds the same target on many machines: name the machine when the record does.
+            var where = (JournalReader.Str(record, "target"), JournalReader.Str(record, "host")) switch
+            {
+                ({ } target, { } host) when fleet => $"{host} · {target}",
+                ({ } target, _) => target,
+                (_, { } host) => host,
+                _ => "",
+            };
             text.AppendLine(CultureInfo.InvariantCulture, $"| {offset} | {Cell(where)} | {Cell(line)} |");
         }
 
@@ -63,6 +71,8 @@ public static class JournalMarkdown
         return S("event") switch
         {
             "run-start" => $"run started ({S("mode")})",
+            "fleet-start" => $"fleet run of {S("constellation")} started: {string.Join(", ", r["machines"]?.AsObject().Select(m => m.Key) ?? [])}",
+            "fleet-end" => $"**fleet run {(r["succeeded"]?.GetValue<bool>() == true ? "succeeded" : "FAILED")}** in {r["ms"]} ms{(S("stopped") is { } stop ? $" — {stop}" : "")}",
             "target-start" => $"**target {S("target")}** on {S("host")}",
             "probe" => $"step {r["step"]} _{S("description")}_: {S("decision")} — observed {S("observed")}{Unmet(r)}",
             "action" => r["action"] is JsonObject action && (string?)action["kind"] != "run" ? $"» {(string?)action["summary"]}" : null,

@@ -60,6 +60,7 @@ public sealed class JournalWriter : RunObserver, IDisposable
     public override void StepProbed(Target target, int index, Step step, StepProbe probe, bool verifying) => Write(verifying ? "verify" : "probe", new JsonObject
     {
         ["target"] = target.Name,
+        ["host"] = target.Host,
         ["step"] = index + 1,
         ["description"] = step.Description,
         ["decision"] = probe.Decision.ToString(),
@@ -120,6 +121,7 @@ public sealed class JournalWriter : RunObserver, IDisposable
     public override void CheckEvaluated(Target target, CheckOutcome outcome) => Write("check", new JsonObject
     {
         ["target"] = target.Name,
+        ["host"] = target.Host,
         ["kind"] = outcome.Kind,
         ["description"] = outcome.Description,
         ["holds"] = outcome.Probed ? outcome.Holds : null,
@@ -129,6 +131,7 @@ public sealed class JournalWriter : RunObserver, IDisposable
     public override void StepEnded(Target target, StepResult result) => Write("step-end", new JsonObject
     {
         ["target"] = target.Name,
+        ["host"] = target.Host,
         ["step"] = result.Index + 1,
         ["description"] = result.Description,
         ["outcome"] = result.Outcome.ToString(),

@@ -190,6 +190,10 @@ public sealed class ConstellationNetnsTests
         {
             "server-a reverse-proxy/default", "server-a app-server/default", "server-b database/default", "server-c database/default",
         }), "one journal keeps every host's records");
+        Assert.That(records.Where(r => (string?)r["event"] == "step-end").Select(r => (string?)r["host"]).Distinct(), Is.EquivalentTo(Machines), "step records name their machine");
+        var (shown, timeline, _) = CliRunner.Run("journal", "show", journal);
+        Assert.That(shown, Is.EqualTo(0));
+        Assert.That(timeline, Does.Contain("fleet run of").And.Contain("server-c · database/default").And.Contain("**fleet run succeeded**"));
     }
 
     private async Task After_the_run_every_role_is_compliant_and_a_second_run_changes_nothing(CancellationToken ct)
