@@ -2,12 +2,12 @@
 # Installs the Debian packages the harness and the end-to-end tests drive for real: qemu for the microVM,
 # lvm2/e2fsprogs/busybox inside it (the guest runs this machine's root read-only), wireguard-go because
 # these kernels lack the WireGuard module, iptables/iproute2 for the namespaces, sshd for the guest,
-# runit as a supervisor for the services scenarios, logrotate for the webapp incident.
+# runit as a supervisor for the services scenarios, logrotate for the webapp incident, git for `run --at REV`.
 # Only missing packages are installed, so a second run costs a dpkg query.
 set -euo pipefail
 packages=(qemu-system-x86 qemu-utils lvm2 e2fsprogs util-linux busybox-static cpio xz-utils kmod
   openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 iputils-ping
-  python3 curl procps psmisc runit logrotate)
+  python3 curl procps psmisc runit logrotate git)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
