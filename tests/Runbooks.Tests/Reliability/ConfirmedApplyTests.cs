@@ -90,6 +90,8 @@ public class ConfirmedApplyTests
 
         var text = await File.ReadAllTextAsync(journal, cancellationToken);
         Assert.That(text, Does.Contain("\"phase\":\"armed\"").And.Contain("\"phase\":\"reverted\"").And.Not.Contain("\"phase\":\"confirmed\""));
+        Assert.That(Runbooks.Journal.JournalMarkdown.Render(Runbooks.Journal.JournalReader.Read(journal)), Does.Contain("**confirmed apply, step 1: reverted** — no fresh connection"),
+            "the retrospective's timeline shows the revert");
     }
 
     [Test, CancelAfter(120_000)]
