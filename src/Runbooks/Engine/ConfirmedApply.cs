@@ -48,7 +48,10 @@ public static class ConfirmedApply
         if rm -- "$2/$1.armed" 2>/dev/null; then rm -f -- "$2/$1.revert" "$2/$1.fire"; echo confirmed; else echo "the host already started reverting" >&2; exit 1; fi
         """;
 
-    private const string RevertedScript = """cat -- "$2/$1.done" 2>/dev/null || echo "no record of the revert finishing" """;
+    // The revert's exit status on the first line, its output after; then nothing of it is left on the host.
+    private const string RevertedScript = """
+        if [ -e "$2/$1.done" ]; then cat -- "$2/$1.done" "$2/$1.log"; rm -f -- "$2/$1.done" "$2/$1.log" "$2/$1.firing" "$2/$1.fire" "$2/$1.revert"; else echo "no record of the revert finishing"; fi
+        """;
 
     internal static async Task ApplyAsync(Step step, StepProbe probe, HostContext host, IFreshConnections fresh, Target target, int index, IRunObserver observer, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -141,11 +144,12 @@ public static class ConfirmedApply
         {
             try
             {
-                var result = await RunFreshAsync(fresh, Shell.Script(RevertedScript, id, Directory).AsReadOnly(), within - deadline.Elapsed, cancellationToken).ConfigureAwait(false);
+                var result = await RunFreshAsync(fresh, Shell.Script(RevertedScript, id, Directory), within - deadline.Elapsed, cancellationToken).ConfigureAwait(false);
                 var done = result.StandardOutput.Trim();
                 if (done.Length > 0 && !done.StartsWith("no record", StringComparison.Ordinal))
                 {
-                    return done;
+                    var lines = done.Split('\n', 2);
+                    return lines.Length == 1 ? lines[0] : $"{lines[0]}; it printed: {lines[1].Trim()}";
                 }
             }
             catch (Exception ex) when (ex is TransportException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))

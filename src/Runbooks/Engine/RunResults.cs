@@ -31,10 +31,11 @@ public sealed record RunRequest(RunMode Mode, IReadOnlyList<string> Targets, boo
     /// </summary>
     public TimeSpan ConfirmTimeout { get; init; } = ConfirmedApply.DefaultTimeout;
 
-    /// <summary>Where on each host the runs' kept material lives: <c>/var/lib/runbook/undo/RUN-ID</c>.</summary>
+    /// <summary>Where on each host the runs' kept material lives: <c>/var/lib/runbook/undo/RUN-ID</c> (<c>RUNBOOK_UNDO_DIR</c> moves it).</summary>
     public const string KeepRoot = "/var/lib/runbook/undo";
 
-    internal string KeepDirectory => $"{KeepRoot}/{RunId ?? $"run-{DateTime.UtcNow:yyyyMMdd'T'HHmmssfff}-{Environment.ProcessId}"}";
+    internal string KeepDirectory =>
+        $"{(Environment.GetEnvironmentVariable("RUNBOOK_UNDO_DIR") is { Length: > 0 } moved ? moved.TrimEnd('/') : KeepRoot)}/{RunId ?? $"run-{DateTime.UtcNow:yyyyMMdd'T'HHmmssfff}-{Environment.ProcessId}"}";
 }
 
 public enum TargetStatus

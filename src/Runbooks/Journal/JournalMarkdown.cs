@@ -89,6 +89,9 @@ public static class JournalMarkdown
             "watch-start" => $"**watch started**: a pass every {r["intervalSeconds"]} s, backing off up to {r["backoffCap"]}× after failures",
             "pass-end" => Pass(r),
             "watch-end" => $"**watch ended** after {r["passes"]} pass(es): {S("reason")}",
+            // The retrospective wants a revert made by the host itself in plain sight; an undoable action is the normal case.
+            "confirm" => S("phase") is "confirmed" or "armed" ? $"confirmed apply, step {r["step"]}: {S("phase")} — {S("detail")}" : $"**confirmed apply, step {r["step"]}: {S("phase")}** — {S("detail")}",
+            "action-applied" => r["undo"]?["cannot"] is { } cannot ? $"cannot be undone: {(string?)cannot}" : null,
             _ => null,
         };
     }

@@ -191,8 +191,10 @@ public sealed class WatchLoop(TargetGraph graph, Inventory inventory, IReadOnlyL
         return pass;
     }
 
+    // One undo directory for the whole watch, named after its journal: a file replaced again and again is kept once
+    // per content (by its hash), not once per pass.
     private RunRequest Request(RunMode mode) =>
-        new(mode, targets, options.SkipDependencies, options.Parallel, mode == RunMode.Run ? options.Locking : null);
+        new(mode, targets, options.SkipDependencies, options.Parallel, mode == RunMode.Run ? options.Locking : null) { RunId = Path.GetFileNameWithoutExtension(journal.Path) };
 
     /// <summary>
     /// The wait before the next pass: the interval while passes succeed; after <paramref name="failures"/> failing

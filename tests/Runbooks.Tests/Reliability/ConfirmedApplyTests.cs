@@ -12,8 +12,10 @@ namespace Runbooks.Tests.Reliability;
 [Category("harness"), NonParallelizable]
 public class ConfirmedApplyTests
 {
+    private static int _tests;
     private readonly LocalTransport _local = new();
     private string _netns = "";
+    private string _veth = "";
     private string _work = "";
     private LoopbackSshd? _sshd;
 
@@ -27,9 +29,12 @@ public class ConfirmedApplyTests
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         // Names and the /30 carry this process's id: other test processes on the machine make namespaces too.
+        // A counter as well: a deleted namespace's veth goes away asynchronously, so the next test must not reuse its name.
         var id = Environment.ProcessId % 10000;
-        _netns = $"rbca{id}";
-        var (outside, inside) = ($"rbca{id}o", $"rbca{id}i");
+        var n = Interlocked.Increment(ref _tests) % 10;
+        _netns = $"rbca{id}{n}";
+        var (outside, inside) = ($"rbca{id}{n}o", $"rbca{id}{n}i");
+        _veth = outside;
         var subnet = $"10.213.{id % 250}";
         await Run(new Command("ip", ["netns", "add", _netns]), cts.Token);
         await Run(new Command("ip", ["link", "add", outside, "type", "veth", "peer", "name", inside]), cts.Token);
@@ -53,7 +58,8 @@ public class ConfirmedApplyTests
         _sshd?.Dispose();
         if (_netns.Length > 0)
         {
-            // Deleting the namespace takes the veth's other end with it.
+            // Deleting one end removes the pair at once; the namespace's own cleanup would do it later.
+            await _local.RunAsync(new Command("ip", ["link", "del", _veth]), CancellationToken.None);
             await _local.RunAsync(new Command("ip", ["netns", "del", _netns]), CancellationToken.None);
         }
 
@@ -84,6 +90,8 @@ public class ConfirmedApplyTests
 
         var text = await File.ReadAllTextAsync(journal, cancellationToken);
         Assert.That(text, Does.Contain("\"phase\":\"armed\"").And.Contain("\"phase\":\"reverted\"").And.Not.Contain("\"phase\":\"confirmed\""));
+        Assert.That(Runbooks.Journal.JournalMarkdown.Render(Runbooks.Journal.JournalReader.Read(journal)), Does.Contain("**confirmed apply, step 1: reverted** — no fresh connection"),
+            "the retrospective's timeline shows the revert");
     }
 
     [Test, CancelAfter(120_000)]

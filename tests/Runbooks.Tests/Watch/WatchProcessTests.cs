@@ -34,10 +34,13 @@ public class WatchProcessTests
 
         // The first pass creates the file; wait for a quiet pass so the drift below is the only one in play.
         await UntilAsync(() => PassEnds(journal).Any(p => (bool?)p["drift"] == false), TimeSpan.FromSeconds(60), watch, ct);
+        var quiet = PassEnds(journal).Count;
         await System.IO.File.WriteAllTextAsync(config, "listen = 127.0.0.1:8080\n", ct);
         var changed = Stopwatch.StartNew();
         await UntilAsync(() => System.IO.File.ReadAllText(config) == "listen = 0.0.0.0:8080\n", interval * 3, watch, ct);
         var repairedAfter = changed.Elapsed;
+        // The file is right before its pass has verified it and written pass-end: stopping now would cut that pass short.
+        await UntilAsync(() => PassEnds(journal).Skip(quiet).Any(p => (bool?)p["drift"] == true), interval * 3, watch, ct);
         await StopAsync(watch, ct);
 
         Assert.That(repairedAfter, Is.LessThanOrEqualTo(interval + TimeSpan.FromSeconds(1)), "repaired within one interval (plus the pass itself)");
