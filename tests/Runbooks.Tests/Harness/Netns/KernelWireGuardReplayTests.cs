@@ -85,6 +85,7 @@ public class KernelWireGuardReplayTests
         finally
         {
             leaks = await vm.DestroyAsync(CancellationToken.None);
+            Directory.Delete(work, recursive: true);
         }
 
         Assert.That(leaks, Is.Empty);
