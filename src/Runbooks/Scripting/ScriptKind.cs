@@ -15,8 +15,11 @@ public sealed record ScriptKind(string Name, Type Globals, IReadOnlyList<string>
     /// <summary>A runbook: <see cref="RunbookGlobals"/>, the DSL namespaces only.</summary>
     public static ScriptKind Runbook { get; } = new("runbook", typeof(RunbookGlobals), []);
 
-    /// <summary>Part of the compile cache key: the kind and the exact build of the assembly holding its globals.</summary>
-    /// <remarks>The version is hashed with SHA-256, not <c>string.GetHashCode</c>, which differs in every process and so never hit the cache.</remarks>
+    /// <summary>
+    /// Part of the compile cache key: the kind and the exact build of the assembly holding its globals. The version is
+    /// hashed with SHA-256, not <c>string.GetHashCode</c>, which is randomised per process and made every scenario a
+    /// cache miss in the next process.
+    /// </summary>
     internal string CacheKeySuffix =>
         Globals == typeof(RunbookGlobals) ? "" : $"-{Name}-{StableHash(Globals.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "")}{Globals.Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12]}";
 

@@ -163,4 +163,25 @@ public class CompilerTests
         Assert.That(cache.TryLoad(source), Is.Null);
         directory.Delete(recursive: true);
     }
+
+    // The suffix of a scenario's cache key once held string.GetHashCode of the tool's version, which differs in every
+    // process: a scenario was never found in the cache by the next run (minutes of Roslyn in a TCG guest).
+    [Test, Category("process"), CancelAfter(120_000)]
+    public async Task A_scenario_compiled_by_one_process_is_found_in_the_cache_by_the_next(CancellationToken ct)
+    {
+        var cli = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", "..", "src", "Runbooks.Cli", "bin", "Release", "net10.0", "runbook.dll"));
+        Assert.That(cli, Does.Exist, "the CLI is built with the solution (dotnet build Runbooks.sln -c Release)");
+        var directory = Directory.CreateTempSubdirectory("rb-cache-scenario-");
+        var local = new Runbooks.Transport.LocalTransport();
+        foreach (var run in new[] { 1, 2 })
+        {
+            await Runbooks.Transport.TransportExtensions.RunCheckedAsync(local,
+                new Runbooks.Commands.Command("dotnet", [cli, "harness", "list", "connection"]).WithEnvironment("RUNBOOK_CACHE_DIR", directory.FullName).WithTimeout(TimeSpan.FromSeconds(90)), ct);
+        }
+
+        var entries = Directory.GetDirectories(directory.FullName).Select(Path.GetFileName).ToList();
+        directory.Delete(recursive: true);
+
+        Assert.That(entries.Count(e => e!.Contains("-scenario-", StringComparison.Ordinal)), Is.EqualTo(1), string.Join(", ", entries));
+    }
 }
