@@ -1,3 +1,4 @@
+using Runbooks.Commands;
 using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
@@ -50,6 +51,62 @@ public class FailingDiskGuardTests
         Assert.That(reason, Does.Contain("/dev/mapper/pvfail").And.Contain("Input/output error"));
         Assert.That(reason, Does.Contain("nothing was").And.Contain("vgreduce --removemissing vgf"));
         Assert.That(transport.Changes, Is.Empty);
+    }
+
+    // Recorded in the microVM (lvm2 2.03.16): vgm on /dev/loop4 and /dev/mapper/mdafail, the first MiB of mdafail put
+    // back as it was before an lvextend, so mdafail holds the older copy a failed metadata write leaves. Here the
+    // names are those of the rebuilt vg0 fixture: mdafail is /dev/loop1, loop4 is /dev/loop0.
+    private static string StaleMdaWarnings() => Fixture.Read("lvm/vgck-stale-mda.txt")
+        .Replace("vgm", "vg0", StringComparison.Ordinal).Replace("/dev/mapper/mdafail", "/dev/loop1", StringComparison.Ordinal).Replace("/dev/loop4", "/dev/loop0", StringComparison.Ordinal);
+
+    private static IEnumerable<TestCaseData> StepsOnTheStaleVg()
+    {
+        yield return new TestCaseData((Func<Step>)(() => Runbooks.Dsl.Lvm.Pv("/dev/loop0").Allocatable(false))).SetName("pvchange on a VG with a stale metadata copy is refused");
+        yield return new TestCaseData((Func<Step>)(() => Runbooks.Dsl.Lvm.Vg("vg0").Extend("/dev/loop3"))).SetName("vgextend onto a VG with a stale metadata copy is refused");
+    }
+
+    [TestCaseSource(nameof(StepsOnTheStaleVg))]
+    public async Task After_a_failed_metadata_write_the_step_runs_vgck_and_refuses_naming_the_stale_pv_and_the_way_out(Func<Step> step)
+    {
+        var warnings = StaleMdaWarnings();
+        var transport = new FakeTransport("root@db1:22")
+            .On(LvmReads.Pvs, Fixture.Read("lvm/pvs-rebuilt.json"), stderr: warnings)
+            .On(LvmReads.Vgs, Fixture.Read("lvm/vgs-rebuilt.json"), stderr: warnings)
+            .On(LvmReads.Lvs, Fixture.Read("lvm/lvs-rebuilt.json"), stderr: warnings)
+            .On("blockdev --getsize64 /dev/loop3", "188743680\n")
+            .On("blkid -p -o export -- /dev/loop3", "", exit: 2)
+            .On("vgck -- vg0", "", stderr: warnings);
+
+        var probe = await step().ProbeAsync(transport.Context(), CancellationToken.None);
+
+        var reason = string.Join("; ", probe.Unmet);
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.Blocked), probe.Observed);
+        Assert.That(reason, Does.Contain("on host root@db1:22: vgck finds VG vg0 with stale metadata (/dev/loop1 holds seqno 3 where /dev/loop0 holds 4)"));
+        Assert.That(reason, Does.Contain("nothing was changed").And.Contain("`vgck --updatemetadata vg0`"));
+        Assert.That(transport.Changes, Is.Empty);
+    }
+
+    [Test]
+    public void Vgck_on_consistent_metadata_is_no_problem_and_its_stale_warning_for_another_vg_is_not_this_ones()
+    {
+        static CommandResult Vgck(int exit, string stderr) => new(exit, "", stderr, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
+        Assert.That(FailingDiskGuard.VgckProblem("vg0", Vgck(0, "")), Is.Null);
+        Assert.That(FailingDiskGuard.VgckProblem("vgother", Vgck(0, StaleMdaWarnings())), Is.Null);
+        Assert.That(FailingDiskGuard.VgckProblem("vg0", Vgck(5, "  The volume group is missing 1 physical volumes.\n")), Does.StartWith("vgck finds VG vg0 with inconsistent metadata (vgck exit 5: The volume group is missing 1 physical volumes.)"));
+    }
+
+    [Test]
+    public async Task A_vg_whose_report_has_no_metadata_warning_costs_no_vgck()
+    {
+        var transport = new FakeTransport("root@db1:22")
+            .On(LvmReads.Pvs, Fixture.Read("lvm/pvs-rebuilt.json"))
+            .On(LvmReads.Vgs, Fixture.Read("lvm/vgs-rebuilt.json"))
+            .On(LvmReads.Lvs, Fixture.Read("lvm/lvs-rebuilt.json"));
+
+        var probe = await Runbooks.Dsl.Lvm.Pv("/dev/loop0").Allocatable(false).ProbeAsync(transport.Context(), CancellationToken.None);
+
+        Assert.That(probe.Decision, Is.EqualTo(StepDecision.WillChange), string.Join("; ", probe.Unmet));
     }
 
     [Test]
