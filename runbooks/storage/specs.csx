@@ -20,7 +20,7 @@ Check DataWritable(string directory) =>
 Check PvsFullSize(string volumeGroup, int diskMiB, int extentMiB) =>
     new($"every {volumeGroup} PV is {diskMiB} MiB within one extent", async (h, ct) =>
     {
-        var pvs = (await Runbooks.Dsl.Nouns.Lvm.LvmReads.PvsAsync(h, ct)).Where(p => p.VolumeGroup == volumeGroup).ToList();
+        var pvs = (await Runbooks.Dsl.LvmReads.PvsAsync(h, ct)).Where(p => p.VolumeGroup == volumeGroup).ToList();
         var expected = diskMiB * MiB;
         var wrong = pvs.Where(p => expected - p.Size > extentMiB * MiB || p.Size > expected).ToList();
         return new CheckResult(pvs.Count > 0 && wrong.Count == 0,
@@ -107,7 +107,7 @@ Check DataGrows(string directory, string device, int fileMiB, int goalMiB)
             if (run.ExitCode != 0)
             {
                 h.InvalidateFacts();
-                var vg = (await Runbooks.Dsl.Nouns.Lvm.LvmReads.VgsAsync(h, ct)).FirstOrDefault(v => v.Name == "vg0");
+                var vg = (await Runbooks.Dsl.LvmReads.VgsAsync(h, ct)).FirstOrDefault(v => v.Name == "vg0");
                 return new CheckResult(false, $"{run.StderrTail(2)} with {vg?.FreeExtents.ToString() ?? "unknown"} free extents left in vg0; {figures.Summary(mount)}");
             }
 

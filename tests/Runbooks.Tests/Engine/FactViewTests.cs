@@ -1,6 +1,5 @@
+using Runbooks.Dsl;
 using Runbooks.Commands;
-using Runbooks.Dsl.Nouns.Fs;
-using Runbooks.Dsl.Nouns.Service;
 using Runbooks.Engine;
 
 namespace Runbooks.Tests.Engine;

@@ -1,8 +1,8 @@
+using Runbooks.Dsl;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 

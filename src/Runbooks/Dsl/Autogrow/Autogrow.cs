@@ -1,4 +1,3 @@
-using Runbooks.Dsl.Nouns.Autogrow;
 using Runbooks.Engine;
 
 namespace Runbooks.Dsl;

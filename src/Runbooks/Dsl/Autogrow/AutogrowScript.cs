@@ -1,7 +1,7 @@
 using System.Globalization;
 using Runbooks.Commands;
 
-namespace Runbooks.Dsl.Nouns.Autogrow;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// What an autogrow daemon is told, and where its files live on the host. <c>Interval</c> is the longest pause between

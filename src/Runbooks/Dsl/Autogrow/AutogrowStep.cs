@@ -1,8 +1,7 @@
 using Runbooks.Commands;
-using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Autogrow;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// Installs and starts the autogrow daemon: under systemd where it runs, otherwise under a respawn wrapper

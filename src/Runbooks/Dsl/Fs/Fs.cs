@@ -1,5 +1,4 @@
 using Runbooks.Commands;
-using Runbooks.Dsl.Nouns.Fs;
 using Runbooks.Engine;
 
 namespace Runbooks.Dsl;

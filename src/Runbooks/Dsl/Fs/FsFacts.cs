@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Runbooks.Dsl.Nouns.Fs;
+namespace Runbooks.Dsl;
 
 /// <summary>A mounted filesystem from <c>findmnt -J -b</c>; sizes in bytes.</summary>
 public sealed record MountFacts(string Target, string Source, string FsType, IReadOnlyList<string> Options, long Size, long Used, long Available)

@@ -1,7 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Fs;
+namespace Runbooks.Dsl;
 
 /// <summary>Read-only filesystem facts, one run per probe round.</summary>
 public static partial class FsReads

@@ -1,7 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Fs;
+namespace Runbooks.Dsl;
 
 /// <summary><c>mount -o remount,rw|ro</c>: changes the live mount only, without unmounting (no downtime).</summary>
 public sealed class RemountStep(string target, bool writable) : Step

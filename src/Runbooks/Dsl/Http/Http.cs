@@ -2,7 +2,7 @@ using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Http
+namespace Runbooks.Dsl
 {
     /// <summary>One GET as seen from the host: status 0 when nothing answered.</summary>
     public sealed record HttpProbeResult(int Status, TimeSpan Elapsed, string Error);
@@ -22,8 +22,6 @@ namespace Runbooks.Dsl.Nouns.Http
 
 namespace Runbooks.Dsl
 {
-    using Runbooks.Dsl.Nouns.Http;
-
     /// <summary>HTTP probes run ON the host (with curl), so "the service answers" means what it means there.</summary>
     public static class Http
     {

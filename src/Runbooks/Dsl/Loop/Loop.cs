@@ -1,4 +1,3 @@
-using Runbooks.Dsl.Nouns.Loop;
 using Runbooks.Engine;
 
 namespace Runbooks.Dsl;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Loop;
+namespace Runbooks.Dsl;
 
 /// <summary>An attached loop device from <c>losetup -J -l</c>: which file backs it.</summary>
 public sealed record LoopDeviceFacts(string Name, string BackingFile, long Offset, long SizeLimit, bool ReadOnly)

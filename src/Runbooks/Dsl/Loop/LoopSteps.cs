@@ -1,9 +1,8 @@
 using System.Globalization;
 using Runbooks.Commands;
-using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Loop;
+namespace Runbooks.Dsl;
 
 /// <summary><c>fallocate -l</c>: an image file of at least the size.</summary>
 public sealed class ImageFileStep(string path, long size) : Step

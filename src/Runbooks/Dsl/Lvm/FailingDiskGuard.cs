@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// A disk that fails every read makes its PV "missing": <c>pvs</c> lists it as <c>[unknown]</c> with attribute

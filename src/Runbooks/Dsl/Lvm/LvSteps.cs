@@ -2,7 +2,7 @@ using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// <c>lvextend</c> with the filesystem to at least a size. "At least", not "exactly": the autogrow daemon grows the
@@ -81,7 +81,7 @@ public sealed class GrowLvStep : VolumeGroupStep
     internal static async Task<long?> ExtFilesystemSizeAsync(HostContext host, string device, CancellationToken ct)
     {
         var result = await host.TryReadAsync(new Command("tune2fs", ["-l", "--", device]), ct).ConfigureAwait(false);
-        return result.ExitCode == 0 ? Fs.FsParser.ParseTune2fsSize(result.StandardOutput) : null;
+        return result.ExitCode == 0 ? FsParser.ParseTune2fsSize(result.StandardOutput) : null;
     }
 
     private static long RoundUp(long bytes, long extent) => extent <= 0 ? bytes : (bytes + extent - 1) / extent * extent;

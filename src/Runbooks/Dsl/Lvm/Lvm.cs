@@ -1,4 +1,3 @@
-using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
 
 namespace Runbooks.Dsl;

@@ -1,4 +1,4 @@
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// One row of <c>pvs</c>: sizes in bytes; <see cref="VolumeGroup"/> is empty for a PV outside any VG.

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Runbooks.Commands;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// <c>lvm fullreport</c>: PVs, VGs, LVs (hidden ones too, for an unfinished pvmove) and segments from one device

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// Pure parsers over <c>--reportformat json --units b --nosuffix</c> reports. LVM prints every value as a

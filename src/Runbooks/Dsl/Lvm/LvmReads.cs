@@ -1,7 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>The read-only LVM reports every LVM step shares; one run of each per probe round.</summary>
 public static class LvmReads

@@ -1,7 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary><c>pvcreate</c> on a blank device; satisfied when the device is already a PV.</summary>
 public sealed class CreatePvStep(string device) : Step

@@ -1,7 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// Rebuilds a PV whose data offset (pe_start) is wrong — the incident's loop1 started its data 1 GiB into

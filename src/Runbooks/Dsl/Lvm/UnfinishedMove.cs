@@ -2,7 +2,7 @@ using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// A pvmove that has not finished: its hidden <c>[pvmoveN]</c> LV (attribute <c>p</c>) is still in the VG.

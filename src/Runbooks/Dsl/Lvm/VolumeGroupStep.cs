@@ -1,6 +1,6 @@
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Lvm;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// A step whose actions write a volume group's metadata. The failing-disk guard is applied here, once, to every

@@ -1,4 +1,3 @@
-using Runbooks.Dsl.Nouns.Proc;
 using Runbooks.Engine;
 
 namespace Runbooks.Dsl;

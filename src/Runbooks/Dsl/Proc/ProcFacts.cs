@@ -2,7 +2,7 @@ using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Proc;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// A file descriptor of a process pointing at a deleted file, and the bytes it keeps allocated.

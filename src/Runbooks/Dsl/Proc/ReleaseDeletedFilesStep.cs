@@ -1,7 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Proc;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// Frees the space of deleted files still held open by a program by ending the holder and letting its

@@ -1,7 +1,7 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Proc;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// Frees the space of deleted files a program still holds open by truncating them through

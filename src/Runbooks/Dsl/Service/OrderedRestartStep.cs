@@ -1,6 +1,6 @@
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Service;
+namespace Runbooks.Dsl;
 
 /// <summary>
 /// A set of services that depend on each other, brought back in order. Satisfied when every service runs, is

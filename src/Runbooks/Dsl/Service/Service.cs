@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Runbooks.Dsl.Nouns.Service;
 using Runbooks.Engine;
 
 namespace Runbooks.Dsl;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Service;
+namespace Runbooks.Dsl;
 
 /// <summary>A service's supervisor state, its health, and when its main process started.</summary>
 internal sealed record ServiceState(ServiceDefinition Definition, SupervisorLocation Where, ServiceFacts Facts, CheckResult? Health, long? StartTicks)

@@ -1,4 +1,3 @@
-using Runbooks.Dsl.Nouns.Service;
 using Runbooks.Engine;
 
 namespace Runbooks.Dsl;

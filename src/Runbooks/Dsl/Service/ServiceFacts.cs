@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Runbooks.Dsl.Nouns.Service;
+namespace Runbooks.Dsl;
 
 /// <summary>What keeps a service running on a host.</summary>
 public enum Supervisor

@@ -1,8 +1,7 @@
 using Runbooks.Commands;
-using Runbooks.Dsl.Nouns.Proc;
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Service;
+namespace Runbooks.Dsl;
 
 /// <summary>The read-only commands that find a service's supervisor and ask it about the service.</summary>
 public static partial class ServiceReads

@@ -1,6 +1,6 @@
 using Runbooks.Engine;
 
-namespace Runbooks.Dsl.Nouns.Service;
+namespace Runbooks.Dsl;
 
 /// <summary>The service runs and is healthy. Started when down; restarted (TERM, grace, KILL, start) when running but unhealthy.</summary>
 public sealed class ServiceRunningStep(ServiceDefinition definition) : Step

@@ -1,5 +1,5 @@
+using Runbooks.Dsl;
 using System.Diagnostics;
-using Runbooks.Dsl.Nouns.Autogrow;
 
 namespace Runbooks.Tests.Dsl.Autogrow;
 

@@ -1,6 +1,6 @@
+using Runbooks.Dsl;
 using System.Globalization;
 using Runbooks.Commands;
-using Runbooks.Dsl.Nouns.Autogrow;
 using Runbooks.Tests.Support;
 using Runbooks.Transport;
 

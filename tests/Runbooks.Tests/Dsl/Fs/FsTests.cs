@@ -1,4 +1,4 @@
-using Runbooks.Dsl.Nouns.Fs;
+using Runbooks.Dsl;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 

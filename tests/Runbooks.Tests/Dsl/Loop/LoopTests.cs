@@ -1,5 +1,4 @@
-using Runbooks.Dsl.Nouns.Loop;
-using Runbooks.Dsl.Nouns.Lvm;
+using Runbooks.Dsl;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 

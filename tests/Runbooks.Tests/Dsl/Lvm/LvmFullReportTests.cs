@@ -1,5 +1,5 @@
+using Runbooks.Dsl;
 using Runbooks.Commands;
-using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 

@@ -1,4 +1,4 @@
-using Runbooks.Dsl.Nouns.Lvm;
+using Runbooks.Dsl;
 using Runbooks.Tests.Support;
 
 namespace Runbooks.Tests.Dsl.Lvm;

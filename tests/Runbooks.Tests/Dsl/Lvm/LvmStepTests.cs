@@ -1,5 +1,4 @@
 using Runbooks.Dsl;
-using Runbooks.Dsl.Nouns.Lvm;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 

@@ -1,4 +1,4 @@
-using Runbooks.Dsl.Nouns.Service;
+using Runbooks.Dsl;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 using ServiceDsl = Runbooks.Dsl.Service;

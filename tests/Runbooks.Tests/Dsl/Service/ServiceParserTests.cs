@@ -1,4 +1,4 @@
-using Runbooks.Dsl.Nouns.Service;
+using Runbooks.Dsl;
 using Runbooks.Tests.Support;
 
 namespace Runbooks.Tests.Dsl.Service;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Runbooks.Commands;
 using Runbooks.Dsl;
-using Runbooks.Dsl.Nouns.Service;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 using ServiceDsl = Runbooks.Dsl.Service;

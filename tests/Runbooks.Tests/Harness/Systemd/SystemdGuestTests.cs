@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Runbooks.Commands;
 using Runbooks.Dsl;
-using Runbooks.Dsl.Nouns.Service;
 using Runbooks.Engine;
 using Runbooks.Harness.Backends.MicroVm;
 using Runbooks.Harness.Lifecycle;
