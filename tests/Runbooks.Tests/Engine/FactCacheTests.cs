@@ -9,9 +9,9 @@ public class FactCacheTests
 {
     private static readonly Command Report = new Command("report", ["--json"]).AsReadOnly();
 
-    private static async Task<ScriptedTransport> Run(RunMode mode, params Step[] steps)
+    private static async Task<FakeTransport> Run(RunMode mode, params Step[] steps)
     {
-        var transport = new ScriptedTransport().On("report", stdout: "{}").On("fix");
+        var transport = new FakeTransport("scripted").WhenProgram("report", stdout: "{}").WhenProgram("fix");
         await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
         await new Runner(new TargetGraph([new Target("t", "", [], steps)]), inventory, new RunObserver()).RunAsync(new RunRequest(mode, []), CancellationToken.None);
         return transport;
@@ -45,7 +45,7 @@ public class FactCacheTests
     [Test]
     public async Task A_target_ensures_right_after_its_steps_shares_the_verify_read()
     {
-        var transport = new ScriptedTransport().On("report", stdout: "{}").On("fix");
+        var transport = new FakeTransport("scripted").WhenProgram("report", stdout: "{}").WhenProgram("fix");
         await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
         var ensures = new Check("report readable", async (h, ct) => CheckResult.From((await h.TryReadAsync(Report, ct)).ExitCode == 0));
         var target = new Target("t", "", [], [new ReportStep("a")]).Ensures(ensures);
@@ -59,7 +59,7 @@ public class FactCacheTests
     [Test]
     public async Task A_step_that_polled_its_postcondition_while_applying_is_verified_from_that_poll()
     {
-        var transport = new ScriptedTransport().On("report", stdout: "{}").On("fix");
+        var transport = new FakeTransport("scripted").WhenProgram("report", stdout: "{}").WhenProgram("fix");
         await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
         var target = new Target("t", "", [], [new ReportStep("a", pollAfterFix: true)]);
 
@@ -72,8 +72,8 @@ public class FactCacheTests
     [Test]
     public async Task A_command_applied_on_one_host_makes_the_other_host_read_again()
     {
-        var server = new ScriptedTransport().On("report", stdout: "{}");
-        var client = new ScriptedTransport().On("report", stdout: "{}").On("fix");
+        var server = new FakeTransport("scripted").WhenProgram("report", stdout: "{}");
+        var client = new FakeTransport("scripted").WhenProgram("report", stdout: "{}").WhenProgram("fix");
         await using var inventory = new Inventory().Add("server", server).Add("client", client);
         var serverSees = new Check("server report", async (h, ct) => CheckResult.From((await h.TryReadAsync(Report, ct)).ExitCode == 0));
         var first = new Target("look", "", [], [new ReportStep("server-look", satisfied: true)]).On("server");

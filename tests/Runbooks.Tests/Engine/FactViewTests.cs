@@ -39,7 +39,7 @@ public class FactViewTests
     [Test]
     public void A_wireguard_dump_is_hashed_without_its_keys_secrets_or_byte_counters()
     {
-        var dump = Runbooks.Tests.Support.NetworkFakeTransport.Fixture("wg-show-wg0-dump.txt");
+        var dump = Runbooks.Tests.Support.Fixture.Read("network/wg-show-wg0-dump.txt");
         var lines = dump.Split('\n');
         var interfaceKey = lines[0].Split('\t')[0];
         var peer = lines[1].Split('\t');

@@ -1,5 +1,6 @@
 using Runbooks.Commands;
 using Runbooks.Engine;
+using Runbooks.Tests.Support;
 using Runbooks.Transport;
 
 namespace Runbooks.Tests.Engine;
@@ -26,7 +27,7 @@ public class FileBatchTests
     public async Task Prefetched_files_answer_like_cat_of_each_and_cost_one_command(CancellationToken ct)
     {
         var paths = new[] { "lines", "cmdline", "empty", "missing" }.Select(n => Path.Combine(_dir, n)).ToList();
-        var counting = new CountingTransport(new LocalTransport());
+        var counting = new FakeTransport("local").Forwarding(new LocalTransport());
         await using var inventory = new Inventory().Add("local", counting);
         var host = inventory.Context("local");
 
@@ -37,7 +38,7 @@ public class FileBatchTests
             batched.Add(await host.TryReadAsync(HostContext.FileRead(path), ct));
         }
 
-        Assert.That(counting.Count, Is.EqualTo(1), "four files, one round trip");
+        Assert.That(counting.Ran.Count, Is.EqualTo(1), "four files, one round trip");
         var local = new LocalTransport();
         for (var i = 0; i < paths.Count; i++)
         {
@@ -52,13 +53,13 @@ public class FileBatchTests
     {
         var lines = Path.Combine(_dir, "lines");
         var empty = Path.Combine(_dir, "empty");
-        var counting = new CountingTransport(new LocalTransport());
+        var counting = new FakeTransport("local").Forwarding(new LocalTransport());
         await using var inventory = new Inventory().Add("local", counting);
         var host = inventory.Context("local");
 
         await host.TryReadAsync(HostContext.FileRead(lines), ct);
         await host.PrefetchFilesAsync([lines, empty], ct);
-        Assert.That(counting.Count, Is.EqualTo(1), "one file left is read when asked for, not as a batch of one");
+        Assert.That(counting.Ran.Count, Is.EqualTo(1), "one file left is read when asked for, not as a batch of one");
 
         await host.ApplyAsync(new Command("truncate", ["-s", "0", "--", lines]), ct);
         var after = await host.TryReadAsync(HostContext.FileRead(lines), ct);
@@ -71,20 +72,5 @@ public class FileBatchTests
         var batch = new CommandResult(0, "0 aGk=\n", "", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
 
         Assert.That(FileBatch.Split(["/a", "/b"], batch), Is.Empty);
-    }
-
-    private sealed class CountingTransport(ITransport inner) : ITransport
-    {
-        public int Count { get; private set; }
-
-        public string Name => inner.Name;
-
-        public Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken)
-        {
-            Count++;
-            return inner.RunAsync(command, cancellationToken);
-        }
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -5,9 +5,9 @@ namespace Runbooks.Tests.Engine;
 
 public class StepContractTests
 {
-    private static async Task<(RunSummary Summary, ScriptedTransport Transport)> Run(RunMode mode, params Target[] targets)
+    private static async Task<(RunSummary Summary, FakeTransport Transport)> Run(RunMode mode, params Target[] targets)
     {
-        var transport = new ScriptedTransport().On("set-flag");
+        var transport = new FakeTransport("scripted").WhenProgram("set-flag");
         await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
         var summary = await new Runner(new TargetGraph(targets), inventory, new RunObserver()).RunAsync(new RunRequest(mode, []), CancellationToken.None);
         return (summary, transport);
@@ -58,7 +58,7 @@ public class StepContractTests
     [Test]
     public async Task A_failing_command_names_host_argv_exit_code_and_stderr()
     {
-        var transport = new ScriptedTransport("root@db1:22").On("set-flag", exit: 3, stderr: "device busy\n");
+        var transport = new FakeTransport("root@db1:22").WhenProgram("set-flag", exit: 3, stderr: "device busy\n");
         await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
         var graph = new TargetGraph([new Target("t", "", [], [new FlagStep("a")])]);
 
@@ -171,7 +171,7 @@ public class StepContractTests
             await gate.Task.WaitAsync(TimeSpan.FromSeconds(5));
         });
         var graph = new TargetGraph([new Target("a", "", [], [Waiting("a")]), new Target("b", "", [], [Waiting("b")]), new Target("c", "", ["a", "b"], [Waiting("c")])]);
-        await using var inventory = new Inventory().Add(Inventory.DefaultHost, new ScriptedTransport());
+        await using var inventory = new Inventory().Add(Inventory.DefaultHost, new FakeTransport("scripted"));
 
         var summary = await new Runner(graph, inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, ["c"], Parallel: true), CancellationToken.None);
 

@@ -4,6 +4,7 @@ using Runbooks.Engine;
 using Runbooks.Harness;
 using Runbooks.Harness.Lifecycle;
 using Runbooks.Scenarios;
+using Runbooks.Tests.Support;
 using Runbooks.Transport;
 
 namespace Runbooks.Tests.Harness;
@@ -21,29 +22,15 @@ public class StorageSpecsTests
     private static Check SpecAt(ScenarioDefinition scenario, string name) => scenario.Specs.Single(s => s.Name == name).Check;
 
     /// <summary>Answers pvs/vgs/lvs from Fixtures/storage/STATE; no LVM fullreport, so each report is its own command.</summary>
-    private sealed class RecordedHost(string state) : ITransport
+    private static FakeTransport RecordedHost(string state)
     {
-        public string Name => "recorded";
-
-        public Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken)
+        var host = new FakeTransport("recorded");
+        foreach (var report in new[] { "pvs", "vgs", "lvs" })
         {
-            if (command.Program == "lvm")
-            {
-                return Task.FromResult(new CommandResult(3, "", "no recording of fullreport", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
-            }
-
-            var file = command.Program switch
-            {
-                "pvs" => "pvs.json",
-                "vgs" => "vgs.json",
-                "lvs" => "lvs.json",
-                _ => throw new InvalidOperationException($"no recording for {command.Render()}"),
-            };
-            var text = System.IO.File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "storage", state, file));
-            return Task.FromResult(new CommandResult(0, text, "", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+            host.WhenProgram(report, Fixture.Read($"storage/{state}/{report}.json"));
         }
 
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        return host;
     }
 
     private static Task<CheckResult> Evaluate(Check check, ITransport host) =>
@@ -62,7 +49,7 @@ public class StorageSpecsTests
     [Test]
     public async Task Pv_sizes_fail_on_the_broken_vg_and_name_each_pv()
     {
-        var result = await Evaluate(SpecAt(_ci, "pvs-full-size"), new RecordedHost("broken"));
+        var result = await Evaluate(SpecAt(_ci, "pvs-full-size"), RecordedHost("broken"));
 
         Assert.That(result.Holds, Is.False);
         Assert.That(result.Observed, Does.Contain("/dev/loop1 76 MiB (pe_start 102 MiB)").And.Contain("/dev/loop2 100 MiB"));
@@ -70,13 +57,13 @@ public class StorageSpecsTests
 
     [Test]
     public async Task Pv_sizes_hold_after_the_repair_within_one_extent() =>
-        Assert.That((await Evaluate(SpecAt(_ci, "pvs-full-size"), new RecordedHost("repaired"))).Holds, Is.True);
+        Assert.That((await Evaluate(SpecAt(_ci, "pvs-full-size"), RecordedHost("repaired"))).Holds, Is.True);
 
     [TestCase("broken", false, "3 PVs")]
     [TestCase("repaired", true, "4 PVs")]
     public async Task Vg0_needs_four_pvs(string state, bool holds, string observed)
     {
-        var result = await Evaluate(SpecAt(_ci, "vg0-has-4-pvs"), new RecordedHost(state));
+        var result = await Evaluate(SpecAt(_ci, "vg0-has-4-pvs"), RecordedHost(state));
 
         Assert.That(result.Holds, Is.EqualTo(holds));
         Assert.That(result.Observed, Does.StartWith(observed));
@@ -86,7 +73,7 @@ public class StorageSpecsTests
     [TestCase("repaired", true, "412 MiB")]
     public async Task Data0_must_be_4096_MiB_scaled_and_rounded_to_extents(string state, bool holds, string observed)
     {
-        var result = await Evaluate(SpecAt(_ci, "data0-size"), new RecordedHost(state));
+        var result = await Evaluate(SpecAt(_ci, "data0-size"), RecordedHost(state));
 
         Assert.That(result.Holds, Is.EqualTo(holds));
         Assert.That(result.Observed, Is.EqualTo(observed));
@@ -115,7 +102,7 @@ public class StorageSpecsTests
     {
         var host = new SimulatedData(readOnly: true);
 
-        var result = await Evaluate(SpecAt(_ci, "data-writable"), host);
+        var result = await Evaluate(SpecAt(_ci, "data-writable"), host.Transport);
 
         Assert.That(result.Holds, Is.False);
         Assert.That(result.Observed, Is.EqualTo("cannot write /data: touch: cannot touch '/data/.runbooks-spec-writable': Read-only file system"));
@@ -126,7 +113,7 @@ public class StorageSpecsTests
     {
         var host = new SimulatedData(growBy: 50 * MiB);
 
-        var result = await Evaluate(SpecAt(_ci, "data-grows"), host);
+        var result = await Evaluate(SpecAt(_ci, "data-grows"), host.Transport);
 
         Assert.That(result.Holds, Is.True, result.Observed);
         Assert.That(host.WriterRuns, Is.EqualTo(1), "every file in one round trip: the spec never stops to wait for autogrow");
@@ -140,7 +127,7 @@ public class StorageSpecsTests
     {
         var host = new SimulatedData(growBy: 50 * MiB, failWriteAt: 3);
 
-        var result = await Evaluate(SpecAt(_ci, "data-grows"), host);
+        var result = await Evaluate(SpecAt(_ci, "data-grows"), host.Transport);
 
         Assert.That(result.Holds, Is.False);
         Assert.That(result.Observed, Does.StartWith("write of file 3 failed with 73 free extents left in vg0; 2 files of 10 MiB"));
@@ -152,7 +139,7 @@ public class StorageSpecsTests
     {
         var host = new SimulatedData(growBy: 0);
 
-        var result = await Evaluate(SpecAt(_ci, "data-grows"), host);
+        var result = await Evaluate(SpecAt(_ci, "data-grows"), host.Transport);
 
         Assert.That(result.Holds, Is.False);
         Assert.That(result.Observed, Does.StartWith("write of file 19 failed with 73 free extents left in vg0; 18 files of 10 MiB back to back in 1.8 s").And.Contain("smallest headroom 1.0 MiB"));
@@ -163,13 +150,23 @@ public class StorageSpecsTests
     /// taking 0.1 s and autogrow adding a step whenever a file leaves it 90% used; or mounted read-only. vgs answers from
     /// the repaired VM's recording. A full filesystem writes nothing more (the writer's dd would fail).
     /// </summary>
-    private sealed class SimulatedData(bool readOnly = false, long growBy = 0, int failWriteAt = 0) : ITransport
+    private sealed class SimulatedData
     {
+        private readonly bool _readOnly;
+        private readonly long _growBy;
+        private readonly int _failWriteAt;
+
         private long _filesystem = 288 * MiB;
         private long _size = 260 * MiB;
         private long _avail = 181 * MiB;
 
-        public string Name => "simulated";
+        public SimulatedData(bool readOnly = false, long growBy = 0, int failWriteAt = 0)
+        {
+            (_readOnly, _growBy, _failWriteAt) = (readOnly, growBy, failWriteAt);
+            Transport = new FakeTransport("simulated").When(_ => true, Answer);
+        }
+
+        public FakeTransport Transport { get; }
 
         public int WriterRuns { get; private set; }
 
@@ -179,7 +176,7 @@ public class StorageSpecsTests
 
         public bool Removed { get; private set; }
 
-        public Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken)
+        private CommandResult Answer(Command command)
         {
             var argv = command.Arguments.Select(a => a.Reveal()).ToList();
             switch (command.Program)
@@ -190,14 +187,14 @@ public class StorageSpecsTests
                 case "lvm":
                     return Answer(3, "", "no recording of fullreport");
                 case "vgs":
-                    return Answer(0, System.IO.File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "storage", "repaired", "vgs.json")));
+                    return Answer(0, Fixture.Read("storage/repaired/vgs.json"));
                 case not "sh":
                     throw new InvalidOperationException($"unexpected {command.Render()}");
             }
 
             if (argv.Count == 4)
             {
-                return readOnly
+                return _readOnly
                     ? Answer(1, "", "touch: cannot touch '/data/.runbooks-spec-writable': Read-only file system")
                     : Answer(0, "");
             }
@@ -209,7 +206,7 @@ public class StorageSpecsTests
             Line(0);
             for (var n = 1; n <= most && _filesystem < goal; n++)
             {
-                if (n == failWriteAt || _avail < mib * MiB)
+                if (n == _failWriteAt || _avail < mib * MiB)
                 {
                     return Answer(1, lines.ToString(), $"write of file {n} failed");
                 }
@@ -217,7 +214,7 @@ public class StorageSpecsTests
                 _avail -= mib * MiB;
                 if ((_size - _avail) * 10 >= _size * 9)
                 {
-                    (_filesystem, _size, _avail) = (_filesystem + growBy, _size + growBy, _avail + growBy);
+                    (_filesystem, _size, _avail) = (_filesystem + _growBy, _size + _growBy, _avail + _growBy);
                 }
 
                 Files = n;
@@ -228,9 +225,6 @@ public class StorageSpecsTests
             return Answer(0, lines.ToString());
         }
 
-        private static Task<CommandResult> Answer(int exit, string stdout, string stderr = "") =>
-            Task.FromResult(new CommandResult(exit, stdout, stderr, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        private static CommandResult Answer(int exit, string stdout, string stderr = "") => FakeTransport.Result(exit, stdout, stderr);
     }
 }

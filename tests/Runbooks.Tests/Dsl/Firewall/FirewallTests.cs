@@ -6,12 +6,12 @@ namespace Runbooks.Tests.Dsl.Firewall;
 
 public sealed class FirewallTests
 {
-    private static FirewallState V6() => FirewallParser.Parse(IpFamily.V6, NetworkFakeTransport.Fixture("ip6tables-save.txt"));
+    private static FirewallState V6() => FirewallParser.Parse(IpFamily.V6, Fixture.Read("network/ip6tables-save.txt"));
 
     [Test]
     public void Save_output_parses_into_typed_rules_and_policies()
     {
-        var v4 = FirewallParser.Parse(IpFamily.V4, NetworkFakeTransport.Fixture("iptables-save.txt"));
+        var v4 = FirewallParser.Parse(IpFamily.V4, Fixture.Read("network/iptables-save.txt"));
         var v6 = V6();
 
         Assert.That(v4.RulesIn("filter", "INPUT").First(), Is.EqualTo(v4.Rules[0]));
@@ -50,7 +50,7 @@ public sealed class FirewallTests
     [TestCaseSource(nameof(Plans))]
     public async Task Given_ip6tables_save_the_step_plans_these_commands(Step step, string[] expected)
     {
-        var host = new NetworkFakeTransport().Answer("ip6tables-save -t filter", NetworkFakeTransport.Fixture("ip6tables-save.txt"));
+        var host = new FakeTransport("server").On("ip6tables-save -t filter", Fixture.Read("network/ip6tables-save.txt"));
 
         var probe = await step.ProbeAsync(host.Context(), CancellationToken.None);
 
@@ -60,7 +60,7 @@ public sealed class FirewallTests
     [Test]
     public async Task A_flush_is_destructive_and_its_plan_lists_every_rule_it_removes()
     {
-        var host = new NetworkFakeTransport().Answer("ip6tables-save -t filter", NetworkFakeTransport.Fixture("ip6tables-save.txt"));
+        var host = new FakeTransport("server").On("ip6tables-save -t filter", Fixture.Read("network/ip6tables-save.txt"));
         var flush = Runbooks.Dsl.Firewall.Chain(IpFamily.V6, "INPUT").Flush();
 
         var probe = await flush.ProbeAsync(host.Context(), CancellationToken.None);
@@ -117,7 +117,7 @@ public class FirewallAbsentCoversTests
     [TestCase("-A INPUT -p udp -m multiport --dports 8080 -j DROP", false, TestName = "a rule for another protocol does not")]
     public async Task Absent_is_not_satisfied_while_another_rule_still_does_the_same(string rule, bool blocked)
     {
-        var host = new NetworkFakeTransport().Answer("iptables-save -t filter", Save(rule));
+        var host = new FakeTransport("server").On("iptables-save -t filter", Save(rule));
         var step = Runbooks.Dsl.Firewall.Rule(IpFamily.V4, "INPUT").WithProtocol("tcp").Port(8080).Jump("DROP").Absent();
 
         var probe = await step.ProbeAsync(host.Context(), CancellationToken.None);

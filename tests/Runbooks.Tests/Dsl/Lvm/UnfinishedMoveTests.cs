@@ -75,7 +75,7 @@ public class UnfinishedMoveTests
 
         var polls = transport.Ran.Count(c => c.Program == "pgrep");
         Assert.That(polls, Is.EqualTo(3), "polled until pgrep found no pvmove");
-        Assert.That(transport.Ran.Last().Program, Is.EqualTo("pvmove"), "resumed only after the wait");
+        Assert.That(transport.Ran[^1].Program, Is.EqualTo("pvmove"), "resumed only after the wait");
     }
 
     private static FakeTransport Host(string pvmoves) => new FakeTransport()

@@ -9,7 +9,7 @@ public sealed class NetTests
     [Test]
     public void Routes_parse_with_host_routes_given_their_prefix()
     {
-        var routes = NetParser.Routes(NetworkFakeTransport.Fixture("ip-j-route.json"));
+        var routes = NetParser.Routes(Fixture.Read("network/ip-j-route.json"));
 
         Assert.That(routes.Select(r => r.Render()), Is.EqualTo(new[]
         {
@@ -22,8 +22,8 @@ public sealed class NetTests
     [Test]
     public void Addresses_and_links_parse_from_ip_json()
     {
-        var addresses = NetParser.Addresses(NetworkFakeTransport.Fixture("ip-j-addr.json"));
-        var links = NetParser.Links(NetworkFakeTransport.Fixture("ip-j-link.json"));
+        var addresses = NetParser.Addresses(Fixture.Read("network/ip-j-addr.json"));
+        var links = NetParser.Links(Fixture.Read("network/ip-j-link.json"));
 
         Assert.That(addresses.Where(a => a.Device == "eth0" && a.Scope == "global").Select(a => a.Cidr), Is.EquivalentTo(new[] { "fdaa:3::3/64", "172.19.0.74/24" }));
         Assert.That(addresses.Single(a => a.Device == "wg0" && !a.IsIpv6).Cidr, Is.EqualTo("192.168.0.2/32"));
@@ -50,7 +50,7 @@ public sealed class NetTests
     [TestCaseSource(nameof(Plans))]
     public async Task Given_ip_json_the_step_plans_these_commands(Step step, string read, string? fixture, string[] expected)
     {
-        var host = new NetworkFakeTransport().Answer(read, fixture is null ? "" : NetworkFakeTransport.Fixture(fixture));
+        var host = new FakeTransport("server").On(read, fixture is null ? "" : Fixture.Read("network/" + fixture));
 
         var probe = await step.ProbeAsync(host.Context(), CancellationToken.None);
 
@@ -64,7 +64,7 @@ public sealed class NetTests
     [Test]
     public async Task A_missing_link_blocks_the_step_and_says_so()
     {
-        var host = new NetworkFakeTransport().Answer("ip -j link show dev wg0", "", 1, NetworkFakeTransport.Fixture("ip-j-link-missing.txt").Replace("nosuch", "wg0", StringComparison.Ordinal));
+        var host = new FakeTransport("server").On("ip -j link show dev wg0", "", 1, Fixture.Read("network/ip-j-link-missing.txt").Replace("nosuch", "wg0", StringComparison.Ordinal));
 
         var probe = await Runbooks.Dsl.Net.Link("wg0").Mtu(1280).ProbeAsync(host.Context(), CancellationToken.None);
 
@@ -75,9 +75,9 @@ public sealed class NetTests
     [Test]
     public async Task Exact_addresses_add_the_right_one_before_removing_the_wrong_subnet()
     {
-        var host = new NetworkFakeTransport()
-            .Answer("ip -j link show dev wg0", NetworkFakeTransport.Fixture("ip-j-link-wg0.json"))
-            .Answer("ip -j addr show dev wg0", """[{"ifname":"wg0","addr_info":[{"family":"inet","local":"10.0.0.1","prefixlen":24,"scope":"global"}]}]""");
+        var host = new FakeTransport("server")
+            .On("ip -j link show dev wg0", Fixture.Read("network/ip-j-link-wg0.json"))
+            .On("ip -j addr show dev wg0", """[{"ifname":"wg0","addr_info":[{"family":"inet","local":"10.0.0.1","prefixlen":24,"scope":"global"}]}]""");
 
         var probe = await Runbooks.Dsl.Net.Addresses("wg0", "192.168.0.1/32").ProbeAsync(host.Context(), CancellationToken.None);
 

@@ -17,7 +17,7 @@ public sealed class ProbeTests
     [TestCaseSource(nameof(Outcomes))]
     public async Task Tcp_connect_tells_the_outcomes_apart(string printed, TcpOutcome outcome)
     {
-        var host = new NetworkFakeTransport("client").AnswerWhen(c => c.Program == "python3", printed);
+        var host = new FakeTransport("client").When(c => c.Program == "python3", printed);
 
         var (seen, _) = await Runbooks.Dsl.Probe.TcpAsync(host.Context(), "fdaa:3::2", 9000, TimeSpan.FromSeconds(1), CancellationToken.None);
 
@@ -28,7 +28,7 @@ public sealed class ProbeTests
     [Test]
     public async Task A_refused_check_fails_when_the_service_answers()
     {
-        var host = new NetworkFakeTransport("client").AnswerWhen(c => c.Program == "python3", "Connected\n");
+        var host = new FakeTransport("client").When(c => c.Program == "python3", "Connected\n");
 
         var result = await Runbooks.Dsl.Probe.Tcp("fdaa:3::2", 9000, TcpOutcome.Refused).EvaluateAsync(host.Context(), CancellationToken.None);
 
@@ -39,7 +39,7 @@ public sealed class ProbeTests
     [Test]
     public async Task Http_get_compares_the_status_code()
     {
-        var host = new NetworkFakeTransport("client").AnswerWhen(c => c.Program == "curl", "200");
+        var host = new FakeTransport("client").When(c => c.Program == "curl", "200");
 
         var result = await Runbooks.Dsl.Probe.HttpGet("http://192.168.0.1:8080/").EvaluateAsync(host.Context(), CancellationToken.None);
 
@@ -49,7 +49,7 @@ public sealed class ProbeTests
     [Test]
     public async Task A_handshake_check_fails_at_once_when_no_peer_can_start_one_and_hides_the_private_key()
     {
-        var host = new NetworkFakeTransport("server").Answer("wg show wg0 dump",
+        var host = new FakeTransport("server").On("wg show wg0 dump",
             "oK56DE9Ue9zK76rAc8pBl6opph+1v36lm7cXXsQKrQM=\tYKfDJYft+JVx55J4O/FpzOPh+MRNTWCunRZ3a3rT9Cw=\t51820\toff\n" +
             "g9stvuZgnSYtvx+jbtpwfNEpmDf2NzrlZRHRvmBnk1s=\t(none)\t(none)\t10.0.0.1/32\t0\t0\t0\toff\n");
 

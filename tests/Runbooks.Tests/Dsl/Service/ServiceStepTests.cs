@@ -131,24 +131,24 @@ public class ServiceStepTests
     public async Task Stop_sends_kill_only_after_the_grace_period_when_term_is_ignored(CancellationToken cancellationToken)
     {
         var grace = TimeSpan.FromMilliseconds(400);
-        var host = new ScriptedTransport();
+        var host = new FakeTransport("scripted");
         var killedAt = (TimeSpan?)null;
         var downAt = (TimeSpan?)null;
         var clock = Stopwatch.StartNew();
-        host.On(c => c.Program == "sh", _ => ScriptedTransport.Result(stdout: "runit /etc/service/master\n"))
-            .On(c => c.Program == "cat", _ => ScriptedTransport.Result(stdout: Stat(42, 900)))
-            .On(c => Key(c) == "sv status /etc/service/master", _ => ScriptedTransport.Result(stdout: killedAt is null
+        host.When(c => c.Program == "sh", _ => FakeTransport.Result(stdout: "runit /etc/service/master\n"))
+            .When(c => c.Program == "cat", _ => FakeTransport.Result(stdout: Stat(42, 900)))
+            .When(c => Key(c) == "sv status /etc/service/master", _ => FakeTransport.Result(stdout: killedAt is null
                 ? "run: /etc/service/master: (pid 42) 9s, want down, got TERM\n"
                 : "down: /etc/service/master: 0s, normally up\n"))
-            .On(c => Key(c) == "sv down /etc/service/master", _ => { downAt = clock.Elapsed; return ScriptedTransport.Result(); })
-            .On(c => Key(c) == "sv kill /etc/service/master", _ => { killedAt = clock.Elapsed; return ScriptedTransport.Result(); });
+            .When(c => Key(c) == "sv down /etc/service/master", _ => { downAt = clock.Elapsed; return FakeTransport.Result(); })
+            .When(c => Key(c) == "sv kill /etc/service/master", _ => { killedAt = clock.Elapsed; return FakeTransport.Result(); });
         var step = ServiceDsl.Named("master").GraceBeforeKill(grace).Stopped();
         var context = new Inventory().Add("local", host).Context("local");
 
         var probe = await step.ProbeAsync(context, cancellationToken);
         await step.ApplyAsync(context, probe, cancellationToken);
 
-        Assert.That(host.Mutations.Select(Key), Is.EqualTo(new[] { "sv down /etc/service/master", "sv kill /etc/service/master" }));
+        Assert.That(host.Changes.Select(Key), Is.EqualTo(new[] { "sv down /etc/service/master", "sv kill /etc/service/master" }));
         Assert.That(killedAt - downAt, Is.GreaterThanOrEqualTo(grace));
         Assert.That(step.Destroys, Does.Contain("master"));
     }
@@ -174,15 +174,15 @@ public class ServiceStepTests
     [Test, CancelAfter(10_000)]
     public async Task Start_waits_for_runsv_to_pick_up_a_new_directory_before_sv_up(CancellationToken cancellationToken)
     {
-        var host = new ScriptedTransport();
+        var host = new FakeTransport("scripted");
         var looks = 0;
         var up = false;
-        host.On(c => c.Program == "sh", _ => ScriptedTransport.Result(stdout: "runit /etc/service/db\n"))
-            .On(c => c.Program == "cat", _ => ScriptedTransport.Result(stdout: Stat(42, 900)))
-            .On(c => Key(c) == "sv status /etc/service/db", _ => ++looks < 3
-                ? ScriptedTransport.Result(stdout: "warning: /etc/service/db: unable to open supervise/ok: file does not exist\n", exit: 1)
-                : ScriptedTransport.Result(stdout: up ? "run: /etc/service/db: (pid 42) 0s\n" : "down: /etc/service/db: 0s, normally up\n"))
-            .On(c => Key(c) == "sv up /etc/service/db", _ => { up = looks >= 3; return ScriptedTransport.Result(); });
+        host.When(c => c.Program == "sh", _ => FakeTransport.Result(stdout: "runit /etc/service/db\n"))
+            .When(c => c.Program == "cat", _ => FakeTransport.Result(stdout: Stat(42, 900)))
+            .When(c => Key(c) == "sv status /etc/service/db", _ => ++looks < 3
+                ? FakeTransport.Result(stdout: "warning: /etc/service/db: unable to open supervise/ok: file does not exist\n", exit: 1)
+                : FakeTransport.Result(stdout: up ? "run: /etc/service/db: (pid 42) 0s\n" : "down: /etc/service/db: 0s, normally up\n"))
+            .When(c => Key(c) == "sv up /etc/service/db", _ => { up = looks >= 3; return FakeTransport.Result(); });
         var step = ServiceDsl.Named("db").Running();
         var context = new Inventory().Add("local", host).Context("local");
 
@@ -190,7 +190,7 @@ public class ServiceStepTests
         await step.ApplyAsync(context, probe, cancellationToken);
 
         Assert.That(probe.Observed, Does.Contain("not supervised yet"));
-        Assert.That(host.Mutations.Select(Key), Is.EqualTo(new[] { "sv up /etc/service/db" }));
+        Assert.That(host.Changes.Select(Key), Is.EqualTo(new[] { "sv up /etc/service/db" }));
         Assert.That(up, Is.True, "sv up was sent before runsv had opened the directory");
     }
 

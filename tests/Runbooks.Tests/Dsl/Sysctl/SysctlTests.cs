@@ -10,7 +10,7 @@ public sealed class SysctlTests
     [Test]
     public async Task A_different_value_is_set_with_sysctl_w()
     {
-        var host = new NetworkFakeTransport().Answer($"sysctl -n {Key}", "1\n");
+        var host = new FakeTransport("server").On($"sysctl -n {Key}", "1\n");
 
         var probe = await Runbooks.Dsl.Sysctl.Value(Key, "0").ProbeAsync(host.Context(), CancellationToken.None);
 
@@ -42,9 +42,9 @@ public sealed class SysctlTests
     [Test]
     public async Task A_failure_on_stderr_fails_the_step_even_when_sysctl_exits_0()
     {
-        var host = new NetworkFakeTransport()
-            .Answer($"sysctl -n {Key}", "1\n")
-            .Answer($"sysctl -w {Key}=0", "", 0, $"sysctl: permission denied on key \"{Key}\"");
+        var host = new FakeTransport("server")
+            .On($"sysctl -n {Key}", "1\n")
+            .On($"sysctl -w {Key}=0", "", 0, $"sysctl: permission denied on key \"{Key}\"");
         var step = Runbooks.Dsl.Sysctl.Value(Key, "0");
         var context = host.Context();
         var probe = await step.ProbeAsync(context, CancellationToken.None);

@@ -14,7 +14,7 @@ public sealed class WgTests
     [Test]
     public void Dump_parses_interface_and_peers_and_never_shows_the_private_key()
     {
-        var state = WgDumpParser.Parse(NetworkFakeTransport.Fixture("wg-show-wg0-dump.txt"));
+        var state = WgDumpParser.Parse(Fixture.Read("network/wg-show-wg0-dump.txt"));
 
         Assert.That(state.PublicKey, Is.EqualTo(OwnPublic));
         Assert.That(state.ListenPort, Is.EqualTo(51820));
@@ -91,9 +91,9 @@ public sealed class WgTests
     [TestCaseSource(nameof(Configure))]
     public async Task Configured_plans_wg_set_from_the_live_dump(string dump, string derivedPublic, WgInterface wanted, string[] expected)
     {
-        var host = new NetworkFakeTransport("client")
-            .Answer("wg show wg0 dump", NetworkFakeTransport.Fixture(dump))
-            .Answer(PubkeyOfKeyFile, derivedPublic + "\n");
+        var host = new FakeTransport("client")
+            .On("wg show wg0 dump", Fixture.Read("network/" + dump))
+            .On(PubkeyOfKeyFile, derivedPublic + "\n");
 
         var probe = await wanted.Configured().ProbeAsync(host.Context(), CancellationToken.None);
 
@@ -106,8 +106,8 @@ public sealed class WgTests
     public async Task The_peer_key_is_derived_on_the_other_host_from_its_key_file()
     {
         var inventory = new Inventory();
-        var server = new NetworkFakeTransport("server").Answer(PubkeyOfKeyFile, ServerKey + "\n");
-        var client = new NetworkFakeTransport("client").Answer("wg show wg0 dump", NetworkFakeTransport.Fixture("wg-show-wg0-dump-no-peers.txt"));
+        var server = new FakeTransport("server").On(PubkeyOfKeyFile, ServerKey + "\n");
+        var client = new FakeTransport("client").On("wg show wg0 dump", Fixture.Read("network/wg-show-wg0-dump-no-peers.txt"));
         inventory.Add("server", server);
         var wanted = Runbooks.Dsl.Wg.Interface("wg0").Peer(Runbooks.Dsl.Wg.Peer(WgPublicKey.DerivedOn("server", "/etc/wireguard/wg0.key")).AllowedIps("192.168.0.1/32"));
 
@@ -120,7 +120,7 @@ public sealed class WgTests
     [Test]
     public async Task A_peer_key_from_a_host_missing_in_the_inventory_fails_with_one_clear_error()
     {
-        var client = new NetworkFakeTransport("client").Answer("wg show wg0 dump", NetworkFakeTransport.Fixture("wg-show-wg0-dump-no-peers.txt"));
+        var client = new FakeTransport("client").On("wg show wg0 dump", Fixture.Read("network/wg-show-wg0-dump-no-peers.txt"));
         var target = new Target("client", "", [], Runbooks.Dsl.Wg.Interface("wg0")
             .Peer(Runbooks.Dsl.Wg.Peer(WgPublicKey.DerivedOn("srever", "/etc/wireguard/wg0.key")).AllowedIps("192.168.0.1/32")).Configured().Yield()).On("client");
         var inventory = new Inventory().Add("client", client);
@@ -128,17 +128,17 @@ public sealed class WgTests
         var summary = await new Runner(new TargetGraph([target]), inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), CancellationToken.None);
 
         Assert.That(summary.Targets.Single().Error, Does.Contain("host 'srever' is not in the inventory (known: client)"));
-        Assert.That(client.Applied, Is.Empty, "nothing may change when the error comes first");
+        Assert.That(client.Changes.Select(c => c.Render()), Is.Empty, "nothing may change when the error comes first");
     }
 
     [TestCase(0, "ip link add dev wg0 type wireguard")]
     [TestCase(1, "wireguard-go wg0")]
     public async Task A_missing_link_is_made_by_the_kernel_module_or_else_by_wireguard_go_as_the_plan_shows(int kernelModule, string expected)
     {
-        var host = new NetworkFakeTransport()
-            .Answer("ip -j link show dev wg0", "", 1, "Device \"wg0\" does not exist.\n")
-            .AnswerWhen(c => c.Program == "sh" && c.Arguments[1].Reveal().Contains("modprobe -n", StringComparison.Ordinal), "", kernelModule)
-            .Answer(expected, "");
+        var host = new FakeTransport("server")
+            .On("ip -j link show dev wg0", "", 1, "Device \"wg0\" does not exist.\n")
+            .When(c => c.Program == "sh" && c.Arguments[1].Reveal().Contains("modprobe -n", StringComparison.Ordinal), "", kernelModule)
+            .On(expected, "");
         var step = Runbooks.Dsl.Wg.Interface("wg0").Exists();
         var context = host.Context();
 
@@ -146,7 +146,7 @@ public sealed class WgTests
         await step.ApplyAsync(context, probe, CancellationToken.None);
 
         Assert.That(probe.Actions.Select(a => a.Summary), Is.EqualTo(new[] { "$ " + expected }), "the plan names the one implementation that runs");
-        Assert.That(host.Applied, Is.EqualTo(new[] { expected }));
+        Assert.That(host.Changes.Select(c => c.Render()), Is.EqualTo(new[] { expected }));
     }
 
     [Test]
@@ -180,9 +180,9 @@ public sealed class WgTests
     [Test]
     public async Task The_config_file_is_compared_by_hash_and_written_with_mode_600()
     {
-        var host = new NetworkFakeTransport("server")
-            .Answer("stat -c %a /etc/wireguard/wg0.conf", "644\n")
-            .Answer("sha256sum /etc/wireguard/wg0.conf", "0000  /etc/wireguard/wg0.conf\n");
+        var host = new FakeTransport("server")
+            .On("stat -c %a /etc/wireguard/wg0.conf", "644\n")
+            .On("sha256sum /etc/wireguard/wg0.conf", "0000  /etc/wireguard/wg0.conf\n");
 
         var probe = await Runbooks.Dsl.Wg.Interface("wg0").Address("192.168.0.1/32").ConfigFileInStep().ProbeAsync(host.Context(), CancellationToken.None);
 
@@ -190,16 +190,16 @@ public sealed class WgTests
         var write = probe.Actions.OfType<WriteFile>().Single();
         Assert.That((write.Path, write.Mode, write.ExpectedSha256), Is.EqualTo(("/etc/wireguard/wg0.conf", "0600", "0000")), "written only over the file whose hash was probed");
         Assert.That(write.Content.Reveal(), Does.Contain("Address = 192.168.0.1/32"));
-        Assert.That(host.Ran.Select(NetworkFakeTransport.Argv), Has.None.Contains("cat /etc/wireguard"));
+        Assert.That(host.Ran.Select(FakeTransport.Key), Has.None.Contains("cat /etc/wireguard"));
     }
 
     [Test, CancelAfter(10_000)]
     public async Task A_handshake_that_never_comes_fails_naming_host_peer_and_endpoint_after_an_awaited_ping(CancellationToken cancellationToken)
     {
         const string Peer = "Khoh2j2WX389oqFzAvumHv+X7+dtPr1aSEttQHvkxC8=";
-        var host = new NetworkFakeTransport()
-            .Answer("wg show wg0 dump", NetworkFakeTransport.Fixture("wg-show-wg0-dump.txt"))
-            .Answer("ping -c 1 -W 1 192.168.0.1", "", 1);
+        var host = new FakeTransport("server")
+            .On("wg show wg0 dump", Fixture.Read("network/wg-show-wg0-dump.txt"))
+            .On("ping -c 1 -W 1 192.168.0.1", "", 1);
         var step = Runbooks.Dsl.Wg.Interface("wg0").Handshake(WgPublicKey.Of(Peer), TimeSpan.FromMilliseconds(300));
         var context = host.Context();
 
@@ -207,7 +207,7 @@ public sealed class WgTests
         var error = await Assert.ThrowsAsync<RunbookException>(() => step.ApplyAsync(context, probe, cancellationToken));
 
         Assert.That(probe.Actions.Select(a => a.Kind), Is.EqualTo(new[] { "run", "wait-until" }), "the nudge is an action the plan shows, then the wait");
-        Assert.That(host.Applied, Is.EqualTo(new[] { "ping -c 1 -W 1 192.168.0.1" }));
+        Assert.That(host.Changes.Select(c => c.Render()), Is.EqualTo(new[] { "ping -c 1 -W 1 192.168.0.1" }));
         Assert.That(error!.Message, Does.StartWith($"on host server: no WireGuard handshake on wg0 with peer {Peer} (endpoint [fdaa:3::2]:51820) within 0.3 s")
             .And.Contain("wg show wg0 (private key hidden)"));
     }
