@@ -1,3 +1,5 @@
+using Runbooks.Engine;
+
 namespace Runbooks.Harness.Backends.MicroVm;
 
 /// <summary>
@@ -17,30 +19,7 @@ public static class ModuleOrder
     public static IReadOnlyList<string> Resolve(string modulesDep, IEnumerable<string> wanted)
     {
         var dependencies = Parse(modulesDep);
-        var order = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-
-        void Visit(string module)
-        {
-            if (!seen.Add(module) || !dependencies.TryGetValue(module, out var needs))
-            {
-                return;
-            }
-
-            foreach (var need in needs)
-            {
-                Visit(need);
-            }
-
-            order.Add(module);
-        }
-
-        foreach (var module in wanted)
-        {
-            Visit(module);
-        }
-
-        return order;
+        return DependencyOrder.Sort(wanted.Where(dependencies.ContainsKey), m => dependencies[m].Where(dependencies.ContainsKey), StringComparer.Ordinal).Order;
     }
 
     /// <summary><c>kernel/fs/9p/9p.ko.xz: kernel/net/9p/9pnet.ko.xz …</c> → <c>fs/9p/9p</c> → [<c>net/9p/9pnet</c>, …].</summary>

@@ -28,8 +28,8 @@ public sealed class TargetGraph
                 .Select(d => $"{At(target)}target '{target.Name}' depends on '{d}', which is not defined{Suggest(d)}"));
         }
 
-        var cycles = FindCycles();
-        problems.AddRange(cycles.Select(c => $"{At(_byName[c[0]])}dependency cycle: {string.Join(" -> ", c)}"));
+        var cycles = DependencyOrder.Sort(Targets.Select(t => t.Name), DependenciesOf, StringComparer.Ordinal).Cycles;
+        problems.AddRange(cycles.Select(c => $"{At(_byName[c[0]])}dependency cycle: {DependencyOrder.Chain(c)}"));
         if (cycles.Count == 0)
         {
             problems.AddRange(UnorderedTriggers());
@@ -111,64 +111,11 @@ public sealed class TargetGraph
             return roots.Distinct().ToList();
         }
 
-        var ordered = new List<Target>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var root in roots)
-        {
-            Visit(root, ordered, seen);
-        }
-
-        return ordered;
+        return [.. DependencyOrder.Sort(roots.Select(r => r.Name), DependenciesOf, StringComparer.Ordinal).Order.Select(n => _byName[n])];
     }
 
-    private void Visit(Target target, List<Target> ordered, HashSet<string> seen)
-    {
-        if (!seen.Add(target.Name))
-        {
-            return;
-        }
-
-        foreach (var dependency in target.Dependencies)
-        {
-            Visit(_byName[dependency], ordered, seen);
-        }
-
-        ordered.Add(target);
-    }
-
-    private List<List<string>> FindCycles()
-    {
-        var cycles = new List<List<string>>();
-        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done
-        var path = new List<string>();
-
-        void Walk(string name)
-        {
-            state[name] = 1;
-            path.Add(name);
-            foreach (var dependency in _byName[name].Dependencies.Where(_byName.ContainsKey))
-            {
-                if (state.GetValueOrDefault(dependency) == 1)
-                {
-                    cycles.Add([.. path.Skip(path.IndexOf(dependency)), dependency]);
-                }
-                else if (state.GetValueOrDefault(dependency) == 0)
-                {
-                    Walk(dependency);
-                }
-            }
-
-            path.RemoveAt(path.Count - 1);
-            state[name] = 2;
-        }
-
-        foreach (var target in Targets.Where(t => state.GetValueOrDefault(t.Name) == 0))
-        {
-            Walk(target.Name);
-        }
-
-        return cycles;
-    }
+    // Missing dependencies are reported on their own, so the walk leaves them out.
+    private IEnumerable<string> DependenciesOf(string name) => _byName[name].Dependencies.Where(_byName.ContainsKey);
 
     private string Suggest(string name)
     {

@@ -53,45 +53,9 @@ public static partial class Service
                 .Select(d => $"service '{service.Name}' comes after '{d}', which is not in the set ({string.Join(", ", byName.Keys)})"));
         }
 
-        var order = new List<ServiceDefinition>();
-        var done = new HashSet<string>(StringComparer.Ordinal);
-        var path = new List<string>();
-        var cycles = new HashSet<string>(StringComparer.Ordinal);
-
-        void Visit(ServiceDefinition service)
-        {
-            if (done.Contains(service.Name))
-            {
-                return;
-            }
-
-            var at = path.IndexOf(service.Name);
-            if (at >= 0)
-            {
-                cycles.Add(string.Join(" -> ", path.Skip(at).Append(service.Name)));
-                return;
-            }
-
-            path.Add(service.Name);
-            foreach (var dependency in service.Dependencies.Where(byName.ContainsKey))
-            {
-                Visit(byName[dependency]);
-            }
-
-            path.RemoveAt(path.Count - 1);
-            if (done.Add(service.Name))
-            {
-                order.Add(service);
-            }
-        }
-
-        foreach (var service in byName.Values)
-        {
-            Visit(service);
-        }
-
-        problems.AddRange(cycles.Select(c => $"the service order has a cycle: {c}"));
-        return problems.Count > 0 ? throw new InvalidRunbookException(problems) : order;
+        var sort = DependencyOrder.Sort(byName.Keys, n => byName[n].Dependencies.Where(byName.ContainsKey), StringComparer.Ordinal);
+        problems.AddRange(sort.Cycles.Select(c => $"the service order has a cycle: {DependencyOrder.Chain(c)}"));
+        return problems.Count > 0 ? throw new InvalidRunbookException(problems) : [.. sort.Order.Select(n => byName[n])];
     }
 
     internal static string ValidateName(string name, string parameter)
