@@ -47,6 +47,13 @@ public sealed record Command
     /// </summary>
     public Func<string, string>? FactView { get; init; }
 
+    /// <summary>
+    /// For one read that answers several (<c>lvm fullreport</c>, a batch of files): the reads it stands for. The
+    /// engine files its answer under each of them; a transport that cannot give the combined answer (a recording of
+    /// the separate reads) may fail it, and the engine then runs each read on its own. Empty for other commands.
+    /// </summary>
+    public ImmutableArray<Command> Combines { get; init; } = [];
+
     /// <summary>Exit codes that mean success for this tool (some tools exit 1 for "nothing to do").</summary>
     public ImmutableArray<int> SuccessExitCodes { get; init; } = [0];
 

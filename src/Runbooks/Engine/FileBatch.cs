@@ -16,23 +16,12 @@ internal static class FileBatch
         "  else echo \"1 $(cat -- \"$f\" 2>&1 >/dev/null | base64 -w0)\"; fi\n" +
         "done\n";
 
-    public static Command Command(IReadOnlyList<string> paths) =>
-        Shell.Script(Script, [.. paths.Select(p => (Arg)p)]).AsReadOnly();
-
-    /// <summary>The paths a batch reads, or null when <paramref name="command"/> is not a batch.</summary>
-    public static IReadOnlyList<string>? PathsOf(Command command) =>
-        command is { Program: "sh" } && command.Arguments.Length >= 3 && command.Arguments[1].Reveal() == Script
-            ? [.. command.Arguments.Skip(3).Select(a => a.Reveal())]
-            : null;
-
-    /// <summary>The batch's output for these per-file answers: what the script prints on a host that gave them.</summary>
-    public static string Join(IEnumerable<CommandResult> files) =>
-        string.Concat(files.Select(f => f.ExitCode == 0
-            ? $"0 {Convert.ToBase64String(Encoding.UTF8.GetBytes(f.StandardOutput))}\n"
-            : $"1 {Convert.ToBase64String(Encoding.UTF8.GetBytes(f.StandardError))}\n"));
+    /// <summary>The files as one read, each file's answer filed under its <see cref="HostContext.FileRead"/>.</summary>
+    public static CombinedRead Read(IReadOnlyList<string> paths) =>
+        new(Shell.Script(Script, [.. paths.Select(p => (Arg)p)]), [.. paths.Select(HostContext.FileRead)], batch => Split(paths, batch));
 
     /// <summary>Each file's answer as <c>cat -- PATH</c> would have given it; nothing when the output does not fit.</summary>
-    public static IEnumerable<(string Path, CommandResult Result)> Split(IReadOnlyList<string> paths, CommandResult batch)
+    public static IEnumerable<(Command Part, CommandResult Answer)> Split(IReadOnlyList<string> paths, CommandResult batch)
     {
         var lines = batch.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (lines.Length != paths.Count)
@@ -53,7 +42,7 @@ internal static class FileBatch
                 yield break;
             }
 
-            yield return (paths[i], status == '0'
+            yield return (HostContext.FileRead(paths[i]), status == '0'
                 ? new CommandResult(0, text, "", batch.Started, batch.Ended)
                 : new CommandResult(1, "", text, batch.Started, batch.Ended));
         }

@@ -73,6 +73,14 @@ public sealed partial class HostContext
         return ProcStat().IsMatch(path) ? read.WithFactView(ProcessIdentity) : read;
     }
 
+    /// <summary>A file's text as a fact: its <see cref="FileRead"/>, failing with cat's error when it cannot be read.</summary>
+    /// <example><c>var fstab = await host.FactAsync(HostContext.FileContent("/etc/fstab"), ct);</c></example>
+    public static Fact<string> FileContent(string path) => new(FileRead(path), r => r.StandardOutput);
+
+    /// <summary>A file's text, or null when it cannot be read (missing, a directory, no permission).</summary>
+    /// <example><c>var conf = await host.FactAsync(HostContext.FileContentIfReadable("/etc/sysctl.conf"), ct);</c></example>
+    public static Fact<string?> FileContentIfReadable(string path) => new(FileRead(path), r => r.ExitCode == 0 ? r.StandardOutput : null, mustSucceed: false);
+
     // /proc/PID/stat counts CPU time and page faults as the process runs; what decisions rest on is which process
     // it is: pid, name, state, parent and start time (field 22).
     private static string ProcessIdentity(string stat)
@@ -98,33 +106,47 @@ public sealed partial class HostContext
     /// </summary>
     public async Task PrefetchFilesAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
     {
-        var wanted = paths.Distinct(StringComparer.Ordinal).Where(p => !_facts.ContainsKey(FileRead(p))).ToList();
-        if (wanted.Count < 2)
+        var wanted = paths.Distinct(StringComparer.Ordinal).Where(p => !HasRead(FileRead(p))).ToList();
+        if (wanted.Count >= 2)
+        {
+            await ReadCombinedAsync(FileBatch.Read(wanted), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A fact, from this round's reads when it was read already; when its read has a <see cref="Fact{T}.Via"/> and
+    /// this round has read neither, the combined read goes first and answers the others of its parts too.
+    /// </summary>
+    /// <example><c>var pvs = await host.FactAsync(LvmFacts.Pvs, ct);</c></example>
+    public async Task<T> FactAsync<T>(Fact<T> fact, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fact);
+        if (fact.Via is { } via && !HasRead(fact.Read) && !HasRead(via.Read))
+        {
+            await ReadCombinedAsync(via, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = await TryReadAsync(fact.Read, cancellationToken).ConfigureAwait(false);
+        return fact.Answers(result) ? fact.Parse(result) : throw new CommandFailedException(Transport.Name, fact.Read, result);
+    }
+
+    // A combined read that fails or does not split leaves each part to be read on its own, with its own error.
+    private async Task ReadCombinedAsync(CombinedRead read, CancellationToken cancellationToken)
+    {
+        var combined = await TryReadAsync(read.Read, cancellationToken).ConfigureAwait(false);
+        if (combined.ExitCode != 0 || read.Split(combined) is not { } parts)
         {
             return;
         }
 
-        var batch = await TryReadAsync(FileBatch.Command(wanted), cancellationToken).ConfigureAwait(false);
-        if (batch.ExitCode != 0)
+        foreach (var (part, answer) in parts)
         {
-            return;  // each file is then read on its own, with its own error
-        }
-
-        foreach (var (path, result) in FileBatch.Split(wanted, batch))
-        {
-            Remember(FileRead(path), result);
+            // A read already made this round keeps its own answer.
+            _facts.TryAdd(part.AsReadOnly(), Task.FromResult(answer));
         }
     }
 
-    /// <summary>True when this round already read <paramref name="command"/> (or has it on the way).</summary>
-    internal bool HasRead(Command command) => _facts.ContainsKey(command.AsReadOnly());
-
-    /// <summary>
-    /// Files <paramref name="result"/> in this round as the answer to <paramref name="command"/>, for a read that
-    /// answered several questions at once (a batch of files, one LVM report for pvs, vgs and lvs). A read
-    /// already made this round keeps its own answer.
-    /// </summary>
-    internal void Remember(Command command, CommandResult result) => _facts.TryAdd(command.AsReadOnly(), Task.FromResult(result));
+    private bool HasRead(Command command) => _facts.ContainsKey(command.AsReadOnly());
 
     internal void RecordChange(string target, string step) => _inventory.Changes.Record(target, step);
 

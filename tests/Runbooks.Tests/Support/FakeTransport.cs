@@ -96,12 +96,6 @@ public sealed class FakeTransport(string name = "fake") : ITransport
             _ran.Add(command);
         }
 
-        if (_inner is null && FileBatch.PathsOf(command) is { } paths)
-        {
-            // A batch of file reads is answered from each file's own answer, as the host would.
-            return Result(0, FileBatch.Join(paths.Select(p => Answer(HostContext.FileRead(p)) ?? Unanswered(HostContext.FileRead(p)))), "");
-        }
-
         if (Answer(command) is { } answer)
         {
             return answer;
@@ -141,15 +135,14 @@ public sealed class FakeTransport(string name = "fake") : ITransport
             return Result(0, "", "");
         }
 
-        var key = Key(command);
-        if (key.StartsWith("lvm fullreport ", StringComparison.Ordinal))
+        if (command.Combines.Length > 0)
         {
-            // Tests given as separate reports: the combined one fails the way an old LVM's does, and the steps
-            // fall back to the separate ones — which are then strictly answered or fail loudly as ever.
-            return Result(3, "", "  Invalid command name: fullreport (not recorded for this test)");
+            // Tests record the separate reads: the combined one fails (as fullreport does on an old LVM) and the
+            // engine runs each part, which is then strictly answered or fails loudly as ever.
+            return Result(3, "", "combined read not recorded for this test; its parts are read one by one");
         }
 
-        throw new AssertionException($"{Name}: no recorded answer for `{key}`");
+        throw new AssertionException($"{Name}: no recorded answer for `{Key(command)}`");
     }
 
     /// <summary>A context on a fresh inventory, or on <paramref name="inventory"/> (added to it when not there yet).</summary>

@@ -72,13 +72,13 @@ internal static partial class FailingDiskGuard
     private static async Task<string?> StaleMetadataProblemAsync(HostContext host, string volumeGroup, CancellationToken ct)
     {
         // vgck only when the report already warned: a healthy VG costs no extra LVM command per step.
-        var report = await host.ReadAsync(LvmReads.Pvs, ct).ConfigureAwait(false);
+        var report = await host.FactAsync(LvmReads.PvReport, ct).ConfigureAwait(false);
         if (!report.StandardError.Contains($"for VG {volumeGroup}.", StringComparison.Ordinal))
         {
             return null;
         }
 
-        var check = await host.TryReadAsync(new Command("vgck", ["--", volumeGroup]), ct).ConfigureAwait(false);
+        var check = await host.FactAsync(LvmReads.MetadataCheck(volumeGroup), ct).ConfigureAwait(false);
         return VgckProblem(volumeGroup, check) is { } problem ? host.Reason(problem) : null;
     }
 
@@ -107,18 +107,13 @@ internal static partial class FailingDiskGuard
     }
 
     /// <summary>The tool's own words when one direct read of the first block fails, or null when it succeeds.</summary>
-    private static async Task<string?> ReadErrorAsync(HostContext host, string device, CancellationToken ct)
-    {
-        // O_DIRECT so the page cache cannot answer for a disk that no longer does.
-        var read = new Command("dd", ["if=" + device, "of=/dev/null", "bs=4096", "count=1", "iflag=direct", "status=none"]).WithTimeout(TimeSpan.FromSeconds(30));
-        var result = await host.TryReadAsync(read, ct).ConfigureAwait(false);
-        return result.ExitCode == 0 ? null : result.StderrTail(1).Trim();
-    }
+    private static Task<string?> ReadErrorAsync(HostContext host, string device, CancellationToken ct) =>
+        host.FactAsync(LvmReads.DirectRead(device), ct);
 
     /// <summary>LVM's warnings about the VG's missing PVs, from the same <c>pvs</c> the step read.</summary>
     private static async Task<List<string>> WarningsAsync(HostContext host, string volumeGroup, CancellationToken ct)
     {
-        var pvs = await host.ReadAsync(LvmReads.Pvs, ct).ConfigureAwait(false);
+        var pvs = await host.FactAsync(LvmReads.PvReport, ct).ConfigureAwait(false);
         return pvs.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(l => l.Contains($"VG {volumeGroup} is missing PV", StringComparison.Ordinal))
             .Distinct()

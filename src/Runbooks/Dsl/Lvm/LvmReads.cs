@@ -30,63 +30,75 @@ public static class LvmReads
     /// </summary>
     public static readonly Command Pvmoves = new Command("pgrep", ["-a", "-f", @"^(([^ ]*/)?(lvm )?pvmove( |$)|\(lvm2\) )"]).WithSuccessExitCodes(0, 1).AsReadOnly();
 
-    public static async Task<IReadOnlyList<PhysicalVolumeFacts>> PvsAsync(HostContext host, CancellationToken ct) =>
-        LvmParser.ParsePvs((await ReportAsync(host, Pvs, ct).ConfigureAwait(false)).StandardOutput);
-
-    public static async Task<IReadOnlyList<VolumeGroupFacts>> VgsAsync(HostContext host, CancellationToken ct) =>
-        LvmParser.ParseVgs((await ReportAsync(host, Vgs, ct).ConfigureAwait(false)).StandardOutput);
-
-    public static async Task<IReadOnlyList<LogicalVolumeFacts>> LvsAsync(HostContext host, CancellationToken ct) =>
-        LvmParser.ParseLvs((await ReportAsync(host, Lvs, ct).ConfigureAwait(false)).StandardOutput);
-
-    public static async Task<IReadOnlyList<LogicalVolumeSegment>> SegmentsAsync(HostContext host, CancellationToken ct) =>
-        LvmParser.ParseSegments((await ReportAsync(host, Segments, ct).ConfigureAwait(false)).StandardOutput);
-
-    public static async Task<IReadOnlyList<MoveInProgressFacts>> MovesAsync(HostContext host, CancellationToken ct) =>
-        LvmParser.ParseMoves((await ReportAsync(host, AllLvs, ct).ConfigureAwait(false)).StandardOutput);
-
     /// <summary>
-    /// One report, read once per probe round: the first LVM question of a round reads <see cref="LvmFullReport.Command"/>
-    /// and files its parts as the answers to pvs, vgs, lvs, lvs -a and lvs --segments, so a step that asks three of
-    /// them starts one LVM process (each is 0.5–0.9 s in an emulated guest: the device scan, not the report). An
-    /// LVM without fullreport (before 2.02.158), or output that does not split, leaves each report to its own command.
+    /// <c>lvm fullreport</c>, the read that answers pvs, vgs, lvs, lvs -a and lvs --segments from one device scan: the
+    /// first LVM question of a round reads it, so a step that asks three of them starts one LVM process (each is
+    /// 0.5–0.9 s in an emulated guest: the device scan, not the report). An LVM without fullreport (before 2.02.158),
+    /// or output that does not split, leaves each report to its own command.
     /// </summary>
-    private static async Task<CommandResult> ReportAsync(HostContext host, Command report, CancellationToken ct)
-    {
-        if (!host.HasRead(report) && !host.HasRead(LvmFullReport.Command))
-        {
-            var full = await host.TryReadAsync(LvmFullReport.Command, ct).ConfigureAwait(false);
-            if (full.ExitCode == 0 && LvmFullReport.Split(full) is { } parts)
-            {
-                foreach (var (command, part) in parts)
-                {
-                    host.Remember(command, part);
-                }
-            }
-        }
+    internal static readonly CombinedRead FullReport = new(LvmFullReport.Command, [Pvs, Vgs, Lvs, AllLvs, Segments], LvmFullReport.Split);
 
-        return await host.ReadAsync(report, ct).ConfigureAwait(false);
-    }
+    /// <summary>The pvs report as LVM gave it: its stderr carries the warnings about missing PVs and stale metadata.</summary>
+    internal static readonly Fact<CommandResult> PvReport = new(Pvs, r => r) { Via = FullReport };
 
-    public static async Task<IReadOnlyList<string>> RunningPvmovesAsync(HostContext host, CancellationToken ct) =>
-        (await host.ReadAsync(Pvmoves, ct).ConfigureAwait(false)).StandardOutput
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+    /// <example><c>var pvs = await host.FactAsync(LvmReads.PhysicalVolumes, ct);</c></example>
+    public static readonly Fact<IReadOnlyList<PhysicalVolumeFacts>> PhysicalVolumes = new(Pvs, r => LvmParser.ParsePvs(r.StandardOutput)) { Via = FullReport };
+
+    /// <example><c>var vgs = await host.FactAsync(LvmReads.VolumeGroups, ct);</c></example>
+    public static readonly Fact<IReadOnlyList<VolumeGroupFacts>> VolumeGroups = new(Vgs, r => LvmParser.ParseVgs(r.StandardOutput)) { Via = FullReport };
+
+    /// <example><c>var lvs = await host.FactAsync(LvmReads.LogicalVolumes, ct);</c></example>
+    public static readonly Fact<IReadOnlyList<LogicalVolumeFacts>> LogicalVolumes = new(Lvs, r => LvmParser.ParseLvs(r.StandardOutput)) { Via = FullReport };
+
+    /// <example><c>var segments = await host.FactAsync(LvmReads.LogicalVolumeSegments, ct);</c></example>
+    public static readonly Fact<IReadOnlyList<LogicalVolumeSegment>> LogicalVolumeSegments = new(Segments, r => LvmParser.ParseSegments(r.StandardOutput)) { Via = FullReport };
+
+    /// <example><c>var moves = await host.FactAsync(LvmReads.MovesInProgress, ct);</c></example>
+    public static readonly Fact<IReadOnlyList<MoveInProgressFacts>> MovesInProgress = new(AllLvs, r => LvmParser.ParseMoves(r.StandardOutput)) { Via = FullReport };
+
+    /// <summary>The processes polling a move, one <c>pid argv</c> line each.</summary>
+    /// <example><c>var movers = await host.FactAsync(LvmReads.RunningPvmoves, ct);</c></example>
+    public static readonly Fact<IReadOnlyList<string>> RunningPvmoves =
+        new(Pvmoves, r => r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList());
 
     /// <summary>The device's size in bytes from the kernel, or null when the device does not exist.</summary>
-    public static async Task<long?> DeviceSizeAsync(HostContext host, string device, CancellationToken ct)
-    {
-        var result = await host.TryReadAsync(new Command("blockdev", ["--getsize64", device]), ct).ConfigureAwait(false);
-        return result.ExitCode == 0 && long.TryParse(result.StandardOutput.Trim(), out var size) ? size : null;
-    }
+    /// <example><c>var size = await host.FactAsync(LvmReads.DeviceSize("/dev/loop1"), ct);</c></example>
+    public static Fact<long?> DeviceSize(string device) =>
+        new(new Command("blockdev", ["--getsize64", device]), r => r.ExitCode == 0 && long.TryParse(r.StandardOutput.Trim(), out var size) ? size : null, mustSucceed: false);
 
     /// <summary>The signature <c>blkid -p</c> finds on a device (<c>ext4</c>, <c>LVM2_member</c>), or null when it is blank.</summary>
-    public static async Task<string?> SignatureAsync(HostContext host, string device, CancellationToken ct)
-    {
+    /// <example><c>var type = await host.FactAsync(LvmReads.Signature("/dev/loop3"), ct);</c></example>
+    public static Fact<string?> Signature(string device) =>
         // blkid exits 2 when it finds nothing: that is the answer "blank", not a failure.
-        var result = await host.TryReadAsync(new Command("blkid", ["-p", "-o", "export", "--", device]).WithSuccessExitCodes(0, 2), ct).ConfigureAwait(false);
-        return result.ExitCode != 0 ? null : result.StandardOutput.Split('\n')
-            .Where(l => l.StartsWith("TYPE=", StringComparison.Ordinal)).Select(l => l[5..].Trim()).FirstOrDefault();
-    }
+        new(new Command("blkid", ["-p", "-o", "export", "--", device]).WithSuccessExitCodes(0, 2), r => r.ExitCode != 0 ? null : r.StandardOutput.Split('\n')
+            .Where(l => l.StartsWith("TYPE=", StringComparison.Ordinal)).Select(l => l[5..].Trim()).FirstOrDefault(), mustSucceed: false);
+
+    /// <summary>What <c>vgck</c> says about the VG's metadata; its exit code and warnings are the guard's to judge.</summary>
+    internal static Fact<CommandResult> MetadataCheck(string volumeGroup) => new(new Command("vgck", ["--", volumeGroup]), r => r, mustSucceed: false);
+
+    /// <summary>Whether one block of the device reads; null when it does, else the kernel's error.</summary>
+    internal static Fact<string?> DirectRead(string device) =>
+        // O_DIRECT so the page cache cannot answer for a disk that no longer does.
+        new(new Command("dd", ["if=" + device, "of=/dev/null", "bs=4096", "count=1", "iflag=direct", "status=none"]).WithTimeout(TimeSpan.FromSeconds(30)),
+            r => r.ExitCode == 0 ? null : r.StderrTail(1).Trim(), mustSucceed: false);
+
+    public static Task<IReadOnlyList<PhysicalVolumeFacts>> PvsAsync(HostContext host, CancellationToken ct) => host.FactAsync(PhysicalVolumes, ct);
+
+    public static Task<IReadOnlyList<VolumeGroupFacts>> VgsAsync(HostContext host, CancellationToken ct) => host.FactAsync(VolumeGroups, ct);
+
+    public static Task<IReadOnlyList<LogicalVolumeFacts>> LvsAsync(HostContext host, CancellationToken ct) => host.FactAsync(LogicalVolumes, ct);
+
+    public static Task<IReadOnlyList<LogicalVolumeSegment>> SegmentsAsync(HostContext host, CancellationToken ct) => host.FactAsync(LogicalVolumeSegments, ct);
+
+    public static Task<IReadOnlyList<MoveInProgressFacts>> MovesAsync(HostContext host, CancellationToken ct) => host.FactAsync(MovesInProgress, ct);
+
+    public static Task<IReadOnlyList<string>> RunningPvmovesAsync(HostContext host, CancellationToken ct) => host.FactAsync(RunningPvmoves, ct);
+
+    /// <summary>The device's size in bytes from the kernel, or null when the device does not exist.</summary>
+    public static Task<long?> DeviceSizeAsync(HostContext host, string device, CancellationToken ct) => host.FactAsync(DeviceSize(device), ct);
+
+    /// <summary>The signature <c>blkid -p</c> finds on a device (<c>ext4</c>, <c>LVM2_member</c>), or null when it is blank.</summary>
+    public static Task<string?> SignatureAsync(HostContext host, string device, CancellationToken ct) => host.FactAsync(Signature(device), ct);
 
     /// <summary>Builds a changing LVM command; quiet about inherited descriptors (a CLI host leaks some).</summary>
     internal static Command Change(string program, params Arg[] arguments) =>
