@@ -45,21 +45,35 @@ public static class LoopReads
 {
     public static readonly Command List = new Command("losetup", ["-J", "-l"]).AsReadOnly();
 
-    public static async Task<IReadOnlyList<LoopDeviceFacts>> ListAsync(HostContext host, CancellationToken ct) =>
-        LoopParser.ParseList((await host.ReadAsync(List, ct).ConfigureAwait(false)).StandardOutput);
+    /// <example><c>var loops = await host.FactAsync(LoopReads.Devices, ct);</c></example>
+    public static readonly Fact<IReadOnlyList<LoopDeviceFacts>> Devices = new(List, r => LoopParser.ParseList(r.StandardOutput));
 
     /// <summary>The file's size in bytes, or null when it does not exist.</summary>
-    public static async Task<long?> FileSizeAsync(HostContext host, string path, CancellationToken ct)
-    {
-        var result = await host.TryReadAsync(new Command("stat", ["-c", "%s", "--", path]), ct).ConfigureAwait(false);
-        return result.ExitCode == 0 && long.TryParse(result.StandardOutput.Trim(), CultureInfo.InvariantCulture, out var size) ? size : null;
-    }
+    /// <example><c>var bytes = await host.FactAsync(LoopReads.FileSize("/media/disk3.img"), ct);</c></example>
+    public static Fact<long?> FileSize(string path) => new(
+        new Command("stat", ["-c", "%s", "--", path]),
+        r => r.ExitCode == 0 && long.TryParse(r.StandardOutput.Trim(), CultureInfo.InvariantCulture, out var size) ? size : null,
+        mustSucceed: false);
 
     /// <summary>Bytes available to root in the directory's filesystem (<c>df --output=avail</c>, one column).</summary>
-    public static async Task<long?> AvailableAsync(HostContext host, string directory, CancellationToken ct)
-    {
-        var result = await host.TryReadAsync(new Command("df", ["-B1", "--output=avail", "--", directory]), ct).ConfigureAwait(false);
-        var last = result.StandardOutput.Trim().Split('\n').LastOrDefault()?.Trim();
-        return result.ExitCode == 0 && long.TryParse(last, CultureInfo.InvariantCulture, out var bytes) ? bytes : null;
-    }
+    /// <example><c>var free = await host.FactAsync(LoopReads.Available("/media"), ct);</c></example>
+    public static Fact<long?> Available(string directory) => new(
+        new Command("df", ["-B1", "--output=avail", "--", directory]),
+        r => r.ExitCode == 0 && long.TryParse(r.StandardOutput.Trim().Split('\n').LastOrDefault()?.Trim(), CultureInfo.InvariantCulture, out var bytes) ? bytes : null,
+        mustSucceed: false);
+
+    /// <summary>Whether anything has the device mounted, from <c>findmnt --source</c> (exit 1: nothing).</summary>
+    /// <example><c>var busy = await host.FactAsync(LoopReads.Mounted("/dev/loop1"), ct);</c></example>
+    public static Fact<bool> Mounted(string device) => new(
+        new Command("findmnt", ["-J", "-o", "TARGET", "--source", device]),
+        r => r.ExitCode == 0 && r.StandardOutput.Contains("\"target\"", StringComparison.Ordinal),
+        mustSucceed: false);
+
+    public static Task<IReadOnlyList<LoopDeviceFacts>> ListAsync(HostContext host, CancellationToken ct) => host.FactAsync(Devices, ct);
+
+    /// <summary>The file's size in bytes, or null when it does not exist.</summary>
+    public static Task<long?> FileSizeAsync(HostContext host, string path, CancellationToken ct) => host.FactAsync(FileSize(path), ct);
+
+    /// <summary>Bytes available to root in the directory's filesystem (<c>df --output=avail</c>, one column).</summary>
+    public static Task<long?> AvailableAsync(HostContext host, string directory, CancellationToken ct) => host.FactAsync(Available(directory), ct);
 }

@@ -89,8 +89,7 @@ public sealed class DetachStep(string device) : Step
             reasons.Add(host.Reason($"{device} is an LVM PV{(pv.VolumeGroup.Length > 0 ? $" of {pv.VolumeGroup}" : "")}"));
         }
 
-        var mounts = await host.TryReadAsync(new Command("findmnt", ["-J", "-o", "TARGET", "--source", device]), cancellationToken).ConfigureAwait(false);
-        if (mounts.ExitCode == 0 && mounts.StandardOutput.Contains("\"target\"", StringComparison.Ordinal))
+        if (await host.FactAsync(LoopReads.Mounted(device), cancellationToken).ConfigureAwait(false))
         {
             reasons.Add(host.Reason($"{device} is mounted"));
         }
