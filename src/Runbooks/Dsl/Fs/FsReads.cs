@@ -19,11 +19,33 @@ public static partial class FsReads
         new Command("findmnt", ["-J", "-b", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED,AVAIL", "--target", path]).AsReadOnly()
             .WithFactView(text => Usage().Replace(text, ""));
 
+    /// <summary>The mounts holding <paramref name="path"/>, outermost first.</summary>
+    /// <example><c>var mounts = await host.FactAsync(FsReads.MountsHolding("/data/objects"), ct);</c></example>
+    public static Fact<IReadOnlyList<MountFacts>> MountsHolding(string path) => new(Containing(path), r => FsParser.ParseMounts(r.StandardOutput));
+
+    /// <summary>The filesystem mounted exactly at <paramref name="target"/>, or null when nothing is (findmnt exits 1).</summary>
+    /// <example><c>var data = await host.FactAsync(FsReads.MountedAt("/data"), ct);</c></example>
+    public static Fact<MountFacts?> MountedAt(string target) => new(
+        Mount(target).WithSuccessExitCodes(0, 1),
+        // Several filesystems stacked on one mount point: the last mounted is the one in use.
+        r => r.ExitCode == 1 && string.IsNullOrWhiteSpace(r.StandardOutput) ? null : FsParser.ParseMounts(r.StandardOutput).LastOrDefault(m => m.Target == target));
+
+    /// <summary>The line of the fstab that mounts <paramref name="target"/>, or null when there is none (or no such file).</summary>
+    /// <example><c>var entry = await host.FactAsync(FsReads.FstabEntry("/etc/fstab", "/data"), ct);</c></example>
+    public static Fact<FstabEntry?> FstabEntry(string fstabPath, string target) => new(
+        Fstab(fstabPath),
+        r => r.ExitCode != 0 && string.IsNullOrWhiteSpace(r.StandardOutput) ? null : FsParser.ParseFstab(r.StandardOutput).LastOrDefault(e => e.Target == target),
+        mustSucceed: false);
+
+    /// <summary>The size in bytes of the ext filesystem on <paramref name="device"/>, or null when tune2fs finds none.</summary>
+    /// <example><c>var bytes = await host.FactAsync(FsReads.ExtSize("/dev/vg0/data0"), ct);</c></example>
+    public static Fact<long?> ExtSize(string device) => new(
+        new Command("tune2fs", ["-l", "--", device]), r => r.ExitCode == 0 ? FsParser.ParseTune2fsSize(r.StandardOutput) : null, mustSucceed: false);
+
     /// <summary>The filesystem a path lives on: the innermost mount holding it.</summary>
     public static async Task<MountFacts> ContainingAsync(HostContext host, string path, CancellationToken ct)
     {
-        var result = await host.ReadAsync(Containing(path), ct).ConfigureAwait(false);
-        var mounts = FsParser.ParseMounts(result.StandardOutput);
+        var mounts = await host.FactAsync(MountsHolding(path), ct).ConfigureAwait(false);
         return mounts.Count > 0 ? mounts[^1] : throw host.Failure($"findmnt names no filesystem holding {path}");
     }
 
@@ -31,31 +53,8 @@ public static partial class FsReads
         new Command("findmnt", ["--fstab", "--tab-file", fstabPath, "-J", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS"]).AsReadOnly();
 
     /// <summary>The filesystem mounted exactly at <paramref name="target"/>, or null when nothing is (findmnt exits 1).</summary>
-    public static async Task<MountFacts?> MountAsync(HostContext host, string target, CancellationToken ct)
-    {
-        var result = await host.TryReadAsync(Mount(target), ct).ConfigureAwait(false);
-        if (result.ExitCode == 1 && string.IsNullOrWhiteSpace(result.StandardOutput))
-        {
-            return null;
-        }
+    public static Task<MountFacts?> MountAsync(HostContext host, string target, CancellationToken ct) => host.FactAsync(MountedAt(target), ct);
 
-        if (result.ExitCode != 0)
-        {
-            throw new CommandFailedException(host.Name, Mount(target), result);
-        }
-
-        // Several filesystems stacked on one mount point: the last mounted is the one in use.
-        return FsParser.ParseMounts(result.StandardOutput).LastOrDefault(m => m.Target == target);
-    }
-
-    public static async Task<FstabEntry?> FstabEntryAsync(HostContext host, string fstabPath, string target, CancellationToken ct)
-    {
-        var result = await host.TryReadAsync(Fstab(fstabPath), ct).ConfigureAwait(false);
-        if (result.ExitCode != 0 && string.IsNullOrWhiteSpace(result.StandardOutput))
-        {
-            return null;
-        }
-
-        return FsParser.ParseFstab(result.StandardOutput).LastOrDefault(e => e.Target == target);
-    }
+    public static Task<FstabEntry?> FstabEntryAsync(HostContext host, string fstabPath, string target, CancellationToken ct) =>
+        host.FactAsync(FstabEntry(fstabPath, target), ct);
 }

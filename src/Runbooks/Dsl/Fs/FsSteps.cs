@@ -51,7 +51,7 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
             return StepProbe.Satisfied(observed);
         }
 
-        var content = (await host.ReadAsync(HostContext.FileRead(fstabPath), cancellationToken).ConfigureAwait(false)).StandardOutput;
+        var content = await host.FactAsync(HostContext.FileContent(fstabPath), cancellationToken).ConfigureAwait(false);
         var rewritten = FsParser.ReplaceOptions(content, target, string.Join(',', options))
             ?? throw host.Failure($"findmnt lists {target} in {fstabPath} but no line of the file names it; fix it by hand");
         return StepProbe.Act(observed + $" → {string.Join(',', options)}", WriteFile.Replacing(fstabPath, content, rewritten));
@@ -71,10 +71,10 @@ public sealed class GrowFilesystemStep(string target) : Step
             return StepProbe.Blocked(mount is null ? "not mounted" : mount.FsType, host.Reason($"{target} is {(mount is null ? "not mounted" : $"{mount.FsType}, not ext2/3/4")}; only ext filesystems are grown here"));
         }
 
-        var device = await host.ReadAsync(new Command("blockdev", ["--getsize64", mount.Source]), cancellationToken).ConfigureAwait(false);
-        var tune = await host.ReadAsync(new Command("tune2fs", ["-l", "--", mount.Source]), cancellationToken).ConfigureAwait(false);
-        var deviceSize = long.Parse(device.StandardOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        var fsSize = FsParser.ParseTune2fsSize(tune.StandardOutput) ?? 0;
+        var deviceSize = await host.FactAsync(LvmReads.DeviceSize(mount.Source), cancellationToken).ConfigureAwait(false)
+            ?? throw host.Failure($"blockdev cannot read the size of {mount.Source}, the device under {target}");
+        var fsSize = await host.FactAsync(FsReads.ExtSize(mount.Source), cancellationToken).ConfigureAwait(false)
+            ?? throw host.Failure($"tune2fs finds no ext filesystem on {mount.Source}, the device under {target}");
         var observed = $"filesystem {Bytes.Show(fsSize)} on a {Bytes.Show(deviceSize)} device {mount.Source}";
         // resize2fs rounds down to whole blocks; anything within 64 KiB is already full size.
         return deviceSize - fsSize < 64 * 1024

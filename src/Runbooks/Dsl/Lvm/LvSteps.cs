@@ -78,8 +78,7 @@ public sealed class GrowLvStep : VolumeGroupStep
     }
 
     /// <summary>Block count × block size from <c>tune2fs -l</c>; null when the LV holds no ext filesystem.</summary>
-    internal static Task<long?> ExtFilesystemSizeAsync(HostContext host, string device, CancellationToken ct) =>
-        host.FactAsync(new Fact<long?>(new Command("tune2fs", ["-l", "--", device]), r => r.ExitCode == 0 ? FsParser.ParseTune2fsSize(r.StandardOutput) : null, mustSucceed: false), ct);
+    internal static Task<long?> ExtFilesystemSizeAsync(HostContext host, string device, CancellationToken ct) => host.FactAsync(FsReads.ExtSize(device), ct);
 
     private static long RoundUp(long bytes, long extent) => extent <= 0 ? bytes : (bytes + extent - 1) / extent * extent;
 }
