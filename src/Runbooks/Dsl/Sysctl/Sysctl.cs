@@ -19,13 +19,14 @@ public static class Sysctl
         return new SysctlStep(DslArguments.SysctlKey(key), value.Trim(), false);
     }
 
+    /// <summary>A key's value now, as a fact (multi-value keys with single spaces).</summary>
+    /// <example><c>var forwarding = await host.FactAsync(Sysctl.Current("net.ipv4.ip_forward"), ct);</c></example>
+    public static Fact<string> Current(string key) =>
+        new(new Command("sysctl", ["-n", DslArguments.SysctlKey(key)]).WithTimeout(TimeSpan.FromSeconds(10)), r => Normalize(r.StandardOutput));
+
     /// <summary>Reads a key's value (a fact for a check).</summary>
     /// <example><c>await Sysctl.ReadAsync(host, "net.ipv4.ip_forward", ct)</c></example>
-    public static async Task<string> ReadAsync(HostContext host, string key, CancellationToken cancellationToken)
-    {
-        var result = await host.ReadAsync(new Command("sysctl", ["-n", DslArguments.SysctlKey(key)]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)), cancellationToken).ConfigureAwait(false);
-        return Normalize(result.StandardOutput);
-    }
+    public static Task<string> ReadAsync(HostContext host, string key, CancellationToken cancellationToken) => host.FactAsync(Current(key), cancellationToken);
 
     // Multi-value keys (net.ipv4.ip_local_port_range) print tab-separated; sysctl -w accepts spaces.
     internal static string Normalize(string value) => string.Join(' ', value.Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries));
@@ -137,20 +138,18 @@ public sealed class SysctlStep : Step
     // Every file a boot reads, in its order; one that cannot be read (a dangling 99-sysctl.conf link) sets nothing.
     private async Task<BootFiles> BootAsync(HostContext host, CancellationToken cancellationToken)
     {
-        var listing = await host.TryReadAsync(SysctlBoot.List, cancellationToken).ConfigureAwait(false);
-        var files = SysctlBoot.Order(listing.StandardOutput, mainFileExists: true);
+        var (files, links) = await host.FactAsync(SysctlBoot.Listing, cancellationToken).ConfigureAwait(false);
         await host.PrefetchFilesAsync([.. files, PersistPath], cancellationToken).ConfigureAwait(false);
         var texts = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files.Append(PersistPath).Distinct(StringComparer.Ordinal))
         {
-            var read = await host.TryReadAsync(HostContext.FileRead(file), cancellationToken).ConfigureAwait(false);
-            if (read.ExitCode == 0)
+            if (await host.FactAsync(HostContext.FileContentIfReadable(file), cancellationToken).ConfigureAwait(false) is { } text)
             {
-                texts[file] = read.StandardOutput;
+                texts[file] = text;
             }
         }
 
         var present = files.Where(texts.ContainsKey).ToList();
-        return new BootFiles(present, texts, SysctlBoot.Links(listing.StandardOutput), [.. present.SelectMany(f => SysctlBoot.Settings(f, texts[f], _key))]);
+        return new BootFiles(present, texts, links, [.. present.SelectMany(f => SysctlBoot.Settings(f, texts[f], _key))]);
     }
 }

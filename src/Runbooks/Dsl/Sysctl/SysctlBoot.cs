@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Runbooks.Commands;
+using Runbooks.Engine;
 
 namespace Runbooks.Dsl;
 
@@ -34,6 +35,11 @@ public static partial class SysctlBoot
     public static Command List { get; } =
         new Command("find", [.. Directories.Select(d => (Arg)d), "-mindepth", "1", "-maxdepth", "1", "-name", "*.conf", "-printf", "%p\t%l\n"])
             .AsReadOnly().WithSuccessExitCodes(0, 1).WithTimeout(TimeSpan.FromSeconds(10));
+
+    /// <summary>The files a boot applies, in order (the main file last), and where each symlink among them points, as one fact read with <see cref="List"/>.</summary>
+    /// <example><c>var (files, links) = await host.FactAsync(SysctlBoot.Listing, ct);</c></example>
+    public static Fact<(IReadOnlyList<string> Files, IReadOnlyDictionary<string, string> Links)> Listing { get; } =
+        new(List, r => (Order(r.StandardOutput, mainFileExists: true), Links(r.StandardOutput)), mustSucceed: false);
 
     /// <summary>The files a boot applies, in order, from <see cref="List"/>'s output (the main file last, when present).</summary>
     /// <example><c>SysctlBoot.Order((await host.TryReadAsync(SysctlBoot.List, ct)).StandardOutput, mainFileExists: true)</c></example>
