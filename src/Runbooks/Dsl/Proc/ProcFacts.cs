@@ -84,33 +84,44 @@ public static class ProcReads
     public static Command Sizes(IEnumerable<string> fds) =>
         new Command("stat", ["-L", "--printf", "%n\\t%s\\t%h\\n", "--", .. fds.Select(f => (Arg)f)]).WithSuccessExitCodes(0, 1).AsReadOnly();
 
+    /// <summary>The fds of deleted files: <c>/proc/PID/fd/N</c>, a tab and the link's target, a line each.</summary>
+    /// <example><c>var links = await host.FactAsync(ProcReads.DeletedLinkList, ct);</c></example>
+    public static readonly Fact<string> DeletedLinkList = new(DeletedLinks, r => r.StandardOutput);
+
+    /// <summary>What <see cref="Sizes"/> prints for the fds: name, size and link count, a line each.</summary>
+    /// <example><c>var sizes = await host.FactAsync(ProcReads.SizesOf(["/proc/6019/fd/3"]), ct);</c></example>
+    public static Fact<string> SizesOf(IEnumerable<string> fds) => new(Sizes(fds), r => r.StandardOutput);
+
+    /// <summary>The process's stat, or null when it has exited.</summary>
+    /// <example><c>var stat = await host.FactAsync(ProcReads.Stat(6019), ct);</c></example>
+    public static Fact<ProcessStatFacts?> Stat(int pid) => new(
+        HostContext.FileRead($"/proc/{pid}/stat"),
+        r => r.ExitCode == 0 && r.StandardOutput.Contains(')', StringComparison.Ordinal) ? ProcParser.ParseStat(r.StandardOutput) : null,
+        mustSucceed: false);
+
+    /// <summary>The process's argv, or empty when it has exited.</summary>
+    /// <example><c>var argv = await host.FactAsync(ProcReads.Cmdline(6019), ct);</c></example>
+    public static Fact<IReadOnlyList<string>> Cmdline(int pid) => new(
+        HostContext.FileRead($"/proc/{pid}/cmdline"), r => r.ExitCode == 0 ? ProcParser.ParseCmdline(r.StandardOutput) : [], mustSucceed: false);
+
     public static async Task<IReadOnlyList<DeletedFileFacts>> DeletedFilesAsync(HostContext host, CancellationToken ct)
     {
-        var links = (await host.ReadAsync(DeletedLinks, ct).ConfigureAwait(false)).StandardOutput;
+        var links = await host.FactAsync(DeletedLinkList, ct).ConfigureAwait(false);
         var paths = ProcParser.DeletedLinkPaths(links);
         if (paths.Count == 0)
         {
             return [];
         }
 
-        var sizes = (await host.ReadAsync(Sizes(paths), ct).ConfigureAwait(false)).StandardOutput;
-        return ProcParser.ParseDeletedFiles(links, sizes);
+        return ProcParser.ParseDeletedFiles(links, await host.FactAsync(SizesOf(paths), ct).ConfigureAwait(false));
     }
 
     /// <summary>The process's stat, or null when it has exited.</summary>
-    public static async Task<ProcessStatFacts?> StatAsync(HostContext host, int pid, CancellationToken ct)
-    {
-        var result = await host.TryReadAsync(HostContext.FileRead($"/proc/{pid}/stat"), ct).ConfigureAwait(false);
-        return result.ExitCode == 0 && result.StandardOutput.Contains(')', StringComparison.Ordinal) ? ProcParser.ParseStat(result.StandardOutput) : null;
-    }
+    public static Task<ProcessStatFacts?> StatAsync(HostContext host, int pid, CancellationToken ct) => host.FactAsync(Stat(pid), ct);
 
     /// <summary>Reads the command lines of all <paramref name="pids"/> in one round trip; <see cref="CmdlineAsync"/> then answers from it.</summary>
     public static Task PrefetchCmdlinesAsync(HostContext host, IEnumerable<int> pids, CancellationToken ct) =>
         host.PrefetchFilesAsync(pids.Select(p => $"/proc/{p}/cmdline"), ct);
 
-    public static async Task<IReadOnlyList<string>> CmdlineAsync(HostContext host, int pid, CancellationToken ct)
-    {
-        var result = await host.TryReadAsync(HostContext.FileRead($"/proc/{pid}/cmdline"), ct).ConfigureAwait(false);
-        return result.ExitCode == 0 ? ProcParser.ParseCmdline(result.StandardOutput) : [];
-    }
+    public static Task<IReadOnlyList<string>> CmdlineAsync(HostContext host, int pid, CancellationToken ct) => host.FactAsync(Cmdline(pid), ct);
 }
