@@ -53,8 +53,24 @@ public static partial class ServiceReads
         };
     }
 
-    public static async Task<SupervisorLocation> LocateAsync(HostContext host, string name, CancellationToken ct) =>
-        ServiceParser.ParseDetection((await host.ReadAsync(Detect(name), ct).ConfigureAwait(false)).StandardOutput);
+    /// <summary>Which supervisor runs the service, and where its unit, directory or script is.</summary>
+    /// <example><c>var where = await host.FactAsync(ServiceReads.Location("db"), ct);</c></example>
+    public static Fact<SupervisorLocation> Location(string name) => new(Detect(name), r => ServiceParser.ParseDetection(r.StandardOutput));
+
+    /// <summary>The service's state as runit's <c>sv status</c> gives it, its uptime counted from when the read started.</summary>
+    /// <example><c>var web = await host.FactAsync(ServiceReads.RunitState("web", "/etc/service/web"), ct);</c></example>
+    public static Fact<ServiceFacts> RunitState(string name, string directory) =>
+        new(SvStatus(directory), r => ServiceParser.ParseSvStatus(name, r.StandardOutput + r.StandardError, r.Started));
+
+    /// <example><c>var web = await host.FactAsync(ServiceReads.SystemdState("web", "web.service"), ct);</c></example>
+    public static Fact<ServiceFacts> SystemdState(string name, string unit) =>
+        new(SystemctlShow(unit), r => ServiceParser.ParseSystemctlShow(name, r.StandardOutput));
+
+    /// <example><c>var web = await host.FactAsync(ServiceReads.SysVState("web", "/etc/init.d/web"), ct);</c></example>
+    public static Fact<ServiceFacts> SysVState(string name, string script) =>
+        new(LsbStatus(script), r => ServiceParser.ParseLsbStatus(name, script, r.ExitCode, r.StandardOutput));
+
+    public static Task<SupervisorLocation> LocateAsync(HostContext host, string name, CancellationToken ct) => host.FactAsync(Location(name), ct);
 
     /// <summary>The service's state; <see cref="Supervisor.None"/> when no supervisor knows it.</summary>
     public static async Task<ServiceFacts> ReadAsync(HostContext host, string name, CancellationToken ct)
@@ -63,21 +79,19 @@ public static partial class ServiceReads
         switch (where.Supervisor)
         {
             case Supervisor.Runit:
-                var sv = await host.ReadAsync(SvStatus(where.Location), ct).ConfigureAwait(false);
                 try
                 {
-                    return ServiceParser.ParseSvStatus(name, sv.StandardOutput + sv.StandardError, sv.Started);
+                    return await host.FactAsync(RunitState(name, where.Location), ct).ConfigureAwait(false);
                 }
-                catch (RunbookException ex)
+                catch (RunbookException ex) when (ex is not CommandFailedException)
                 {
                     throw host.Failure($"{ex.Message}");
                 }
 
             case Supervisor.Systemd:
-                return ServiceParser.ParseSystemctlShow(name, (await host.ReadAsync(SystemctlShow(where.Location), ct).ConfigureAwait(false)).StandardOutput);
+                return await host.FactAsync(SystemdState(name, where.Location), ct).ConfigureAwait(false);
             case Supervisor.SysV:
-                var lsb = await host.ReadAsync(LsbStatus(where.Location), ct).ConfigureAwait(false);
-                return ServiceParser.ParseLsbStatus(name, where.Location, lsb.ExitCode, lsb.StandardOutput);
+                return await host.FactAsync(SysVState(name, where.Location), ct).ConfigureAwait(false);
             default:
                 return new ServiceFacts(name, Supervisor.None, "", false, "unknown", null, null, null);
         }
