@@ -52,8 +52,7 @@ public sealed class WgPublicKey
 
         var on = _host is null ? host : host.Host(_host);
         var command = _privateKey is not null ? WgKey.PublicKeyOfSecret(_privateKey) : WgKey.PublicKeyOfFile(_privateKeyFile!);
-        var result = await on.ReadAsync(command, cancellationToken).ConfigureAwait(false);
-        var key = result.StandardOutput.Trim();
+        var key = await on.FactAsync(new Fact<string>(command, r => r.StandardOutput.Trim()), cancellationToken).ConfigureAwait(false);
         if (!WgKey.IsValid(key))
         {
             throw new RunbookException($"on {on.Name}: `{command.Render()}` did not print a WireGuard public key (got '{key}'); is {_privateKeyFile ?? "the private key"} a key made by `wg genkey`?");

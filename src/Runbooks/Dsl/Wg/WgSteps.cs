@@ -48,12 +48,22 @@ internal static class WgRead
         "persistent-keepalive", live.PersistentKeepalive?.ToString(CultureInfo.InvariantCulture) ?? "off",
     ];
 
+    /// <summary>The live state from <c>wg show NAME dump</c>, or null when there is no such WireGuard interface.</summary>
+    public static Fact<WgInterfaceState?> State(string name) => new(Dump(name), r => r.ExitCode == 0 ? WgDumpParser.Parse(r.StandardOutput) : null);
+
+    /// <summary>Whether the kernel has the WireGuard module loaded or can load it.</summary>
+    public static readonly Fact<bool> HasKernelModule = new(KernelModule, r => r.ExitCode == 0, mustSucceed: false);
+
+    /// <summary>A file's mode in octal (<c>600</c>), or null when it does not exist.</summary>
+    public static Fact<string?> Mode(string path) =>
+        new(new Command("stat", ["-c", "%a", path]).WithSuccessExitCodes(0, 1), r => r.ExitCode == 0 ? r.StandardOutput.Trim() : null);
+
+    /// <summary>A file's SHA-256 in hex, or null when it does not exist.</summary>
+    public static Fact<string?> Sha256(string path) =>
+        new(new Command("sha256sum", [path]).WithSuccessExitCodes(0, 1), r => r.ExitCode == 0 ? r.StandardOutput.Split(' ', 2)[0] : null);
+
     /// <summary>The live state, or null when there is no such WireGuard interface.</summary>
-    public static async Task<WgInterfaceState?> StateAsync(HostContext host, string name, CancellationToken cancellationToken)
-    {
-        var result = await host.ReadAsync(Dump(name), cancellationToken).ConfigureAwait(false);
-        return result.ExitCode == 0 ? WgDumpParser.Parse(result.StandardOutput) : null;
-    }
+    public static Task<WgInterfaceState?> StateAsync(HostContext host, string name, CancellationToken cancellationToken) => host.FactAsync(State(name), cancellationToken);
 
     /// <summary>WireGuard re-keys every 2 minutes and gives up on a session after 3: older is no live session.</summary>
     public static bool IsRecent(DateTimeOffset? handshake) => handshake is { } h && DateTimeOffset.UtcNow - h < TimeSpan.FromSeconds(180);
@@ -82,8 +92,7 @@ public sealed class WgLinkStep : Step
         // Which implementation makes the link is a fact of the host, read now so the plan shows the one command
         // that will run. No kernel module (containers, this project's CI kernel): the userspace implementation
         // makes the same link; without WG_PROCESS_FOREGROUND it daemonizes once the link exists, so it returns.
-        var kernel = await host.TryReadAsync(WgRead.KernelModule, cancellationToken).ConfigureAwait(false);
-        return kernel.ExitCode == 0
+        return await host.FactAsync(WgRead.HasKernelModule, cancellationToken).ConfigureAwait(false)
             ? StepProbe.Change($"no link {_name}; the kernel has the WireGuard module", new Command("ip", ["link", "add", "dev", _name, "type", "wireguard"]))
             : StepProbe.Change($"no link {_name}; the kernel has no WireGuard module", new Command("wireguard-go", [_name]).WithTimeout(TimeSpan.FromSeconds(20)));
     }
@@ -213,10 +222,8 @@ public sealed class WgConfigFileStep : Step
     {
         var text = (await RenderAsync(host, cancellationToken).ConfigureAwait(false)).Render();
         var wantedHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-        var stat = await host.ReadAsync(new Command("stat", ["-c", "%a", _wanted.ConfigPath]).AsReadOnly().WithSuccessExitCodes(0, 1), cancellationToken).ConfigureAwait(false);
-        var hash = await host.ReadAsync(new Command("sha256sum", [_wanted.ConfigPath]).AsReadOnly().WithSuccessExitCodes(0, 1), cancellationToken).ConfigureAwait(false);
-        var mode = stat.ExitCode == 0 ? stat.StandardOutput.Trim() : null;
-        var currentHash = hash.ExitCode == 0 ? hash.StandardOutput.Split(' ', 2)[0] : null;
+        var mode = await host.FactAsync(WgRead.Mode(_wanted.ConfigPath), cancellationToken).ConfigureAwait(false);
+        var currentHash = await host.FactAsync(WgRead.Sha256(_wanted.ConfigPath), cancellationToken).ConfigureAwait(false);
         var observed = mode is null ? $"{_wanted.ConfigPath} missing" : $"{_wanted.ConfigPath} mode {mode}, {(currentHash == wantedHash ? "content as wanted" : "content differs")}";
         if (currentHash == wantedHash && mode == "600")
         {
