@@ -40,11 +40,11 @@ public static partial class Firewall
     internal static RunCommand Reversible(Command command, string description, Command read, params Command[] inverse) =>
         new(command) { Undo = Reversal.By(description, read, inverse) };
 
-    internal static async Task<FirewallState> ReadAsync(HostContext host, IpFamily family, string table, CancellationToken cancellationToken)
-    {
-        var result = await host.ReadAsync(Save(family, table), cancellationToken).ConfigureAwait(false);
-        return FirewallParser.Parse(family, result.StandardOutput);
-    }
+    /// <summary>A table's chains, policies and rules, from <c>iptables-save -t TABLE</c>.</summary>
+    internal static Fact<FirewallState> Table(IpFamily family, string table) => new(Save(family, table), r => FirewallParser.Parse(family, r.StandardOutput));
+
+    internal static Task<FirewallState> ReadAsync(HostContext host, IpFamily family, string table, CancellationToken cancellationToken) =>
+        host.FactAsync(Table(family, table), cancellationToken);
 }
 
 /// <summary>A chain of a table.</summary>

@@ -34,17 +34,17 @@ public sealed class FirewallSavedStep(IpFamily family, string path) : Step
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
-        var live = Firewall.Comparable((await host.ReadAsync(Firewall.SaveAll(family), cancellationToken).ConfigureAwait(false)).StandardOutput);
+        var live = await host.FactAsync(new Fact<string>(Firewall.SaveAll(family), r => Firewall.Comparable(r.StandardOutput)), cancellationToken).ConfigureAwait(false);
         var rules = FirewallParser.Parse(family, live).Rules.Length;
-        var saved = await host.TryReadAsync(HostContext.FileRead(path), cancellationToken).ConfigureAwait(false);
-        if (saved.ExitCode != 0)
+        var saved = await host.FactAsync(HostContext.FileContentIfReadable(path), cancellationToken).ConfigureAwait(false);
+        if (saved is null)
         {
             // The directory may be made by an earlier step of the same run: the guard proves it right before the write.
             return StepProbe.Act($"{path} absent; {rules} live rule(s)", new Guard(FileProbe.IsDirectory(DslArguments.Parent(path))), WriteFile.New(path, live, "0640"));
         }
 
-        return Firewall.Comparable(saved.StandardOutput) == live
+        return Firewall.Comparable(saved) == live
             ? StepProbe.Satisfied($"{path} holds the {rules} live rule(s)")
-            : StepProbe.Act($"{path} differs from the {rules} live rule(s)", WriteFile.Replacing(path, saved.StandardOutput, live));
+            : StepProbe.Act($"{path} differs from the {rules} live rule(s)", WriteFile.Replacing(path, saved, live));
     }
 }
