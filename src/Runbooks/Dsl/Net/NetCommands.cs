@@ -28,31 +28,24 @@ internal static class NetRead
         Shell.Script("ip -o addr show dev \"$1\" | awk '$0 !~ / scope link / {print $4}' | sort", name).AsReadOnly().WithTimeout(Quick);
 
     /// <summary>The link, or null when the device does not exist (ip exits 1 with "does not exist").</summary>
-    public static async Task<NetLinkState?> LinkAsync(HostContext host, string name, CancellationToken cancellationToken)
-    {
-        var result = await host.ReadAsync(Link(name), cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
+    public static Fact<NetLinkState?> LinkFact(string name) =>
+        new(Link(name), r => r.ExitCode != 0 ? null : NetParser.Links(r.StandardOutput).FirstOrDefault())
         {
-            if (result.StandardError.Contains("does not exist", StringComparison.Ordinal))
-            {
-                return null;
-            }
+            AnswersWhen = r => r.ExitCode == 0 || r.StandardError.Contains("does not exist", StringComparison.Ordinal),
+        };
 
-            throw new CommandFailedException(host.Name, Link(name), result);
-        }
+    /// <summary>The link's addresses; none when it does not exist.</summary>
+    public static Fact<IReadOnlyList<NetAddressState>> AddressesFact(string name) =>
+        new(Addresses(name), r => r.ExitCode != 0 ? [] : NetParser.Addresses(r.StandardOutput));
 
-        return NetParser.Links(result.StandardOutput).FirstOrDefault();
-    }
+    /// <summary>The routes to exactly <paramref name="destination"/>.</summary>
+    public static Fact<IReadOnlyList<NetRouteState>> RoutesToFact(string destination) => new(RoutesTo(destination), r => NetParser.Routes(r.StandardOutput));
 
-    public static async Task<IReadOnlyList<NetAddressState>> AddressesAsync(HostContext host, string name, CancellationToken cancellationToken)
-    {
-        var result = await host.ReadAsync(Addresses(name), cancellationToken).ConfigureAwait(false);
-        return result.ExitCode != 0 ? [] : NetParser.Addresses(result.StandardOutput);
-    }
+    public static Task<NetLinkState?> LinkAsync(HostContext host, string name, CancellationToken cancellationToken) => host.FactAsync(LinkFact(name), cancellationToken);
 
-    public static async Task<IReadOnlyList<NetRouteState>> RoutesToAsync(HostContext host, string destination, CancellationToken cancellationToken)
-    {
-        var result = await host.ReadAsync(RoutesTo(destination), cancellationToken).ConfigureAwait(false);
-        return NetParser.Routes(result.StandardOutput);
-    }
+    public static Task<IReadOnlyList<NetAddressState>> AddressesAsync(HostContext host, string name, CancellationToken cancellationToken) =>
+        host.FactAsync(AddressesFact(name), cancellationToken);
+
+    public static Task<IReadOnlyList<NetRouteState>> RoutesToAsync(HostContext host, string destination, CancellationToken cancellationToken) =>
+        host.FactAsync(RoutesToFact(destination), cancellationToken);
 }
