@@ -10,6 +10,11 @@ public static class FileCommands
 
     public static Command Read(string path) => HostContext.FileRead(path);
 
+    /// <summary>What <c>stat</c> says the path is: kind, mode, owner, group, size; <see cref="FileFacts.Missing"/> when nothing is there.</summary>
+    /// <example><c>var facts = await host.FactAsync(FileCommands.Facts("/etc/fstab"), ct);</c></example>
+    public static Fact<FileFacts> Facts(string path) =>
+        new(Stat(path), r => FileFactsParser.Parse(path, r.ExitCode, r.StandardOutput, r.StandardError), mustSucceed: false);
+
     /// <summary>Appends without rewriting: the rest of the file is never touched.</summary>
     public static Command Append(string path, string text) =>
         new Command("dd", ["of=" + path, "oflag=append", "conv=notrunc", "status=none"]).WithStdin(text);

@@ -40,7 +40,7 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
             };
         }
 
-        var current = (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput;
+        var current = await host.FactAsync(HostContext.FileContent(path), cancellationToken).ConfigureAwait(false);
         if (current == content.Reveal())
         {
             return facts.Mode == mode ? StepProbe.Satisfied(facts.ToString()) : StepProbe.Act(facts.ToString(), FileCommands.ChmodFrom(path, mode, facts.Mode));
@@ -226,7 +226,7 @@ internal static class FileProbe
             return (facts, "", StepProbe.Blocked(facts.ToString(), $"{path} is a {facts.Kind}, not a regular file"));
         }
 
-        return (facts, (await host.ReadAsync(FileCommands.Read(path), cancellationToken).ConfigureAwait(false)).StandardOutput, null);
+        return (facts, await host.FactAsync(HostContext.FileContent(path), cancellationToken).ConfigureAwait(false), null);
     }
 
     /// <summary>A text's lines without their newlines (a last line without one is still a line).</summary>
@@ -238,9 +238,6 @@ internal static class FileProbe
         return list.Count == 0 ? "" : string.Join('\n', list) + "\n";
     }
 
-    public static async Task<FileFacts> StatAsync(HostContext host, string path, CancellationToken cancellationToken)
-    {
-        var result = await host.TryReadAsync(FileCommands.Stat(path), cancellationToken).ConfigureAwait(false);
-        return FileFactsParser.Parse(path, result.ExitCode, result.StandardOutput, result.StandardError);
-    }
+    public static Task<FileFacts> StatAsync(HostContext host, string path, CancellationToken cancellationToken) =>
+        host.FactAsync(FileCommands.Facts(path), cancellationToken);
 }
