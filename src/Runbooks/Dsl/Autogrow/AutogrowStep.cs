@@ -31,14 +31,14 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
         var stale = new List<WriteFile>();
         foreach (var file in files)
         {
-            var current = await host.TryReadAsync(HostContext.FileRead(file.Path), cancellationToken).ConfigureAwait(false);
-            if (current.ExitCode != 0)
+            var current = await host.FactAsync(HostContext.FileContentIfReadable(file.Path), cancellationToken).ConfigureAwait(false);
+            if (current is null)
             {
                 stale.Add(WriteFile.New(file.Path, file.Content, file.Mode));
             }
-            else if (current.StandardOutput != file.Content)
+            else if (current != file.Content)
             {
-                stale.Add(WriteFile.Replacing(file.Path, current.StandardOutput, file.Content, file.Mode));
+                stale.Add(WriteFile.Replacing(file.Path, current, file.Content, file.Mode));
             }
         }
 
@@ -71,32 +71,29 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
 
     private static async Task<bool> UsesSystemdAsync(HostContext host, CancellationToken ct)
     {
-        var state = (await host.ReadAsync(Shell.Script(SystemdState), ct).ConfigureAwait(false)).StandardOutput.Trim();
-        return state is "running" or "degraded" or "starting";
+        return await host.FactAsync(new Fact<bool>(Shell.Script(SystemdState), r => r.StandardOutput.Trim() is "running" or "degraded" or "starting"), ct).ConfigureAwait(false);
     }
 
     private async Task<bool> IsRunningAsync(HostContext host, bool systemd, CancellationToken ct)
     {
         if (systemd)
         {
-            var active = await host.TryReadAsync(new Command("systemctl", ["is-active", settings.UnitName]), ct).ConfigureAwait(false);
-            return active.StandardOutput.Trim() == "active";
+            return await host.FactAsync(new Fact<bool>(new Command("systemctl", ["is-active", settings.UnitName]), r => r.StandardOutput.Trim() == "active", mustSucceed: false), ct).ConfigureAwait(false);
         }
 
-        var pidText = await host.TryReadAsync(HostContext.FileRead(settings.PidFile), ct).ConfigureAwait(false);
-        if (pidText.ExitCode != 0 || !int.TryParse(pidText.StandardOutput.Trim(), out var pid) || pid <= 1)
+        var pidText = await host.FactAsync(HostContext.FileContentIfReadable(settings.PidFile), ct).ConfigureAwait(false);
+        if (pidText is null || !int.TryParse(pidText.Trim(), out var pid) || pid <= 1)
         {
             return false;
         }
 
-        var cmdline = await host.TryReadAsync(HostContext.FileRead($"/proc/{pid}/cmdline"), ct).ConfigureAwait(false);
-        return cmdline.ExitCode == 0 && cmdline.StandardOutput.Contains(settings.SupervisorPath, StringComparison.Ordinal);
+        var cmdline = await host.FactAsync(HostContext.FileContentIfReadable($"/proc/{pid}/cmdline"), ct).ConfigureAwait(false);
+        return cmdline?.Contains(settings.SupervisorPath, StringComparison.Ordinal) == true;
     }
 
     private async Task<bool> StoppedBecauseFullAsync(HostContext host, CancellationToken ct)
     {
-        var stopped = await host.TryReadAsync(HostContext.FileRead(settings.StoppedFile), ct).ConfigureAwait(false);
-        if (stopped.ExitCode != 0)
+        if (await host.FactAsync(HostContext.FileContentIfReadable(settings.StoppedFile), ct).ConfigureAwait(false) is null)
         {
             return false;
         }
