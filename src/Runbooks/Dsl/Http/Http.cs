@@ -54,12 +54,13 @@ namespace Runbooks.Dsl
         public Command Command => new Command("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time",
             Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), Url]).WithTimeout(Timeout + TimeSpan.FromSeconds(5)).AsReadOnly();
 
+        /// <summary>The GET's status and time as a fact; a failed connect is an answer too (curl's error, status 000).</summary>
+        /// <example><c>var answer = await host.FactAsync(Http.Get("http://127.0.0.1:8000/").Answer, ct);</c></example>
+        public Fact<HttpProbeResult> Answer =>
+            new(Command, r => HttpParser.Parse(r.StandardOutput, r.ExitCode == 0 ? "" : r.StderrTail(1)), mustSucceed: false);
+
         /// <summary>Runs the GET on the host.</summary>
-        public async Task<HttpProbeResult> ProbeAsync(HostContext host, CancellationToken cancellationToken)
-        {
-            var result = await host.TryReadAsync(Command, cancellationToken).ConfigureAwait(false);
-            return HttpParser.Parse(result.StandardOutput, result.ExitCode == 0 ? "" : result.StderrTail(1));
-        }
+        public Task<HttpProbeResult> ProbeAsync(HostContext host, CancellationToken cancellationToken) => host.FactAsync(Answer, cancellationToken);
 
         /// <summary>Holds when the GET answers with this status.</summary>
         /// <example><c>.Ensures(Http.Get("http://127.0.0.1:8000/").Returns(200))</c></example>
