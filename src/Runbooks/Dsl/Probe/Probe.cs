@@ -47,12 +47,14 @@ public static class Probe
     {
         var command = new Command("python3", ["-c", TcpScript, DslArguments.Address(address), DslArguments.Port(port).ToString(CultureInfo.InvariantCulture), timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)])
             .AsReadOnly().WithTimeout(timeout + TimeSpan.FromSeconds(10));
-        var result = await host.ReadAsync(command, cancellationToken).ConfigureAwait(false);
-        var line = result.StandardOutput.Trim();
-        var word = line.Split(' ', 2)[0];
-        return Enum.TryParse<TcpOutcome>(word, out var outcome)
-            ? (outcome, line)
-            : throw host.Failure($"the TCP probe printed '{line}' (stderr: {result.StderrTail(3)}); is python3 installed there?");
+        var (outcome, line, stderr) = await host.FactAsync(new Fact<(TcpOutcome? Outcome, string Line, string Stderr)>(command, r =>
+        {
+            var line = r.StandardOutput.Trim();
+            return (Enum.TryParse<TcpOutcome>(line.Split(' ', 2)[0], out var outcome) ? outcome : null, line, r.StderrTail(3));
+        }), cancellationToken).ConfigureAwait(false);
+        return outcome is { } known
+            ? (known, line)
+            : throw host.Failure($"the TCP probe printed '{line}' (stderr: {stderr}); is python3 installed there?");
     }
 
     /// <summary>A check that a TCP connect to address:port ends with <paramref name="expected"/>.</summary>
@@ -89,10 +91,12 @@ public static class Probe
         return new Check($"ping {address} answers", async (host, ct) =>
         {
             var command = new Command("ping", ["-n", "-c", "3", "-i", "0.2", "-W", "1", address]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10)).WithSuccessExitCodes(0, 1, 2);
-            var result = await host.ReadAsync(command, ct).ConfigureAwait(false);
-            var summary = result.StandardOutput.Split('\n').FirstOrDefault(l => l.Contains("packets transmitted", StringComparison.Ordinal))
-                          ?? result.StdoutTail(2) + result.StderrTail(2);
-            return new CheckResult(result.ExitCode == 0, summary.Trim());
+            return await host.FactAsync(new Fact<CheckResult>(command, result =>
+            {
+                var summary = result.StandardOutput.Split('\n').FirstOrDefault(l => l.Contains("packets transmitted", StringComparison.Ordinal))
+                              ?? result.StdoutTail(2) + result.StderrTail(2);
+                return new CheckResult(result.ExitCode == 0, summary.Trim());
+            }), ct).ConfigureAwait(false);
         });
     }
 
@@ -109,10 +113,12 @@ public static class Probe
         {
             var command = new Command("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--connect-timeout", "2", "--max-time", "5", url])
                 .AsReadOnly().WithTimeout(TimeSpan.FromSeconds(15)).WithSuccessExitCodes([.. Enumerable.Range(0, 100)]);
-            var result = await host.ReadAsync(command, ct).ConfigureAwait(false);
-            var code = result.StandardOutput.Trim();
-            return new CheckResult(code == status.ToString(CultureInfo.InvariantCulture),
-                result.ExitCode == 0 ? $"HTTP {code}" : $"curl exit {result.ExitCode}: {result.StderrTail(1)}");
+            return await host.FactAsync(new Fact<CheckResult>(command, result =>
+            {
+                var code = result.StandardOutput.Trim();
+                return new CheckResult(code == status.ToString(CultureInfo.InvariantCulture),
+                    result.ExitCode == 0 ? $"HTTP {code}" : $"curl exit {result.ExitCode}: {result.StderrTail(1)}");
+            }), ct).ConfigureAwait(false);
         });
     }
 }
