@@ -119,8 +119,10 @@ public static partial class ServiceReads
             return "(no log known)";
         }
 
-        var tail = await host.TryReadAsync(LogTail(where, logFile), ct).ConfigureAwait(false);
-        var text = tail.ExitCode == 0 ? tail.StdoutTail(8) : "";
-        return text.Trim().Length > 0 ? text : $"(nothing in the log: {tail.StderrTail(1).Trim()})";
+        return await host.FactAsync(new Fact<string>(LogTail(where, logFile), tail =>
+        {
+            var text = tail.ExitCode == 0 ? tail.StdoutTail(8) : "";
+            return text.Trim().Length > 0 ? text : $"(nothing in the log: {tail.StderrTail(1).Trim()})";
+        }, mustSucceed: false), ct).ConfigureAwait(false);
     }
 }

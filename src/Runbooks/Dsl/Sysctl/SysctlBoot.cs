@@ -42,7 +42,7 @@ public static partial class SysctlBoot
         new(List, r => (Order(r.StandardOutput, mainFileExists: true), Links(r.StandardOutput)), mustSucceed: false);
 
     /// <summary>The files a boot applies, in order, from <see cref="List"/>'s output (the main file last, when present).</summary>
-    /// <example><c>SysctlBoot.Order((await host.TryReadAsync(SysctlBoot.List, ct)).StandardOutput, mainFileExists: true)</c></example>
+    /// <example><c>SysctlBoot.Order(listing, mainFileExists: true)</c></example>
     public static IReadOnlyList<string> Order(string listing, bool mainFileExists)
     {
         var byName = new Dictionary<string, string>(StringComparer.Ordinal);
