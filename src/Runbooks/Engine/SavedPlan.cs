@@ -114,7 +114,7 @@ public sealed record SavedPlan(
         foreach (var (host, target, step) in Steps())
         {
             var fresh = now.Step(target.Name, step.Step - 1);
-            Compare(step.Facts, fresh?.Facts, $"{target.Name} step {step.Step}", $"{target.Name} step {step.Step}, '{step.Description}'", problems);
+            Compare(step.Facts, fresh?.Facts, $"{target.Name} step {step.Step}", $"{target.Name} step {step.Step}, '{step.Description}'", fresh?.Error ?? fresh?.Observed, problems);
 
             if (fresh is not null && (fresh.Decision != step.Decision || !SameActions(fresh.Actions, step.Actions)))
             {
@@ -134,7 +134,7 @@ public sealed record SavedPlan(
                     // Matched by place and kind: a target's checks come in the order the script declares them.
                     var again = fresh?.Checks.ElementAtOrDefault(index) is { } c && c.Kind == check.Kind && c.Description == check.Description ? c : null;
                     var by = $"{target.Name}'s {check.Kind} check '{check.Description}'";
-                    Compare(check.Facts, again?.Facts, by, by, problems);
+                    Compare(check.Facts, again?.Facts, by, by, again?.Observed, problems);
                 }
             }
         }
@@ -142,15 +142,17 @@ public sealed record SavedPlan(
         return problems;
     }
 
-    // A fact no longer read means the decision that read it went another way; a changed hash means the host moved.
-    private static void Compare(IReadOnlyList<FactRead> planned, IReadOnlyList<FactRead>? fresh, string reader, string readerInFull, List<string> problems)
+    // A fact no longer read means the decision that read it went another way (or the read failed: what the reader
+    // observes now says which); a changed hash means the host moved.
+    private static void Compare(IReadOnlyList<FactRead> planned, IReadOnlyList<FactRead>? fresh, string reader, string readerInFull, string? observedNow, List<string> problems)
     {
         var facts = fresh?.ToDictionary(f => (f.Host, f.Command), f => f.Sha256) ?? [];
         foreach (var fact in planned)
         {
             if (!facts.TryGetValue((fact.Host, fact.Command), out var hash))
             {
-                problems.Add($"on host {fact.Host}: `{fact.Command}` (read by {reader}) is no longer read: the decision it fed changed");
+                problems.Add($"on host {fact.Host}: `{fact.Command}` (read by {reader}) is no longer read: the decision it fed changed" +
+                    (observedNow is { Length: > 0 } ? $" (observed now: {observedNow})" : ""));
             }
             else if (hash != fact.Sha256)
             {
