@@ -31,16 +31,12 @@ end_state() {
     'pvs -o pv_name,vg_name,pv_size,pe_start; lvs -o lv_name,lv_size vg0; findmnt -no OPTIONS /data; df -h /media /data; curl -s -o /dev/null -w "%{http_code}\n" http://127.0.0.1:8000/' 2>&1 || true
 }
 changed_steps() { python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if (e:=json.loads(l))['event']=='step-end' and e['outcome']=='Changed'))" "$1"; }
+# The plan JSON's steps (schema in the README): will change, and blocked until an earlier step ran.
 planned_steps() { python3 -c "
 import json,sys
 d=json.load(open(sys.argv[1]))
-def walk(x):
-    if isinstance(x,dict):
-        if x.get('Outcome')=='WillChange': yield 1
-        for v in x.values(): yield from walk(v)
-    elif isinstance(x,list):
-        for v in x: yield from walk(v)
-print(sum(walk(d)))" "$1"; }
+steps=[s for h in d['hosts'] for t in h['targets'] for s in t['steps']]
+print(f\"{sum(s['decision']=='willChange' for s in steps)}+{sum(s['decision']=='blocked' for s in steps)}b\")" "$1"; }
 
 bench_runbooks() {
   local i=$1 t0 t1 host

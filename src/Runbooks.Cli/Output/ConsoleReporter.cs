@@ -119,6 +119,10 @@ internal sealed class ConsoleReporter : RunObserver
         {
             Line($"{Paint("31", "✗")} {result.Name}: {result.Error}");
         }
+        else if (result.Status == TargetStatus.Waiting)
+        {
+            Line($"{Paint("33", "…")} {result.Name}: waits — {result.Error}");
+        }
     }
 
     public void Stop()

@@ -36,6 +36,12 @@ internal static class PlanRenderer
                 foreach (var step in target.Steps)
                 {
                     const string Under = "                 ";
+                    if (step.WaitsFor is not null)
+                    {
+                        text.AppendLine($"    {"waits",-12} {step.Description}").AppendLine($"{Under}{Waiting(step)}");
+                        continue;
+                    }
+
                     text.AppendLine($"    {Label(step.Outcome),-12} {step.Description}");
                     if (step.Outcome != StepOutcome.Satisfied)
                     {
@@ -99,6 +105,12 @@ internal static class PlanRenderer
 
                 foreach (var step in target.Steps)
                 {
+                    if (step.WaitsFor is not null)
+                    {
+                        text.AppendLine($"**waits** — {Escape(step.Description)}").AppendLine().AppendLine($"- {Escape(Waiting(step))}").AppendLine();
+                        continue;
+                    }
+
                     text.AppendLine($"**{Label(step.Outcome)}** — {Escape(step.Description)}").AppendLine();
                     if (step.Outcome != StepOutcome.Satisfied)
                     {
@@ -157,9 +169,18 @@ internal static class PlanRenderer
         return text.ToString();
     }
 
-    private static string Totals(RunSummary plan) =>
-        $"{plan.PendingChanges} step(s) would change; {plan.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Satisfied))} satisfied; " +
-        $"{plan.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Blocked))} blocked now (a blocked step may be unblocked by the steps before it).";
+    private static string Totals(RunSummary plan)
+    {
+        var steps = plan.Targets.SelectMany(t => t.Steps).ToList();
+        var waiting = steps.Count(s => s.WaitsFor is not null && s.Outcome != StepOutcome.Blocked);
+        return $"{steps.Count(s => s.Outcome == StepOutcome.WillChange && s.WaitsFor is null)} step(s) would change; {steps.Count(s => s.Outcome == StepOutcome.Satisfied && s.WaitsFor is null)} satisfied; " +
+            $"{steps.Count(s => s.Outcome == StepOutcome.Blocked)} blocked now" +
+            (waiting > 0 ? $" and {waiting} waiting behind a blocked step" : "") + " (a blocked step may be unblocked by the steps before it: plan again once they ran).";
+    }
+
+    // A step behind a blocked one is probed (read-only) but not part of this plan: its actions are planned again next stage.
+    private static string Waiting(StepResult step) =>
+        $"behind {step.WaitsFor}, which is blocked now: planned in the next stage (now: {Label(step.Outcome)})";
 
     private static string CheckVerdict(CheckOutcome check) =>
         !check.Probed ? check.Observed : $"{(check.Holds ? "holds" : "does not hold")} ({check.Observed})";

@@ -19,7 +19,7 @@ internal static class SummaryRenderer
         }
 
         var counts = summary.Targets.GroupBy(t => t.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {Status(g.Key)}");
-        text.AppendLine($"{(summary.Succeeded ? "done" : "FAILED")}: {string.Join(", ", counts)} in {summary.Duration.TotalSeconds:0.00} s");
+        text.AppendLine($"{(summary.Succeeded ? "done" : summary.StageDone ? "stage done" : "FAILED")}: {string.Join(", ", counts)} in {summary.Duration.TotalSeconds:0.00} s");
         return text.ToString();
     }
 
@@ -29,6 +29,7 @@ internal static class SummaryRenderer
         TargetStatus.Satisfied => "satisfied",
         TargetStatus.Failed => "failed",
         TargetStatus.NotRun => "not run",
+        TargetStatus.Waiting => "waiting",
         _ => "planned",
     };
 }

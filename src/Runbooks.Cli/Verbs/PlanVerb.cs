@@ -14,11 +14,13 @@ internal static class PlanVerb
         var format = new Option<string>("--format") { Description = "text, json or markdown (and junit for a constellation)", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "markdown", "junit");
         var output = new Option<FileInfo?>("--out") { Description = "also save the plan (JSON) for `runbook run FILE --plan PLAN`" };
+        var after = new Option<FileInfo?>("--after") { Description = "this plan is the next stage after that saved plan, which has run (a runbook whose later steps were blocked until earlier ones ran)" };
         var detailed = new Option<bool>("--detailed-exitcode") { Description = "exit 0 when nothing would change, 3 when changes are pending (1 failed, 2 usage)" };
         var command = new Command("plan", "show, read-only, what each step would change on the host(s)");
         run.AddTo(command, atRevision: true);
         command.Add(format);
         command.Add(output);
+        command.Add(after);
         command.Add(detailed);
         fleet.AddTo(command, rollout: false);
         command.SetAction((parse, cancellationToken) => ExitCodes.GuardAsync(
@@ -26,9 +28,9 @@ internal static class PlanVerb
             {
                 if (Runbooks.Fleet.ConstellationFile.IsConstellation(parse.GetValue(run.File)!.FullName))
                 {
-                    if (parse.GetValue(output) is not null)
+                    if (parse.GetValue(output) is not null || parse.GetValue(after) is not null)
                     {
-                        throw new InvalidRunbookException("--out saves a runbook's plan; a constellation's plan is a compliance report (--format json)");
+                        throw new InvalidRunbookException("--out and --after are for a runbook's saved plan; a constellation's plan is a compliance report (--format json)");
                     }
 
                     return await fleet.PlanAsync(parse, run, parse.GetValue(format)!, parse.GetValue(detailed), cancellationToken).ConfigureAwait(false);
@@ -40,17 +42,20 @@ internal static class PlanVerb
                     throw new InvalidRunbookException("--format junit is a constellation's compliance report; a runbook's plan is text, json or markdown");
                 }
 
-                var (summary, document) = await run.PlanAsync(parse, cancellationToken).ConfigureAwait(false);
+                var (summary, document) = await run.PlanAsync(parse, cancellationToken, after: parse.GetValue(after)?.FullName).ConfigureAwait(false);
                 Console.Write(PlanRenderer.Render(summary, parse.GetValue(format)!, document));
                 if (parse.GetValue(output) is { } file)
                 {
                     await System.IO.File.WriteAllTextAsync(file.FullName, document.ToJson(), cancellationToken).ConfigureAwait(false);
-                    Console.Error.WriteLine($"plan saved: {file.FullName} (run it with `runbook run {parse.GetValue(run.File)!.Name} --plan {file.Name}`)");
-                    var blocked = summary.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Blocked));
-                    if (blocked > 0)
+                    var name = parse.GetValue(run.File)!.Name;
+                    Console.Error.WriteLine($"plan saved: {file.FullName}, stage {document.Stage.Number} (run it with `runbook run {name} --plan {file.Name}`)");
+                    if (!document.Stage.Last)
                     {
-                        // A saved plan holds only what was decided now: a step blocked now has no approved actions.
-                        Console.Error.WriteLine($"  {blocked} step(s) are blocked now; a run of this plan stops at the first of them once the steps before it ran: plan again then, and approve the rest");
+                        // A saved plan holds only what was decided now: a step blocked now, or behind one, has no approved actions.
+                        Console.Error.WriteLine(document.Stage.Changes == 0
+                            ? $"  stage {document.Stage.Number} changes nothing and {document.Stage.Blocked.Count} step(s) stay blocked: no step before them unblocks them (see their preconditions above)"
+                            : $"  this stage changes {document.Stage.Changes} step(s); {document.Stage.Blocked.Count} are blocked now and {document.Stage.Waiting} more wait behind them: " +
+                              $"once it has run, plan the next stage with `runbook plan {name} --out NEXT.json --after {file.Name}`");
                     }
                 }
 

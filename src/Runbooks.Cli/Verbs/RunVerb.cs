@@ -84,6 +84,14 @@ internal static class RunVerb
                         Console.Error.WriteLine("  what to do: plan again, review, and run the new plan");
                         return ExitCodes.Failed;
                     }
+
+                    if (approved.Stage is { Changes: 0, Last: false } stuck)
+                    {
+                        // Running it would change nothing and leave the same steps blocked: an automated loop would spin.
+                        Console.Error.WriteLine($"refusing the saved plan {planFile.FullName}: stage {stuck.Number} changes nothing and {stuck.Blocked.Count} step(s) stay blocked ({string.Join(", ", stuck.Blocked)}); nothing was run.");
+                        Console.Error.WriteLine("  what to do: no step before them unblocks them; see their preconditions in the plan and fix the host or the runbook");
+                        return ExitCodes.Failed;
+                    }
                 }
 
                 var resumed = parse.GetValue(resume) is { } resumeFile ? JournalReader.Read(resumeFile.FullName) : null;
@@ -113,6 +121,7 @@ internal static class RunVerb
                                 resumed?.Path)
                             {
                                 SavedPlan = parse.GetValue(savedPlan)?.FullName,
+                                PlanStage = approved?.Stage.Number,
                                 ApprovedBy = parse.GetValue(approvedBy),
                             });
                             reporter = new ConsoleReporter(Console.Out, Terminal.IsInteractive(parse.GetValue(run.NoColor)), parse.GetValue(run.Verbose),
@@ -127,6 +136,14 @@ internal static class RunVerb
                     reporter?.Stop();
                     Console.Write(SummaryRenderer.Render(summary!));
                     Console.WriteLine($"journal: {journalPath}");
+                    if (approved is not null && summary!.StageDone)
+                    {
+                        var name = parse.GetValue(run.File)!.Name;
+                        Console.WriteLine($"stage {approved.Stage.Number} done, {approved.Stage.Blocked.Count} steps blocked: plan again " +
+                            $"(`runbook plan {name} --out stage{approved.Stage.Number + 1}.json --after {parse.GetValue(savedPlan)!.Name}`, review it, run it)");
+                        return ExitCodes.StageDone;
+                    }
+
                     return summary!.Succeeded ? ExitCodes.Done : ExitCodes.Failed;
                 }
                 catch (Exception ex) when (writer is not null && ex is OperationCanceledException or RunbookException)

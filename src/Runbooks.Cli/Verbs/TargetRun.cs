@@ -45,12 +45,25 @@ internal sealed class TargetRun
         command.Add(NoColor);
     }
 
-    /// <summary>A read-only plan, with its document (the JSON rendering and the saved plan).</summary>
-    public async Task<(RunSummary Summary, SavedPlan Document)> PlanAsync(ParseResult parse, CancellationToken cancellationToken, IReadOnlyList<string>? targetsOverride = null)
+    /// <summary>
+    /// A read-only plan, with its document (the JSON rendering and the saved plan); <paramref name="after"/> names the
+    /// saved plan of the stage before, checked against this runbook and its targets before anything is probed.
+    /// </summary>
+    public async Task<(RunSummary Summary, SavedPlan Document)> PlanAsync(ParseResult parse, CancellationToken cancellationToken, IReadOnlyList<string>? targetsOverride = null, string? after = null)
     {
         SavedPlan? document = null;
-        var summary = await ExecuteAsync(parse, RunMode.Plan, (_, _, _) => new RunObserver(), cancellationToken, targetsOverride, onSummary: (runbook, requested, s) =>
-            document = SavedPlan.From(s, runbook.Source.Path, runbook.Source.TextHash, requested)).ConfigureAwait(false);
+        PreviousStage? previous = null;
+        var summary = await ExecuteAsync(
+            parse,
+            RunMode.Plan,
+            (runbook, _, requested) =>
+            {
+                previous = after is null ? null : PreviousStage.Of(after, runbook.Source.Path, requested);
+                return new RunObserver();
+            },
+            cancellationToken,
+            targetsOverride,
+            onSummary: (runbook, requested, s) => document = SavedPlan.From(s, runbook.Source.Path, runbook.Source.TextHash, requested, previous)).ConfigureAwait(false);
         return (summary!, document!);
     }
 

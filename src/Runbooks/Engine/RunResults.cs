@@ -53,6 +53,12 @@ public enum TargetStatus
 
     /// <summary>Plan mode: probed only.</summary>
     Planned,
+
+    /// <summary>
+    /// Run of a saved plan: stopped before a step the plan did not approve because it was blocked when planned, or
+    /// waited behind one (or a dependency did); the next stage's plan covers it and what follows.
+    /// </summary>
+    Waiting,
 }
 
 public enum StepOutcome
@@ -80,12 +86,21 @@ public sealed record StepResult(
 {
     /// <summary>Plan mode: the facts the decision rested on, for a saved plan.</summary>
     public IReadOnlyList<FactRead> Facts { get; init; } = [];
+
+    /// <summary>
+    /// Plan mode: the blocked step this one waits behind (<c>disk3 step 1</c>), earlier in its target or in a target it
+    /// depends on; null when the step belongs to this plan's stage. A saved plan runs none of a waiting step.
+    /// </summary>
+    public string? WaitsFor { get; init; }
 }
 
 /// <summary>A check's result in a run or plan; <see cref="Probed"/> is false for a writing check a plan skipped.</summary>
 public sealed record CheckOutcome(string Kind, string Description, bool Holds, string Observed, bool Probed = true)
 {
     public const string NotProbedWrites = "not probed in a plan: writes";
+
+    /// <summary>Plan mode: the facts the check read, for a saved plan.</summary>
+    public IReadOnlyList<FactRead> Facts { get; init; } = [];
 }
 
 public sealed record TargetResult(
@@ -98,11 +113,20 @@ public sealed record TargetResult(
     string? Error = null)
 {
     public bool Ok => Status is TargetStatus.Succeeded or TargetStatus.Satisfied or TargetStatus.Planned;
+
+    /// <summary>Plan mode: the blocked step the rest of this target, and every target depending on it, waits behind.</summary>
+    public string? WaitsFor { get; init; }
 }
 
 public sealed record RunSummary(RunMode Mode, IReadOnlyList<TargetResult> Targets, TimeSpan Duration)
 {
     public bool Succeeded => Targets.All(t => t.Ok);
+
+    /// <summary>
+    /// Run of a saved plan: every target either finished or waits for the next stage (at least one does), so the
+    /// stage is done and the operator plans again.
+    /// </summary>
+    public bool StageDone => Targets.Any(t => t.Status == TargetStatus.Waiting) && Targets.All(t => t.Ok || t.Status == TargetStatus.Waiting);
 
     /// <summary>
     /// Where each host of the run was reached, by inventory name: <c>local</c> may point at

@@ -86,7 +86,8 @@ public sealed class Runner
     private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, CancellationToken cancellationToken)
     {
         var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
-        var failed = finished.FirstOrDefault(d => !d.Ok);
+        var failed = finished.FirstOrDefault(d => !d.Ok && d.Status != TargetStatus.Waiting);
+        var waiting = finished.FirstOrDefault(d => d.Status == TargetStatus.Waiting);
         TargetResult result;
         if (failed is not null)
         {
@@ -96,10 +97,15 @@ public sealed class Runner
         {
             result = new TargetResult(target.Name, target.Host, TargetStatus.NotRun, TimeSpan.Zero, [], [], "the run was cancelled");
         }
+        else if (waiting is not null)
+        {
+            result = new TargetResult(target.Name, target.Host, TargetStatus.Waiting, TimeSpan.Zero, [], [], $"dependency '{waiting.Name}' waits for the next stage");
+        }
         else
         {
             _observer.TargetStarted(target);
-            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved, request.ConfirmTimeout).RunAsync(cancellationToken).ConfigureAwait(false);
+            var waitsFor = finished.Select(d => d.WaitsFor).FirstOrDefault(w => w is not null);
+            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved, request.ConfirmTimeout, waitsFor).RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _observer.TargetEnded(result);

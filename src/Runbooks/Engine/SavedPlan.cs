@@ -6,8 +6,10 @@ namespace Runbooks.Engine;
 
 /// <summary>
 /// A plan as a document: what <c>runbook plan --format json</c> prints and <c>--out</c> saves, and what
-/// <c>runbook run --plan</c> executes. It holds every step's actions and a hash of every fact each decision
-/// rested on, so a run can refuse when the host moved since the plan was approved. The schema is in the README.
+/// <c>runbook run --plan</c> executes. It holds every step's actions and a hash of every fact each decision and
+/// each <c>Requires</c>/<c>Ensures</c> check rested on, so a run can refuse when the host moved since the plan was
+/// approved. A runbook whose later steps are blocked until earlier ones ran converges in stages: the plan is one
+/// stage (<see cref="Stage"/>), and the next plan (<c>--after</c> this one) covers the next. The schema is in the README.
 /// </summary>
 public sealed record SavedPlan(
     string Schema,
@@ -15,9 +17,11 @@ public sealed record SavedPlan(
     string RunbookSha256,
     IReadOnlyList<string> Targets,
     int PendingChanges,
+    PlanStage Stage,
     IReadOnlyList<PlannedHost> Hosts)
 {
-    public const string CurrentSchema = "runbooks-plan/1";
+    // 2: the stage, check facts and waitsFor; a /1 plan lacks the check hashes a run must compare, so it is refused.
+    public const string CurrentSchema = "runbooks-plan/2";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -26,13 +30,14 @@ public sealed record SavedPlan(
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>The document for a plan-mode summary.</summary>
-    public static SavedPlan From(RunSummary plan, string runbook, string runbookSha256, IReadOnlyList<string> targets) => new(
+    /// <summary>The document for a plan-mode summary; <paramref name="after"/> is the saved plan of the stage before, if any.</summary>
+    public static SavedPlan From(RunSummary plan, string runbook, string runbookSha256, IReadOnlyList<string> targets, PreviousStage? after = null) => new(
         CurrentSchema,
         runbook,
         runbookSha256,
         targets,
         plan.PendingChanges,
+        PlanStage.Of(plan, after),
         [.. plan.Targets.GroupBy(t => t.Host).Select(h => new PlannedHost(
             h.Key,
             plan.HostAddresses.GetValueOrDefault(h.Key, h.Key),
@@ -40,7 +45,7 @@ public sealed record SavedPlan(
                 t.Name,
                 Camel(t.Status.ToString()),
                 t.Error,
-                [.. t.Checks.Select(c => new PlannedCheck(c.Kind, c.Description, c.Probed ? c.Holds : null, c.Observed))],
+                [.. t.Checks.Select(c => new PlannedCheck(c.Kind, c.Description, c.Probed ? c.Holds : null, c.Observed, c.Facts))],
                 [.. t.Steps.Select(s => new PlannedStep(
                     s.Index + 1,
                     s.Description,
@@ -51,7 +56,8 @@ public sealed record SavedPlan(
                     s.Notes,
                     [.. s.Actions.Select(a => a.ToJson())],
                     s.Facts,
-                    s.Error))]))]))]);
+                    s.Error,
+                    s.WaitsFor))]))]))]);
 
     public string ToJson() => Commands.SecretRedactor.Redact(JsonSerializer.Serialize(this, Json)) + "\n";
 
@@ -108,18 +114,7 @@ public sealed record SavedPlan(
         foreach (var (host, target, step) in Steps())
         {
             var fresh = now.Step(target.Name, step.Step - 1);
-            var facts = fresh?.Facts.ToDictionary(f => (f.Host, f.Command), f => f.Sha256) ?? [];
-            foreach (var fact in step.Facts)
-            {
-                if (!facts.TryGetValue((fact.Host, fact.Command), out var hash))
-                {
-                    problems.Add($"on host {fact.Host}: `{fact.Command}` (read by {target.Name} step {step.Step}) is no longer read: the decision it fed changed");
-                }
-                else if (hash != fact.Sha256)
-                {
-                    problems.Add($"on host {fact.Host}: the fact `{fact.Command}` changed since the plan (read by {target.Name} step {step.Step}, '{step.Description}')");
-                }
-            }
+            Compare(step.Facts, fresh?.Facts, $"{target.Name} step {step.Step}", $"{target.Name} step {step.Step}, '{step.Description}'", fresh?.Error ?? fresh?.Observed, problems);
 
             if (fresh is not null && (fresh.Decision != step.Decision || !SameActions(fresh.Actions, step.Actions)))
             {
@@ -129,7 +124,41 @@ public sealed record SavedPlan(
             }
         }
 
+        foreach (var host in Hosts)
+        {
+            foreach (var target in host.Targets)
+            {
+                var fresh = now.Hosts.FirstOrDefault(h => h.Host == host.Host)?.Targets.FirstOrDefault(t => t.Name == target.Name);
+                foreach (var (check, index) in target.Checks.Select((c, i) => (c, i)))
+                {
+                    // Matched by place and kind: a target's checks come in the order the script declares them.
+                    var again = fresh?.Checks.ElementAtOrDefault(index) is { } c && c.Kind == check.Kind && c.Description == check.Description ? c : null;
+                    var by = $"{target.Name}'s {check.Kind} check '{check.Description}'";
+                    Compare(check.Facts, again?.Facts, by, by, again?.Observed, problems);
+                }
+            }
+        }
+
         return problems;
+    }
+
+    // A fact no longer read means the decision that read it went another way (or the read failed: what the reader
+    // observes now says which); a changed hash means the host moved.
+    private static void Compare(IReadOnlyList<FactRead> planned, IReadOnlyList<FactRead>? fresh, string reader, string readerInFull, string? observedNow, List<string> problems)
+    {
+        var facts = fresh?.ToDictionary(f => (f.Host, f.Command), f => f.Sha256) ?? [];
+        foreach (var fact in planned)
+        {
+            if (!facts.TryGetValue((fact.Host, fact.Command), out var hash))
+            {
+                problems.Add($"on host {fact.Host}: `{fact.Command}` (read by {reader}) is no longer read: the decision it fed changed" +
+                    (observedNow is { Length: > 0 } ? $" (observed now: {observedNow})" : ""));
+            }
+            else if (hash != fact.Sha256)
+            {
+                problems.Add($"on host {fact.Host}: the fact `{fact.Command}` changed since the plan (read by {readerInFull})");
+            }
+        }
     }
 
     /// <summary>True when two action lists say the same thing (compared as JSON, secrets masked).</summary>
@@ -145,10 +174,13 @@ public sealed record PlannedHost(string Host, string Address, IReadOnlyList<Plan
 /// <summary>One target of a saved plan, with its checks and steps.</summary>
 public sealed record PlannedTarget(string Name, string Status, string? Error, IReadOnlyList<PlannedCheck> Checks, IReadOnlyList<PlannedStep> Steps);
 
-/// <summary>A check as planned; <see cref="Holds"/> is null for a writing check a plan does not run.</summary>
-public sealed record PlannedCheck(string Kind, string Description, bool? Holds, string Observed);
+/// <summary>A check as planned, with the facts it read; <see cref="Holds"/> is null for a writing check a plan does not run.</summary>
+public sealed record PlannedCheck(string Kind, string Description, bool? Holds, string Observed, IReadOnlyList<FactRead> Facts);
 
-/// <summary>One step of a saved plan: the decision, its actions as JSON, and the facts it rested on.</summary>
+/// <summary>
+/// One step of a saved plan: the decision, its actions as JSON, the facts it rested on, and — for a step this stage
+/// does not run — the blocked step it waits behind.
+/// </summary>
 public sealed record PlannedStep(
     int Step,
     string Description,
@@ -159,8 +191,53 @@ public sealed record PlannedStep(
     IReadOnlyList<string> Notes,
     IReadOnlyList<JsonObject> Actions,
     IReadOnlyList<FactRead> Facts,
-    string? Error)
+    string? Error,
+    string? WaitsFor)
 {
     [JsonIgnore]
     public bool WillChange => Decision == "willChange";
+
+    /// <summary>False for a step this stage does not run: blocked when planned, or behind a blocked one.</summary>
+    [JsonIgnore]
+    public bool InStage => Decision != "blocked" && WaitsFor is null;
+}
+
+/// <summary>The saved plan a stage follows: its path and the SHA-256 of its text, so the chain of approvals can be traced.</summary>
+public sealed record PreviousStage(int Number, string Plan, string Sha256)
+{
+    /// <summary>Reads the saved plan of the stage before; refuses one made for another runbook or other targets.</summary>
+    public static PreviousStage Of(string path, string runbook, IReadOnlyList<string> targets)
+    {
+        var previous = SavedPlan.Load(path);
+        if (previous.Runbook != runbook || !previous.Targets.SequenceEqual(targets))
+        {
+            throw new InvalidRunbookException(
+                $"{path}: a plan of {previous.Runbook} [{string.Join(", ", previous.Targets)}], not of {runbook} [{string.Join(", ", targets)}]; --after names the plan of this runbook's previous stage");
+        }
+
+        return new(previous.Stage.Number, path, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.IO.File.ReadAllBytes(path))));
+    }
+}
+
+/// <summary>
+/// Which stage of a staged converge a plan is: its number (1 unless made <c>--after</c> the plan before), how many
+/// steps this stage changes, and what it leaves for the next: the steps blocked now and the others waiting behind them.
+/// </summary>
+public sealed record PlanStage(int Number, string? After, string? AfterSha256, int Changes, IReadOnlyList<string> Blocked, int Waiting)
+{
+    internal static PlanStage Of(RunSummary plan, PreviousStage? after)
+    {
+        var steps = plan.Targets.SelectMany(t => t.Steps.Select(s => (Target: t, Step: s))).ToList();
+        return new(
+            (after?.Number ?? 0) + 1,
+            after?.Plan,
+            after?.Sha256,
+            steps.Count(s => s.Step.Outcome == StepOutcome.WillChange && s.Step.WaitsFor is null),
+            [.. steps.Where(s => s.Step.Outcome == StepOutcome.Blocked).Select(s => $"{s.Target.Name} step {s.Step.Index + 1}")],
+            steps.Count(s => s.Step.Outcome != StepOutcome.Blocked && s.Step.WaitsFor is not null));
+    }
+
+    /// <summary>True when this stage leaves nothing for another: no step blocked, none waiting.</summary>
+    [JsonIgnore]
+    public bool Last => Blocked.Count == 0 && Waiting == 0;
 }

@@ -3,8 +3,11 @@ using Runbooks.Transport;
 
 namespace Runbooks.Engine;
 
-/// <summary>One target on one host: requires → steps → ensures, with every decision reported.</summary>
-internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null, TimeSpan? confirmTimeout = null)
+/// <summary>
+/// One target on one host: requires → steps → ensures, with every decision reported. In a plan, a dependency's
+/// blocked step (<c>waitsFor</c>) makes every step of this target wait for the next stage too.
+/// </summary>
+internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null, TimeSpan? confirmTimeout = null, string? waitsFor = null)
 {
     private readonly List<StepResult> _steps = [];
     private readonly List<CheckOutcome> _checks = [];
@@ -22,7 +25,25 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         for (var index = 0; index < target.Steps.Count; index++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (approved?.Step(target.Name, index) is { InStage: false } later)
+            {
+                // A saved plan approves no action of a step that was blocked when planned, nor of one behind it,
+                // whatever its probe says now: the stage ends here for this target and the next plan covers the rest.
+                return Finish(TargetStatus.Waiting, later.WaitsFor is { } behind
+                    ? $"step {index + 1} '{later.Description}' waits for {behind}: the next stage's plan covers it"
+                    : $"step {index + 1} '{later.Description}' was blocked when planned: the next stage's plan covers it");
+            }
+
             var result = await RunStepAsync(index, target.Steps[index], cancellationToken).ConfigureAwait(false);
+            if (mode == RunMode.Plan)
+            {
+                result = result with { WaitsFor = waitsFor };
+                if (waitsFor is null && result.Outcome == StepOutcome.Blocked)
+                {
+                    waitsFor = $"{target.Name} step {index + 1}";
+                }
+            }
+
             _steps.Add(result);
             observer.StepEnded(target, result);
             changed |= result.Outcome == StepOutcome.Changed;
@@ -157,8 +178,19 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
                 continue;
             }
 
-            var result = await check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
-            var outcome = new CheckOutcome(kind, check.Description, result.Holds, result.Observed);
+            // A plan keeps what the check read, so a run of it refuses when a check's facts moved as it does for a step's.
+            var facts = mode == RunMode.Plan ? FactLog.Begin() : null;
+            CheckResult result;
+            try
+            {
+                result = await check.EvaluateAsync(host, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                FactLog.End();
+            }
+
+            var outcome = new CheckOutcome(kind, check.Description, result.Holds, result.Observed) { Facts = facts?.Reads ?? [] };
             _checks.Add(outcome);
             observer.CheckEvaluated(target, outcome);
             if (!result.Holds)
@@ -171,7 +203,7 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
     }
 
     private TargetResult Finish(TargetStatus status, string? error) =>
-        new(target.Name, target.Host, status, _clock.Elapsed, _steps, _checks, error);
+        new(target.Name, target.Host, status, _clock.Elapsed, _steps, _checks, error) { WaitsFor = mode == RunMode.Plan ? waitsFor : null };
 
     internal static string Explain(StepResult result) => result.Outcome switch
     {

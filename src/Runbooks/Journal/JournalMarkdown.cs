@@ -28,7 +28,8 @@ public static class JournalMarkdown
             }
             if (JournalReader.Str(start, "plan") is { } plan)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"- **Saved plan** `{plan}`, approved by {JournalReader.Str(start, "approvedBy") ?? "(nobody named)"}");
+                var stage = start["planStage"] is JsonValue number && number.GetValue<int>() > 1 ? $" (stage {number})" : "";
+                text.AppendLine(CultureInfo.InvariantCulture, $"- **Saved plan** `{plan}`{stage}, approved by {JournalReader.Str(start, "approvedBy") ?? "(nobody named)"}");
             }
         }
 

@@ -46,6 +46,7 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["tool"] = Metadata.ToolVersion,
         ["resumedFrom"] = Metadata.ResumedFrom,
         ["plan"] = Metadata.SavedPlan,
+        ["planStage"] = Metadata.PlanStage,
         ["approvedBy"] = Metadata.ApprovedBy,
         ["undoOf"] = Metadata.UndoOf,
         ["pid"] = Environment.ProcessId,
@@ -220,6 +221,9 @@ public sealed record RunMetadata(
 {
     /// <summary>The saved plan this run executes, when it was started with <c>--plan</c>.</summary>
     public string? SavedPlan { get; init; }
+
+    /// <summary>Which stage of a staged converge the saved plan is (1 for a plan made without <c>--after</c>).</summary>
+    public int? PlanStage { get; init; }
 
     /// <summary>Who approved the saved plan (<c>--approved-by</c>).</summary>
     public string? ApprovedBy { get; init; }

@@ -121,6 +121,98 @@ public class SavedPlanTests
         Assert.That(error, Does.Contain("changed since the plan was made"));
     }
 
+    [Test, CancelAfter(120_000)]
+    public void A_runbook_blocked_until_its_earlier_steps_ran_converges_in_stages_each_running_exactly_its_plan()
+    {
+        // Step 2 of "files" is blocked until step 1 created the file; "mode" depends on "files", so it waits too.
+        System.IO.File.WriteAllText(_runbook, $$"""
+            var root = "{{_root}}/state";
+            Target("banner", File.Line(root + "/motd", "maintenance at 02:00", create: true));
+            Target("files", File.Line(root + "/new.conf", "a = 1", create: true), File.Line(root + "/new.conf", "b = 2"));
+            Target("mode", DependsOn("files"), File.Mode(root + "/new.conf", "0600"));
+            await RunAsync(Args);
+            """);
+
+        var (planExit, planText, planError) = CliRunner.Run("plan", _runbook, "--out", _plan, "--detailed-exitcode");
+        Assert.That(planExit, Is.EqualTo(3), planError);
+        var stage = JsonNode.Parse(System.IO.File.ReadAllText(_plan))!["stage"]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((int)stage["number"]!, Is.EqualTo(1));
+            Assert.That((int)stage["changes"]!, Is.EqualTo(2));
+            Assert.That(stage["blocked"]!.AsArray().Select(b => (string?)b), Is.EqualTo(new[] { "files step 2", "mode step 1" }));
+            Assert.That(planText, Does.Contain("waits        " + _root + "/state/new.conf has mode 0600").And.Contain("behind files step 2, which is blocked now"));
+            Assert.That(planError, Does.Contain("this stage changes 2 step(s); 2 are blocked now").And.Contain("--after plan.json"));
+        });
+
+        var journal = Path.Combine(_root, "stage1.jsonl");
+        var (runExit, runOut, runError) = CliRunner.Run("run", _runbook, "--plan", _plan, "--journal", journal);
+        Assert.That(runExit, Is.EqualTo(4), runOut + runError);
+        Assert.That(runOut, Does.Contain("stage 1 done, 2 steps blocked: plan again").And.Contain("mode: waits — dependency 'files' waits for the next stage"));
+        Assert.That(SavedPlanFiles.ExecutedActions(journal), Is.EqualTo(SavedPlanFiles.PlannedActions(_plan)).And.Count.EqualTo(2), "stage 1 ran exactly its two actions");
+        Assert.That(System.IO.File.ReadAllText($"{_root}/state/new.conf"), Is.EqualTo("a = 1\n"), "nothing the plan showed blocked ran, though it is unblocked now");
+
+        var next = Path.Combine(_root, "stage2.json");
+        var (nextExit, _, nextError) = CliRunner.Run("plan", _runbook, "--out", next, "--after", _plan, "--detailed-exitcode");
+        Assert.That(nextExit, Is.EqualTo(3), nextError);
+        var second = JsonNode.Parse(System.IO.File.ReadAllText(next))!["stage"]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((int)second["number"]!, Is.EqualTo(2));
+            Assert.That((string?)second["after"], Is.EqualTo(_plan));
+            Assert.That((string?)second["afterSha256"], Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.IO.File.ReadAllBytes(_plan)))));
+            Assert.That(second["blocked"]!.AsArray(), Is.Empty);
+            Assert.That((int)second["changes"]!, Is.EqualTo(2));
+        });
+
+        var lastJournal = Path.Combine(_root, "stage2.jsonl");
+        var (lastExit, lastOut, lastError) = CliRunner.Run("run", _runbook, "--plan", next, "--journal", lastJournal);
+        Assert.That(lastExit, Is.EqualTo(0), lastOut + lastError);
+        Assert.That(SavedPlanFiles.ExecutedActions(lastJournal), Is.EqualTo(SavedPlanFiles.PlannedActions(next)).And.Count.EqualTo(2));
+        Assert.That((int?)JsonNode.Parse(System.IO.File.ReadLines(lastJournal).First())!["planStage"], Is.EqualTo(2));
+        Assert.That(CliRunner.Run("plan", _runbook, "--detailed-exitcode").Exit, Is.EqualTo(0), "nothing left after stage 2");
+    }
+
+    [Test, CancelAfter(90_000)]
+    public void A_plan_after_the_plan_of_another_runbook_is_refused_before_anything_is_probed()
+    {
+        var other = Path.Combine(_root, "other.csx");
+        System.IO.File.WriteAllText(other, "Target(\"x\", File.Line(\"" + _root + "/state/x\", \"x\", create: true));\nawait RunAsync(Args);\n");
+        Assert.That(CliRunner.Run("plan", other, "--out", _plan).Exit, Is.EqualTo(0));
+
+        var (exit, _, error) = CliRunner.Run("plan", _runbook, "--out", Path.Combine(_root, "next.json"), "--after", _plan);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain($"{_plan}: a plan of {other}").And.Contain("--after names the plan of this runbook's previous stage"));
+    }
+
+    [Test, CancelAfter(90_000)]
+    public void A_fact_read_only_by_a_requires_check_changed_since_the_plan_is_refused_naming_the_check()
+    {
+        System.IO.File.WriteAllText($"{_root}/state/gate", "open\n");
+        System.IO.File.WriteAllText(_runbook, $$"""
+            var root = "{{_root}}/state";
+            Target("config", File.Content(root + "/app.conf", "listen = 8000\n"))
+                .Requires(File.SizeBelow(root + "/gate", "1M"))
+                .Ensures(File.Exists(root + "/app.conf"));
+            await RunAsync(Args);
+            """);
+        Assert.That(CliRunner.Run("plan", _runbook, "--out", _plan).Exit, Is.EqualTo(0));
+        var check = JsonNode.Parse(System.IO.File.ReadAllText(_plan))!["hosts"]![0]!["targets"]![0]!["checks"]![0]!;
+        Assert.That(check["facts"]!.AsArray().Select(f => (string?)f!["command"]), Has.Some.Contain($"{_root}/state/gate"), "the plan records what the check read");
+
+        // The check still holds (a few bytes more), but what it read is not what the reviewer saw.
+        System.IO.File.AppendAllText($"{_root}/state/gate", "still open\n");
+        var (exit, output, error) = CliRunner.Run("run", _runbook, "--plan", _plan, "--journal", Path.Combine(_root, "run.jsonl"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exit, Is.EqualTo(1), output + error);
+            Assert.That(error, Does.Contain("on host local: the fact `").And.Contain($"changed since the plan (read by config's requires check '{_root}/state/gate is smaller than 1 MiB')"));
+            Assert.That(System.IO.File.ReadAllText($"{_root}/state/app.conf"), Is.EqualTo("listen = 80\nworkers = 4\n"), "nothing ran");
+        });
+    }
+
     [Test, CancelAfter(90_000)]
     public void The_json_plan_has_one_casing()
     {
@@ -129,7 +221,7 @@ public class SavedPlanTests
         var keys = Keys(JsonNode.Parse(json)!).ToList();
         Assert.That(keys, Is.Not.Empty);
         Assert.That(keys.Where(k => !char.IsLower(k[0]) || k.Contains('_') || k.Contains('-')), Is.Empty, "every key camelCase");
-        Assert.That((string?)JsonNode.Parse(json)!["schema"], Is.EqualTo("runbooks-plan/1"));
+        Assert.That((string?)JsonNode.Parse(json)!["schema"], Is.EqualTo("runbooks-plan/2"));
     }
 
     private static IEnumerable<string> Keys(JsonNode node) => node switch

@@ -97,6 +97,7 @@ public class FactCacheTests
             return _fixed ? StepProbe.Satisfied("fixed") : StepProbe.Change("broken", new Command("fix", [name]));
         }
 
+        // Overrides apply to flip the fix in memory (and poll), which no action on a fake host could do.
         public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
         {
             await base.ApplyAsync(host, probe, cancellationToken);

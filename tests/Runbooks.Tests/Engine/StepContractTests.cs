@@ -188,6 +188,7 @@ public class StepContractTests
         public override Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken) =>
             Task.FromResult(_done ? StepProbe.Satisfied("done") : StepProbe.Change("pending"));
 
+        // Overrides apply to run the test's own callback (to observe ordering), which no action could express.
         public override async Task ApplyAsync(HostContext host, StepProbe probe, CancellationToken cancellationToken)
         {
             await apply();

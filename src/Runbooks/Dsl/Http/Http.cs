@@ -52,7 +52,11 @@ namespace Runbooks.Dsl
 
         /// <summary>The read-only curl command; its exit code is judged by <see cref="ProbeAsync"/>.</summary>
         public Command Command => new Command("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time",
-            Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), Url]).WithTimeout(Timeout + TimeSpan.FromSeconds(5)).AsReadOnly();
+            Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), Url]).WithTimeout(Timeout + TimeSpan.FromSeconds(5)).AsReadOnly()
+            .WithFactView(StatusOnly);
+
+        // A saved plan hashes the status a check or step decided on, not how long the answer took.
+        private static string StatusOnly(string written) => written.Split(' ', 2)[0];
 
         /// <summary>The GET's status and time as a fact; a failed connect is an answer too (curl's error, status 000).</summary>
         /// <example><c>var answer = await host.FactAsync(Http.Get("http://127.0.0.1:8000/").Answer, ct);</c></example>

@@ -33,15 +33,28 @@ public static class ProcParser
         return Lines(links)
             .Where(f => f.Length == 2 && f[1].EndsWith(" (deleted)", StringComparison.Ordinal) && stats.ContainsKey(f[0]))
             .Select(f => (Parts: f[0].Split('/'), Fd: f[0], Target: f[1][..^" (deleted)".Length]))
+            .Where(f => HoldsDiskSpace(f.Target))
             .Select(f => new DeletedFileFacts(Int(f.Parts[2]), Int(f.Parts[4]), stats[f.Fd].Size, f.Target, stats[f.Fd].Links))
-            // memfd and shared-memory objects are "deleted" by design; they hold no space on a disk.
-            .Where(d => d.Path.StartsWith('/') && !d.Path.StartsWith("/memfd:", StringComparison.Ordinal) && !d.Path.StartsWith("/dev/shm/", StringComparison.Ordinal))
             .ToList();
     }
 
-    /// <summary>Paths of the fds in <see cref="ProcReads.DeletedLinks"/> output.</summary>
-    public static IReadOnlyList<string> DeletedLinkPaths(string links) =>
-        [.. Lines(links).Where(f => f.Length == 2 && f[1].EndsWith(" (deleted)", StringComparison.Ordinal)).Select(f => f[0])];
+    /// <summary>Paths of the fds in <see cref="ProcReads.DeletedLinks"/> output that can hold space on a disk.</summary>
+    public static IReadOnlyList<string> DeletedLinkPaths(string links) => [.. DiskLinks(links).Select(f => f[0])];
+
+    /// <summary>
+    /// <see cref="ProcReads.DeletedLinks"/> output as decisions see it: only the fds that can hold space on a disk. Every
+    /// SSH session into a host whose sshd logs to a console that was since replaced holds "/dev/console (deleted)"; a
+    /// saved plan must not be refused because another session is open now.
+    /// </summary>
+    public static string DiskLinksView(string links) => string.Concat(DiskLinks(links).Select(f => $"{f[0]}\t{f[1]}\n"));
+
+    private static IEnumerable<string[]> DiskLinks(string links) =>
+        Lines(links).Where(f => f.Length == 2 && f[1].EndsWith(" (deleted)", StringComparison.Ordinal) && HoldsDiskSpace(f[1][..^" (deleted)".Length]));
+
+    // memfd and shared-memory objects are "deleted" by design, and a device node or anything else under /dev lives in
+    // memory: none of them holds space on a disk.
+    private static bool HoldsDiskSpace(string target) =>
+        target.StartsWith('/') && !target.StartsWith("/memfd:", StringComparison.Ordinal) && !target.StartsWith("/dev/", StringComparison.Ordinal);
 
     private static IEnumerable<string[]> Lines(string tsv) => tsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('\t', 2));
 
@@ -78,7 +91,7 @@ public static class ProcReads
     /// </summary>
     public static readonly Command DeletedLinks = new Command(
             "find", ["/proc", "-mindepth", "3", "-maxdepth", "3", "-path", "/proc/[0-9]*/fd/*", "-lname", "* (deleted)", "-printf", "%p\\t%l\\n"])
-        .WithSuccessExitCodes(0, 1).AsReadOnly();
+        .WithSuccessExitCodes(0, 1).AsReadOnly().WithFactView(ProcParser.DiskLinksView);
 
     /// <summary>The size and link count of what each fd points to (stat follows the fd to the deleted inode).</summary>
     public static Command Sizes(IEnumerable<string> fds) =>

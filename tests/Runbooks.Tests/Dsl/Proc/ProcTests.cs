@@ -24,6 +24,19 @@ public class ProcTests
     }
 
     [Test]
+    public void Fds_on_device_nodes_are_not_stated_and_not_in_the_fact_a_saved_plan_hashes()
+    {
+        var links = Fixture.Read("proc/guest-links.tsv");
+        // The next SSH session into the guest is another pid on the same deleted console.
+        var nextSession = links.Replace("/proc/744/", "/proc/812/", StringComparison.Ordinal);
+
+        Assert.That(ProcParser.DeletedLinkPaths(links), Is.EqualTo(new[] { "/proc/325/fd/3" }));
+        Assert.That(ProcParser.DiskLinksView(links), Is.EqualTo("/proc/325/fd/3\t/media/.tempfile (deleted)\n"));
+        Assert.That(ProcParser.DiskLinksView(nextSession), Is.EqualTo(ProcParser.DiskLinksView(links)));
+        Assert.That(ProcParser.DiskLinksView(Fixture.Read("proc/deleted-links.tsv")), Does.Contain("/tmp/rbproc/held").And.Not.Contain("memfd"));
+    }
+
+    [Test]
     public void Stat_gives_parent_and_start_time()
     {
         var stat = ProcParser.ParseStat(Fixture.Read("proc/stat-holder.txt"));

@@ -87,18 +87,24 @@ public class ActionTests
     }
 
     [Test]
-    public async Task A_step_blocked_when_planned_does_not_run_from_a_saved_plan_even_once_unblocked()
+    public async Task A_step_blocked_when_planned_does_not_run_from_a_saved_plan_even_once_unblocked_and_its_dependents_wait()
     {
-        var plan = await new Runner(new TargetGraph([new Target("t", "", [], [new FlagStep("a", blockedBecause: "disk missing")])]), Inventory(out _), new RunObserver())
+        var plan = await new Runner(new TargetGraph([new Target("t", "", [], [new FlagStep("a", blockedBecause: "disk missing")]), new Target("u", "", ["t"], [new FlagStep("b")])]),
+                Inventory(out _), new RunObserver())
             .RunAsync(new RunRequest(RunMode.Plan, []), CancellationToken.None);
         var saved = SavedPlan.From(plan, "x.csx", "0123456789abcdef", []);
+        Assert.That(saved.Step("u", 0)!.WaitsFor, Is.EqualTo("t step 1"), "the dependent's step waits behind the blocked one");
+        Assert.That((saved.Stage.Number, saved.Stage.Changes, saved.Stage.Blocked, saved.Stage.Waiting), Is.EqualTo((1, 0, new[] { "t step 1" }, 1)));
 
-        var now = new FlagStep("a");
-        var summary = await new Runner(new TargetGraph([new Target("t", "", [], [now])]), Inventory(out var transport), new RunObserver())
+        var (now, after) = (new FlagStep("a"), new FlagStep("b"));
+        var summary = await new Runner(new TargetGraph([new Target("t", "", [], [now]), new Target("u", "", ["t"], [after])]), Inventory(out var transport), new RunObserver())
             .RunAsync(new RunRequest(RunMode.Run, []) { Approved = saved }, CancellationToken.None);
 
-        Assert.That(summary.Targets[0].Steps[0].Error, Does.StartWith("not in the approved plan: the plan says blocked for this step"));
-        Assert.That(now.Applied, Is.Zero);
+        Assert.That(summary.Targets.Select(t => t.Status), Is.EqualTo(new[] { TargetStatus.Waiting, TargetStatus.Waiting }));
+        Assert.That(summary.Targets[0].Error, Is.EqualTo("step 1 'flag a set' was blocked when planned: the next stage's plan covers it"));
+        Assert.That(summary.Targets[1].Error, Is.EqualTo("dependency 't' waits for the next stage"));
+        Assert.That(summary.StageDone, Is.True);
+        Assert.That(now.Applied + after.Applied, Is.Zero);
         Assert.That(transport.Ran, Is.Empty);
     }
 
