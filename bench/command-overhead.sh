@@ -2,6 +2,9 @@
 # Per-command overhead: N (default 200) trivial commands (`true`, a real process each time)
 #   local: through LocalTransport (CliWrap)            vs  a bash loop running /bin/true
 #   ssh:   through SshTransport on one kept connection  vs  `ssh` with a ControlMaster connection
+#   watchdog: SshTransport's remote text under the connection's orphan watchdog vs the bare command, and the
+#             per-command watchdog it replaced, all on one bare SSH.NET connection, a channel each: the
+#             differences are what each watchdog costs per command
 # against a throwaway sshd on 127.0.0.1 (started here, stopped on exit). Connection set-up is not timed
 # on either side. Medians over RUNS (default 5), ratios from this one run. Target: local ≤ 1.5× bash.
 #   bash bench/command-overhead.sh
@@ -39,6 +42,9 @@ for r in $(seq "$RUNS"); do
   printf 'local\t%s\n' "$("$TOOL" local "$N")" >> "$OUT/runs.tsv"
   printf 'ssh-controlmaster\t%s\n' "$(ssh_loop)" >> "$OUT/runs.tsv"
   printf 'ssh-transport\t%s\n' "$("$TOOL" "ssh://root@127.0.0.1:$PORT" "$N")" >> "$OUT/runs.tsv"
+  printf 'ssh.net-watched\t%s\n' "$("$TOOL" "ssh://root@127.0.0.1:$PORT" "$N" watched)" >> "$OUT/runs.tsv"
+  printf 'ssh.net-bare\t%s\n' "$("$TOOL" "ssh://root@127.0.0.1:$PORT" "$N" bare)" >> "$OUT/runs.tsv"
+  printf 'ssh.net-per-command\t%s\n' "$("$TOOL" "ssh://root@127.0.0.1:$PORT" "$N" per-command)" >> "$OUT/runs.tsv"
 done
 python3 - "$OUT/runs.tsv" "$N" "$RUNS" <<'PY'
 import collections, statistics, sys
@@ -48,8 +54,10 @@ for line in open(sys.argv[1]):
 n = int(sys.argv[2]); m = {k: statistics.median(v) for k, v in runs.items()}
 print(f"{n} commands, medians over {sys.argv[3]} runs")
 print(f"{'case':18} {'total s':>8} {'ms/command':>11}")
-for k in ("bash", "local", "ssh-controlmaster", "ssh-transport"):
+for k in ("bash", "local", "ssh-controlmaster", "ssh-transport", "ssh.net-watched", "ssh.net-per-command", "ssh.net-bare"):
     print(f"{k:18} {m[k]:8.3f} {1000 * m[k] / n:11.2f}")
 lr, sr = m["local"] / m["bash"], m["ssh-transport"] / m["ssh-controlmaster"]
+for k, name in (("ssh.net-watched", "connection watchdog"), ("ssh.net-per-command", "per-command watchdog (before)")):
+    print(f"{name}: {1000 * (m[k] - m['ssh.net-bare']) / n:.2f} ms/command ({m[k] / m['ssh.net-bare']:.2f}x the bare command)")
 print(f"local/bash {lr:.2f}x (target <= 1.5x: {'met' if lr <= 1.5 else 'MISSED'}); ssh-transport/ssh-controlmaster {sr:.2f}x")
 PY
