@@ -48,13 +48,16 @@ internal static class DiagnosticsFeature
         return new JsonObject { ["uri"] = uri, ["version"] = null, ["diagnostics"] = items };
     }
 
-    /// <summary>The compiler's diagnostics and the RB analyzers', errors or not; hidden ones left out.</summary>
+    /// <summary>
+    /// The compiler's diagnostics and the RB analyzers', errors or not; hidden ones left out. Both from the analyzers'
+    /// compilation: it is a copy of the one given, so asking the original for its own diagnostics as well bound the
+    /// whole script twice.
+    /// </summary>
     public static async Task<IEnumerable<Diagnostic>> DiagnoseAsync(Compilation compilation, KnownHosts knownHosts, CancellationToken cancellationToken)
     {
         var analyzed = compilation.WithAnalyzers(RunbookAnalyzers.All, new CompilationWithAnalyzersOptions(
             knownHosts.AnalyzerOptions(), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
-        return compilation.GetDiagnostics(cancellationToken)
-            .Concat(await analyzed.GetAnalyzerDiagnosticsAsync(cancellationToken).ConfigureAwait(false))
+        return (await analyzed.GetAllDiagnosticsAsync(cancellationToken).ConfigureAwait(false))
             .Where(d => d.Severity != DiagnosticSeverity.Hidden);
     }
 
