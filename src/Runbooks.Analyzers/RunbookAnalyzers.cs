@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace Runbooks.Analyzers;
 
-/// <summary>The runbook analyzers, ids RB001–RB004 (the README lists them with examples).</summary>
+/// <summary>The runbook analyzers, ids RB001–RB004 and RB006 (the README lists them with examples).</summary>
 public static class RunbookAnalyzers
 {
     public static readonly ImmutableArray<DiagnosticAnalyzer> All =
@@ -14,6 +14,7 @@ public static class RunbookAnalyzers
         new InterpolatedShellCommandAnalyzer(),
         new PrivateKeyLiteralAnalyzer(),
         new UnknownDependencyAnalyzer(),
+        new UnknownHostAnalyzer(),
     ];
 
     internal const string Category = "Runbooks";

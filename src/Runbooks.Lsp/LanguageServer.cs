@@ -31,9 +31,9 @@ public sealed class LanguageServer : IDisposable
     private readonly CompletionFeature _completion;
     private readonly TextWriter _log;
     private EditorSettings _settings;
+    private readonly CancellationTokenSource _compilerWarmUp = new();
+    private readonly TaskCompletionSource _firstPublished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _warm;
-    private bool _warmFailureLogged;
-    private int _editingWarmed;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _diagnostics = new(StringComparer.Ordinal);
     private bool _initialized;
     private bool _shutdown;
@@ -48,8 +48,8 @@ public sealed class LanguageServer : IDisposable
         _workspace = new RunbookWorkspace(kindOf);
         _log = log;
         _settings = EditorSettings.None(log);
-        _completion = new CompletionFeature(() => _settings);
-        _warm = Task.Run(() => RunbookWorkspace.WarmDiagnosticsAsync(CancellationToken.None));
+        _completion = new CompletionFeature(() => _settings, _workspace.Status);
+        _warm = Task.Run(WarmUpAsync);
     }
 
     /// <summary>Serves until <c>exit</c> or the end of input. Returns the process exit code: 0 after <c>shutdown</c>, else 1, as the spec asks.</summary>
@@ -156,6 +156,8 @@ public sealed class LanguageServer : IDisposable
             case "shutdown":
                 _shutdown = true;
                 return null;
+            case "runbook/status":
+                return _workspace.Status.ToJson();
             case "completionItem/resolve":
                 return await _completion.ResolveAsync(parameters as JsonObject ?? throw new RpcException(RpcException.InvalidParams, "a completion item is an object"), cancellationToken).ConfigureAwait(false);
         }
@@ -163,7 +165,7 @@ public sealed class LanguageServer : IDisposable
         if (RangeMethods.Contains(method))
         {
             var uri = LspJson.DocumentUri(parameters);
-            return _workspace.Find(uri) is { } open
+            return _workspace.Find(uri, method) is { } open
                 ? await CodeActionFeature.CodeActionsAsync(uri, open, parameters, cancellationToken).ConfigureAwait(false)
                 : new JsonArray();
         }
@@ -173,10 +175,10 @@ public sealed class LanguageServer : IDisposable
             throw new RpcException(RpcException.MethodNotFound, $"{method} is not supported");
         }
 
-        var (document, position) = await AtAsync(parameters, cancellationToken).ConfigureAwait(false);
+        var (document, position) = await AtAsync(method, parameters, cancellationToken).ConfigureAwait(false);
         return method switch
         {
-            "textDocument/completion" => document is null ? new JsonObject { ["isIncomplete"] = false, ["items"] = new JsonArray() } : await _completion.CompleteAsync(document, position, parameters?["context"], cancellationToken).ConfigureAwait(false),
+            "textDocument/completion" => document is null ? new JsonObject { ["isIncomplete"] = false, ["items"] = new JsonArray() } : await _completion.CompleteAsync(document, position, parameters?["context"], method, cancellationToken).ConfigureAwait(false),
             "textDocument/hover" => document is null ? null : await HoverFeature.HoverAsync(document, position, cancellationToken).ConfigureAwait(false),
             "textDocument/definition" => document is null ? null : await DefinitionFeature.DefinitionAsync(document, position, cancellationToken).ConfigureAwait(false),
             "textDocument/signatureHelp" => document is null ? null : await SignatureHelpFeature.SignatureHelpAsync(document, position, cancellationToken).ConfigureAwait(false),
@@ -185,9 +187,9 @@ public sealed class LanguageServer : IDisposable
     }
 
     /// <summary>The open document and caret offset a positional request names; no document when the file is not open.</summary>
-    private async Task<(Document? Document, int Position)> AtAsync(JsonNode? parameters, CancellationToken cancellationToken)
+    private async Task<(Document? Document, int Position)> AtAsync(string method, JsonNode? parameters, CancellationToken cancellationToken)
     {
-        var document = _workspace.Find(LspJson.DocumentUri(parameters));
+        var document = _workspace.Find(LspJson.DocumentUri(parameters), method);
         if (document is null)
         {
             return (null, 0);
@@ -220,9 +222,9 @@ public sealed class LanguageServer : IDisposable
                     var uri = LspJson.DocumentUri(parameters);
                     // Full sync: the last change carries the whole buffer.
                     var text = parameters?["contentChanges"] is JsonArray { Count: > 0 } changes ? LspJson.Required<string>(changes[^1], "text") : throw new RpcException(RpcException.InvalidParams, "didChange without contentChanges");
-                    if (_workspace.Change(uri, text) is { } document)
+                    if (_workspace.Change(uri, text) is { } script)
                     {
-                        Diagnose(uri, document, ChangeSettle);
+                        Diagnose(uri, script, ChangeSettle);
                     }
 
                     break;
@@ -243,8 +245,10 @@ public sealed class LanguageServer : IDisposable
         }
     }
 
-    private void Diagnose(string uri, Document document, TimeSpan settle)
+    private void Diagnose(string uri, ScriptSnapshot script, TimeSpan settle)
     {
+        // A file to diagnose warms the compiler as well as the warm-up's small runbook would: it goes first.
+        _compilerWarmUp.Cancel();
         var cancel = new CancellationTokenSource();
         if (_diagnostics.TryGetValue(uri, out var previous))
         {
@@ -261,14 +265,9 @@ public sealed class LanguageServer : IDisposable
                     await Task.Delay(settle, cancel.Token).ConfigureAwait(false);
                 }
 
-                await WarmedAsync().ConfigureAwait(false);
-
-                var published = await DiagnosticsFeature.PublishAsync(uri, document, cancel.Token).ConfigureAwait(false);
+                var published = await DiagnosticsFeature.PublishAsync(script, _settings.HostsFor(script.Path), cancel.Token).ConfigureAwait(false);
                 await _messages.WriteAsync(Notification("textDocument/publishDiagnostics", published), cancel.Token).ConfigureAwait(false);
-                if (Interlocked.Exchange(ref _editingWarmed, 1) == 0)
-                {
-                    _ = Task.Run(() => RunbookWorkspace.WarmEditingAsync(CancellationToken.None));
-                }
+                _workspace.Status.Diagnosed(fromWorkspace: script.Document is not null);
             }
             catch (OperationCanceledException)
             {
@@ -278,27 +277,46 @@ public sealed class LanguageServer : IDisposable
             {
                 await _log.WriteLineAsync($"runbook lsp: diagnostics for {uri} failed: {ex}").ConfigureAwait(false);
             }
+            finally
+            {
+                _firstPublished.TrySetResult();
+            }
         });
     }
 
     /// <summary>
-    /// Waits for the warm-up: the first compilation after it is quick, while one beside it would halve the speed of
-    /// both on a small machine. A failed warm-up is only logged; the real request then pays the cold cost itself.
+    /// Off the request loop, in two parts. First the compiler: a small runbook compiled and analyzed from its text, as the
+    /// first diagnostics will be (cancelled as soon as a file is opened). Then, once the first diagnostics are out (on two
+    /// cores they would otherwise share them with it) or at once when no file is open yet, Roslyn's MEF host and this
+    /// server's own workspace, with one completion and one hover run in it, so the editor's first completion makes
+    /// nothing anew. A failed warm-up is only logged: the first request then pays the cold cost itself.
     /// </summary>
-    private async Task WarmedAsync()
+    private async Task WarmUpAsync()
     {
         try
         {
-            await _warm.ConfigureAwait(false);
+            try
+            {
+                await RunbookWorkspace.WarmCompilerAsync(_compilerWarmUp.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_compilerWarmUp.IsCancellationRequested)
+            {
+                // A file was opened; its own diagnostics warm the same paths.
+            }
+
+            if (_compilerWarmUp.IsCancellationRequested || !_workspace.OpenUris.IsEmpty)
+            {
+                await _firstPublished.Task.ConfigureAwait(false);
+            }
+
+            _workspace.Status.WarmUpPhase("composing");
+            await _workspace.WarmEditingAsync(new CompletionFeature(() => EditorSettings.None(TextWriter.Null), _workspace.Status), CancellationToken.None).ConfigureAwait(false);
+            _workspace.Status.WarmUpPhase("done");
         }
-        catch (Exception ex) when (!_warmFailureLogged)
+        catch (Exception ex)
         {
-            _warmFailureLogged = true;
+            _workspace.Status.WarmUpPhase("failed");
             await _log.WriteLineAsync($"runbook lsp: warm-up failed: {ex.Message}").ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Logged once above.
         }
     }
 
@@ -323,6 +341,7 @@ public sealed class LanguageServer : IDisposable
 
     public void Dispose()
     {
+        _compilerWarmUp.Cancel();
         foreach (var pending in _diagnostics.Values)
         {
             pending.Cancel();

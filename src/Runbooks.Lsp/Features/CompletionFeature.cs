@@ -13,13 +13,14 @@ namespace Runbooks.Lsp.Features;
 /// <c>textDocument/completion</c> through Roslyn's <see cref="CompletionService"/> (DSL members, globals,
 /// locals), and target names inside <c>DependsOn("…")</c>. Documentation is filled in on
 /// <c>completionItem/resolve</c> from the last list, so a long list costs no description lookups.
-/// Host names inside <c>.On("…")</c> come from the inventory <see cref="EditorSettings"/> names.
+/// Host names inside <c>.On("…")</c> come from the inventory <see cref="EditorSettings"/> names and the scenarios beside the script.
 /// </summary>
-internal sealed class CompletionFeature(Func<EditorSettings> settings)
+internal sealed class CompletionFeature(Func<EditorSettings> settings, ServerStatus status)
 {
     private (Document Document, ImmutableArray<CompletionItem> Items)? _last;
 
-    public async Task<JsonObject> CompleteAsync(Document document, int position, JsonNode? context, CancellationToken cancellationToken)
+    /// <param name="requester">Who asks, recorded in <see cref="ServerStatus"/> when the completion service is new.</param>
+    public async Task<JsonObject> CompleteAsync(Document document, int position, JsonNode? context, string requester, CancellationToken cancellationToken)
     {
         var root = (await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false))!;
         var text = await document.GetTextAsync(cancellationToken).ConfigureAwait(false);
@@ -30,7 +31,7 @@ internal sealed class CompletionFeature(Func<EditorSettings> settings)
 
         if (TargetNames.LiteralArgumentAt(root, position, "On") is { } host && document.FilePath is { } path)
         {
-            return HostNames(text, host, settings().HostsFor(path));
+            return HostNames(text, host, settings().HostsFor(path).Entries);
         }
 
         var service = CompletionService.GetService(document);
@@ -38,6 +39,8 @@ internal sealed class CompletionFeature(Func<EditorSettings> settings)
         {
             return Empty();
         }
+
+        status.CompletionServiceUsed(service, requester);
 
         var trigger = context?["triggerCharacter"] is JsonValue character && character.TryGetValue<string>(out var typed) && typed.Length == 1
             ? CompletionTrigger.CreateInsertionTrigger(typed[0])

@@ -5,22 +5,27 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Runbooks.Analyzers;
 using Runbooks.Lsp.Protocol;
+using Runbooks.Lsp.Workspace;
 
 namespace Runbooks.Lsp.Features;
 
 /// <summary>
-/// Compile errors and RB001–RB004 for an open script, as <c>textDocument/publishDiagnostics</c> parameters.
+/// Compile errors and RB001–RB006 for an open script, as <c>textDocument/publishDiagnostics</c> parameters.
 /// Unlike <c>runbook check</c>, the analyzers run even when the script has errors: while typing there
 /// nearly always is one, and the RB002 on line 3 should not vanish because line 9 is half written.
+/// A script the workspace holds is compiled there (completion then reuses the compilation); one opened before the
+/// workspace is composed is compiled from its text with the same options, which is how a cold start gets its
+/// first diagnostics without waiting for Roslyn's MEF host.
 /// </summary>
 internal static class DiagnosticsFeature
 {
-    public static async Task<JsonObject> PublishAsync(string uri, Document document, CancellationToken cancellationToken)
+    /// <param name="knownHosts">The host names <c>.On("…")</c> may use (RB006), with where they come from; empty when none are known.</param>
+    public static async Task<JsonObject> PublishAsync(ScriptSnapshot script, KnownHosts knownHosts, CancellationToken cancellationToken)
     {
-        var tree = (await document.GetSyntaxTreeAsync(cancellationToken).ConfigureAwait(false))!;
-        var compilation = (await document.Project.GetCompilationAsync(cancellationToken).ConfigureAwait(false))!;
-        var diagnostics = await DiagnoseAsync(compilation, cancellationToken).ConfigureAwait(false);
-        var loads = LoadDirectives(tree, document.FilePath!);
+        var (tree, compilation) = await script.CompileAsync(cancellationToken).ConfigureAwait(false);
+        var diagnostics = await DiagnoseAsync(compilation, knownHosts, cancellationToken).ConfigureAwait(false);
+        var loads = LoadDirectives(tree, script.Path);
+        var uri = script.Uri;
         var items = new JsonArray();
         foreach (var diagnostic in diagnostics.Distinct())
         {
@@ -43,13 +48,16 @@ internal static class DiagnosticsFeature
         return new JsonObject { ["uri"] = uri, ["version"] = null, ["diagnostics"] = items };
     }
 
-    /// <summary>The compiler's diagnostics and the RB analyzers', errors or not; hidden ones left out.</summary>
-    public static async Task<IEnumerable<Diagnostic>> DiagnoseAsync(Compilation compilation, CancellationToken cancellationToken)
+    /// <summary>
+    /// The compiler's diagnostics and the RB analyzers', errors or not; hidden ones left out. Both from the analyzers'
+    /// compilation: it is a copy of the one given, so asking the original for its own diagnostics as well bound the
+    /// whole script twice.
+    /// </summary>
+    public static async Task<IEnumerable<Diagnostic>> DiagnoseAsync(Compilation compilation, KnownHosts knownHosts, CancellationToken cancellationToken)
     {
         var analyzed = compilation.WithAnalyzers(RunbookAnalyzers.All, new CompilationWithAnalyzersOptions(
-            new AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
-        return compilation.GetDiagnostics(cancellationToken)
-            .Concat(await analyzed.GetAnalyzerDiagnosticsAsync(cancellationToken).ConfigureAwait(false))
+            knownHosts.AnalyzerOptions(), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
+        return (await analyzed.GetAllDiagnosticsAsync(cancellationToken).ConfigureAwait(false))
             .Where(d => d.Severity != DiagnosticSeverity.Hidden);
     }
 

@@ -1,4 +1,8 @@
+using System.Collections.Immutable;
 using System.Text.Json;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using System.Text.Json.Nodes;
 using Runbooks.Engine;
 
@@ -6,7 +10,7 @@ namespace Runbooks.Lsp.Workspace;
 
 /// <summary>
 /// What the editor told the server, or a <c>.runbook.json</c> beside the scripts says: today, which inventory file
-/// names the hosts that <c>.On("…")</c> completes. The editor's <c>initializationOptions.inventory</c> wins (relative
+/// names the hosts that <c>.On("…")</c> completes and RB006 checks (with the hosts of the scenarios beside a runbook). The editor's <c>initializationOptions.inventory</c> wins (relative
 /// to the workspace root); else the nearest <c>.runbook.json</c> in the script's folder or above it, its
 /// <c>inventory</c> relative to that file. The file is read on each request, so an edited inventory shows at once.
 /// </summary>
@@ -70,24 +74,74 @@ internal sealed class EditorSettings
         return null;
     }
 
-    /// <summary>The hosts a script can name: <c>local</c> and the inventory's; a broken inventory is logged and offers only <c>local</c>.</summary>
-    public IReadOnlyList<InventoryEntry> HostsFor(string scriptPath)
+    /// <summary>
+    /// The hosts a script can name: <c>local</c>, the inventory's, and those the <c>*.scenario.csx</c> files in the
+    /// script's folder declare with <c>.Host("…")</c> (the hosts the harness gives the runbook they prove). A broken
+    /// inventory is logged and adds nothing.
+    /// </summary>
+    public KnownHosts HostsFor(string scriptPath)
     {
-        var local = new InventoryEntry(Inventory.DefaultHost, "local", "");
-        if (InventoryFor(scriptPath) is not { } inventory)
+        var entries = new List<InventoryEntry>();
+        var sources = ImmutableArray.CreateBuilder<string>();
+        if (InventoryFor(scriptPath) is { } inventory)
         {
-            return [local];
+            try
+            {
+                entries.AddRange(InventoryParser.ReadFile(inventory));
+                sources.Add(inventory);
+            }
+            catch (InvalidRunbookException ex)
+            {
+                _log.WriteLine($"runbook lsp: {ex.Message}; no host names from it");
+            }
         }
 
+        if (!scriptPath.EndsWith(ScenarioExtension, StringComparison.OrdinalIgnoreCase) && Path.GetDirectoryName(scriptPath) is { } folder && Directory.Exists(folder))
+        {
+            foreach (var scenario in Directory.EnumerateFiles(folder, "*" + ScenarioExtension).Order(StringComparer.Ordinal))
+            {
+                var declared = ScenarioHosts(scenario);
+                entries.AddRange(declared);
+                if (declared.Count > 0)
+                {
+                    sources.Add(scenario);
+                }
+            }
+        }
+
+        if (!entries.Any(e => e.Name == Inventory.DefaultHost))
+        {
+            entries.Insert(0, KnownHosts.LocalOnly.Entries[0]);
+        }
+
+        return new KnownHosts(entries, sources.ToImmutable());
+    }
+
+    private const string ScenarioExtension = ".scenario.csx";
+
+    /// <summary>
+    /// The names a scenario gives its hosts, read from its syntax (<c>net.Host("server")</c>), not by running it: an
+    /// editor opening a folder must not execute the scripts in it.
+    /// </summary>
+    private List<InventoryEntry> ScenarioHosts(string scenario)
+    {
+        string text;
         try
         {
-            var entries = InventoryParser.ReadFile(inventory);
-            return entries.Any(e => e.Name == Inventory.DefaultHost) ? entries : [local, .. entries];
+            text = System.IO.File.ReadAllText(scenario);
         }
-        catch (InvalidRunbookException ex)
+        catch (IOException ex)
         {
-            _log.WriteLine($"runbook lsp: {ex.Message}; no host names from it");
-            return [local];
+            _log.WriteLine($"runbook lsp: {scenario}: {ex.Message}; no host names from it");
+            return [];
         }
+
+        var tree = CSharpSyntaxTree.ParseText(text, Compiler.ScriptEnvironment.ParseOptions, scenario);
+        return [.. tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>()
+            .Where(call => call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Host" } && call.ArgumentList.Arguments.Count == 1)
+            .Select(call => call.ArgumentList.Arguments[0].Expression)
+            .OfType<LiteralExpressionSyntax>()
+            .Where(literal => literal.IsKind(SyntaxKind.StringLiteralExpression) && literal.Token.ValueText.Length > 0)
+            .Select(literal => new InventoryEntry(literal.Token.ValueText, "declared by the scenario", $"{scenario}:{literal.GetLocation().GetLineSpan().StartLinePosition.Line + 1}"))];
     }
 }

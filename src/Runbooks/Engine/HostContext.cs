@@ -268,6 +268,11 @@ public sealed partial class HostContext
             _observer.CommandLost(Name, command, lost.Message);
             throw;
         }
+        catch (TransportException late) when (late.TimedOut)
+        {
+            _observer.CommandTimedOut(Name, command, late.Message);
+            throw;
+        }
 
         _observer.CommandRan(Name, command, result);
         return result;

@@ -25,6 +25,11 @@ public interface IRunObserver
     {
     }
 
+    /// <summary><paramref name="command"/> ran past its timeout with the connection up and was ended on the host (its process group); no result.</summary>
+    void CommandTimedOut(string host, Command command, string detail)
+    {
+    }
+
     /// <summary>An action finished; <paramref name="reversal"/> puts it back, its read answered <paramref name="before"/> and <paramref name="left"/>.</summary>
     void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left)
     {
@@ -72,6 +77,10 @@ public class RunObserver : IRunObserver
     }
 
     public virtual void CommandLost(string host, Command command, string detail)
+    {
+    }
+
+    public virtual void CommandTimedOut(string host, Command command, string detail)
     {
     }
 
@@ -123,6 +132,8 @@ public sealed class CompositeObserver(params IRunObserver[] observers) : IRunObs
     public void ActionStarted(string host, StepAction action) => Each(o => o.ActionStarted(host, action));
 
     public void CommandLost(string host, Command command, string detail) => Each(o => o.CommandLost(host, command, detail));
+
+    public void CommandTimedOut(string host, Command command, string detail) => Each(o => o.CommandTimedOut(host, command, detail));
 
     public void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left) => Each(o => o.ActionApplied(host, action, reversal, before, left));
 

@@ -37,4 +37,7 @@ public sealed class TransportException : RunbookException
 
     /// <summary>The connection died with the command in flight (rather than the command failing to start or timing out).</summary>
     public bool ConnectionLost { get; init; }
+
+    /// <summary>The command ran past its timeout and was ended on the host (rather than cut off by a lost connection).</summary>
+    public bool TimedOut { get; init; }
 }

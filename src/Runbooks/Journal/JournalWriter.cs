@@ -94,6 +94,16 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["detail"] = detail,
     });
 
+    public override void CommandTimedOut(string host, Command command, string detail) => Write("command-timed-out", new JsonObject
+    {
+        ["host"] = host,
+        ["argv"] = Array(command.RenderedArgv()),
+        ["rendered"] = command.Render(),
+        ["readOnly"] = command.ReadOnly,
+        ["timeoutSeconds"] = command.Timeout.TotalSeconds,
+        ["detail"] = detail,
+    });
+
     public override void ActionStarted(string host, StepAction action) => Write("action", new JsonObject
     {
         ["host"] = host,

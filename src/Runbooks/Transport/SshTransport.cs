@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 using Runbooks.Commands;
@@ -25,6 +26,9 @@ public sealed class SshTransport : ITransport, IFreshConnections
     private readonly string _knownHostsPath;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private SshClient? _client;
+    private SshCommand? _watchdog;
+    private string _connection = "";
+    private long _commands;
 
     public SshTransport(SshEndpoint endpoint, string privateKeyPath, string knownHostsPath)
     {
@@ -50,37 +54,55 @@ public sealed class SshTransport : ITransport, IFreshConnections
     public void DropConnection() => DropClient();
 
     /// <summary>
-    /// Runs the command in a session of its own on the host, watched: when the sshd process serving the connection
-    /// is gone (the connection dropped; sshd sends no hangup to a command without a terminal) while the command still
-    /// runs, its whole process group gets SIGTERM, then SIGKILL 2 s later. Without it a command cut off mid-run went
-    /// on as an orphan, racing the re-run that repairs what it was doing. The wrapper's stdin is the command's.
+    /// Ends the process groups of the commands whose <c>RUNBOOKS_COMMAND</c> marker matches the extended regex in
+    /// <c>$1</c>: SIGTERM, then SIGKILL to any group still there 2 s later; prints each group and how it ended. The
+    /// marker is in the environment of every process a command started, so a child that made a group of its own
+    /// goes too. Without this a command cut off mid-run (or past its timeout) went on as an orphan, racing the
+    /// re-run that repairs what it was doing.
     /// </summary>
-    internal const string OrphanWatchdog =
-        "sshd=$PPID wrapper=$$; exec 3<&0; setsid \"$@\" <&3 3<&- & child=$!; exec 3<&-\n" +
-        // The wrapper's parent, not /proc/$sshd: a killed sshd can linger as a zombie where PID 1 does not reap.
-        "( while read -r _ _ _ parent _ < /proc/$wrapper/stat && [ \"$parent\" = \"$sshd\" ] && [ -e /proc/$child ]; do sleep 1; done\n" +
-        "  [ -e /proc/$child ] && kill -TERM -$child 2>/dev/null && sleep 2 && [ -e /proc/$child ] && kill -KILL -$child 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n" +
-        "watchdog=$!; wait $child; rc=$?; kill $watchdog 2>/dev/null; exit $rc";
+    internal const string Reaper =
+        "reap() {\n" +
+        "  groups=\n" +
+        "  for p in $(grep -lszE \"^RUNBOOKS_COMMAND=($1)\\$\" /proc/[0-9]*/environ | sed 's,^/proc/\\([0-9]*\\)/environ$,\\1,'); do\n" +
+        // The fields after the command name (which may hold spaces): state, ppid, process group.
+        "    read -r s < /proc/$p/stat 2>/dev/null || continue; s=${s##*) }; set -- $s\n" +
+        "    [ \"$3\" -gt 1 ] && case \" $groups \" in *\" $3 \"*) ;; *) groups=\"$groups $3\" ;; esac\n" +
+        "  done\n" +
+        "  [ -n \"$groups\" ] || { echo 'no process left'; return 0; }\n" +
+        "  for g in $groups; do kill -TERM -$g 2>/dev/null; done\n" +
+        "  i=0; while [ $i -lt 20 ]; do alive=; for g in $groups; do kill -0 -$g 2>/dev/null && alive=1; done\n" +
+        "    [ -z \"$alive\" ] && { echo \"process group(s)$groups ended on SIGTERM\"; return 0; }; sleep 0.1; i=$((i + 1)); done\n" +
+        "  for g in $groups; do kill -KILL -$g 2>/dev/null; done; echo \"process group(s)$groups needed SIGKILL\"\n" +
+        "}\n";
 
     /// <summary>
-    /// The text the remote shell runs: values quoted one by one, environment through <c>env</c>, all of it under the
-    /// <see cref="OrphanWatchdog"/> (<c>exec</c> so that the wrapper's parent is the sshd process it watches).
+    /// One per connection, started with it: waits for the sshd process serving the connection to go (sshd sends no
+    /// hangup to a command without a terminal, so a dropped connection leaves its commands running), then reaps every
+    /// command of the connection. One watchdog per connection rather than one per command: a command then costs no
+    /// process beyond its own (measured: the per-command watchdog was half the cost of a trivial command).
+    /// <c>$1</c> is the connection's marker; "watching" on stdout says it is in place.
     /// </summary>
-    public static string RemoteCommandText(Command command)
-    {
-        var text = new StringBuilder("exec sh -c ").Append(ShellQuote.Quote(OrphanWatchdog)).Append(" runbooks-command ");
-        if (!command.Environment.IsEmpty)
-        {
-            text.Append("env");
-            foreach (var (name, value) in command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
-            {
-                text.Append(' ').Append(ShellQuote.Quote($"{name}={value}"));
-            }
+    internal const string ConnectionWatchdog =
+        Reaper +
+        "me=$$ sshd=$PPID id=$1; echo watching\n" +
+        // Its own parent, not /proc/$sshd: a killed sshd can linger as a zombie where PID 1 does not reap.
+        "while read -r s < /proc/$me/stat; s=${s##*) }; set -- $s; [ \"$2\" = \"$sshd\" ]; do sleep 1; done\n" +
+        "reap \"$id\\.[0-9]+\"";
 
-            text.Append(' ');
+    /// <summary>
+    /// The text the remote shell runs: values quoted one by one, the command's marker (the connection's and its own
+    /// number, which <see cref="Reaper"/> finds it by) and its environment through <c>env</c>. <c>exec</c>: sshd
+    /// made the shell a session and process group leader, so the command leads its own group.
+    /// </summary>
+    internal static string RemoteCommandText(Command command, string marker)
+    {
+        var text = new StringBuilder("exec env ").Append(ShellQuote.Quote($"{MarkerVariable}={marker}"));
+        foreach (var (name, value) in command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            text.Append(' ').Append(ShellQuote.Quote($"{name}={value}"));
         }
 
-        text.Append(ShellQuote.Quote(command.Program));
+        text.Append(' ').Append(ShellQuote.Quote(command.Program));
         foreach (var arg in command.Arguments)
         {
             text.Append(' ').Append(ShellQuote.Quote(arg.Reveal()));
@@ -89,15 +111,21 @@ public sealed class SshTransport : ITransport, IFreshConnections
         return text.ToString();
     }
 
+    /// <summary>What starts the <see cref="ConnectionWatchdog"/> of the connection marked <paramref name="connection"/>.</summary>
+    internal static string WatchdogCommandText(string connection) => $"exec sh -c {ShellQuote.Quote(ConnectionWatchdog)} runbooks-watchdog {ShellQuote.Quote(connection)}";
+
+    private const string MarkerVariable = "RUNBOOKS_COMMAND";
+
     public async Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken)
     {
-        var client = await ConnectedClientAsync(command, cancellationToken).ConfigureAwait(false);
+        var (client, connection) = await ConnectedClientAsync(command, cancellationToken).ConfigureAwait(false);
+        var marker = $"{connection}.{Interlocked.Increment(ref _commands)}";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(command.Timeout);
         var started = DateTimeOffset.UtcNow;
         try
         {
-            using var ssh = client.CreateCommand(RemoteCommandText(command), Encoding.UTF8);
+            using var ssh = client.CreateCommand(RemoteCommandText(command, marker), Encoding.UTF8);
             var execution = ssh.ExecuteAsync(timeout.Token);
             await FeedStdinAsync(ssh, command, timeout.Token).ConfigureAwait(false);
             await execution.ConfigureAwait(false);
@@ -117,7 +145,17 @@ public sealed class SshTransport : ITransport, IFreshConnections
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TransportException(Name, command, $"timed out after {command.Timeout.TotalSeconds:0.#} s; the remote process was sent SIGTERM (sshd may ignore signal requests: check it is gone); raise the step's timeout if the tool is just slow");
+            if (!client.IsConnected)
+            {
+                DropClient();
+                throw ConnectionLost(command, $"the connection went while the command ran past its {command.Timeout.TotalSeconds:0.#} s timeout");
+            }
+
+            var ended = await ReapAsync(client, Regex.Escape(marker), cancellationToken).ConfigureAwait(false);
+            throw new TransportException(Name, command, $"timed out after {command.Timeout.TotalSeconds:0.#} s with the connection up; on the host {ended}; raise the step's timeout if the tool is just slow")
+            {
+                TimedOut = true,
+            };
         }
         catch (Exception ex) when (ex is SshConnectionException or SocketException or ObjectDisposedException ||
                                    (ex is SshException && !client.IsConnected))
@@ -167,14 +205,31 @@ public sealed class SshTransport : ITransport, IFreshConnections
             inner)
         { ConnectionLost = true };
 
-    private async Task<SshClient> ConnectedClientAsync(Command command, CancellationToken cancellationToken)
+    /// <summary>Ends the process groups of the commands matching <paramref name="markers"/> over a channel of its own; says how they ended.</summary>
+    private static async Task<string> ReapAsync(SshClient client, string markers, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            using var reap = client.CreateCommand($"exec sh -c {ShellQuote.Quote(Reaper + "reap \"$1\"")} runbooks-reap {ShellQuote.Quote(markers)}", Encoding.UTF8);
+            await reap.ExecuteAsync(limit.Token).ConfigureAwait(false);
+            return reap.ExitStatus == 0 ? reap.Result.Trim() : $"killing its process group failed (exit {reap.ExitStatus}: {reap.Error.Trim()}); check it is gone";
+        }
+        catch (Exception ex) when (ex is SshException or SocketException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return $"killing its process group failed ({ex.Message}); check it is gone";
+        }
+    }
+
+    private async Task<(SshClient Client, string Connection)> ConnectedClientAsync(Command command, CancellationToken cancellationToken)
     {
         await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_client is { IsConnected: true } connected)
             {
-                return connected;
+                return (connected, _connection);
             }
 
             DropClient();
@@ -230,8 +285,11 @@ public sealed class SshTransport : ITransport, IFreshConnections
                 Handshakes.Release();
             }
 
+            var connection = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+            _watchdog = await StartWatchdogAsync(client, connection, command, cancellationToken).ConfigureAwait(false);
             _client = client;
-            return client;
+            _connection = connection;
+            return (client, connection);
         }
         finally
         {
@@ -258,10 +316,44 @@ public sealed class SshTransport : ITransport, IFreshConnections
         }
     }
 
+    /// <summary>Starts the connection's <see cref="ConnectionWatchdog"/> and waits until it says it watches, so no command runs unwatched.</summary>
+    private async Task<SshCommand> StartWatchdogAsync(SshClient client, string connection, Command command, CancellationToken cancellationToken)
+    {
+        var watchdog = client.CreateCommand(WatchdogCommandText(connection), Encoding.UTF8);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(ConnectTimeout);
+        try
+        {
+            // It runs as long as the connection does; its end is observed so that nothing is left unobserved.
+            _ = watchdog.ExecuteAsync(CancellationToken.None).ContinueWith(t => t.Exception, TaskScheduler.Default);
+            using var output = new StreamReader(watchdog.OutputStream, Encoding.UTF8, leaveOpen: true);
+            var line = await output.ReadLineAsync(limit.Token).ConfigureAwait(false);
+            if (line != "watching")
+            {
+                throw new TransportException(Name, command, $"the orphan watchdog did not start on the host (it said '{line}'{(watchdog.Error is { Length: > 0 } error ? $", stderr: {error.Trim()}" : "")}); it needs a POSIX sh, /proc and grep");
+            }
+
+            return watchdog;
+        }
+        catch (Exception ex)
+        {
+            watchdog.Dispose();
+            client.Dispose();
+            if (ex is TransportException || cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new TransportException(Name, command, $"the orphan watchdog did not start on the host: {ex.Message}", ex);
+        }
+    }
+
     private void DropClient()
     {
         var client = _client;
         _client = null;
+        _watchdog?.Dispose();
+        _watchdog = null;
         if (client is null)
         {
             return;

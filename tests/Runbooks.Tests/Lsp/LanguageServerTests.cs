@@ -152,9 +152,7 @@ public class LanguageServerTests
     [Test, CancelAfter(60_000)]
     public async Task Completion_inside_On_reads_the_inventory_a_runbook_json_above_the_script_names(CancellationToken cancellationToken)
     {
-        var incident = Directory.CreateDirectory(Path.Combine(_folder, "fleet", "disk-full")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(_folder, "fleet", ".runbook.json"), "{ \"inventory\": \"hosts.inventory\" }", cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(_folder, "fleet", "hosts.inventory"), "storage1 = ssh://root@10.0.0.5\n", cancellationToken);
+        var incident = await FolderBelowAnInventoryAsync("fleet", "disk-full", cancellationToken);
         string[] text = ["Target(\"disk\", Lvm.Pv(\"/dev/loop3\").Evacuate()).On(\"st\");"];
         var uri = new Uri(Path.Combine(incident, "disk-full.csx")).AbsoluteUri;
         await _server.NotifyAsync("textDocument/didOpen", new JsonObject
@@ -167,6 +165,82 @@ public class LanguageServerTests
         Assert.That(Labels(items), Is.EquivalentTo(new[] { "local", "storage1" }));
         var range = items.Single(i => i!["label"]!.GetValue<string>() == "storage1")!["textEdit"]!["range"]!;
         Assert.That(range["start"]!["character"]!.GetValue<int>(), Is.EqualTo(text[0].IndexOf("st\"", StringComparison.Ordinal)), "the edit replaces what is between the quotes");
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Completion_inside_On_offers_the_hosts_a_scenario_beside_the_runbook_declares(CancellationToken cancellationToken)
+    {
+        var incident = Directory.CreateDirectory(Path.Combine(_folder, "link")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(incident, "link.scenario.csx"), "var net = Netns();\nnet.Host(\"server\");\nnet.Host(\"client\");\nProves(\"link.csx\");\n", cancellationToken);
+        string[] text = ["Target(\"peer\", File.Content(\"/etc/peer\", \"x\")).On(\"\");"];
+        var uri = await OpenAsync(Path.Combine(incident, "link.csx"), text, cancellationToken);
+
+        var items = await CompleteAsync(uri, 0, text[0].LastIndexOf("\"\"", StringComparison.Ordinal) + 1, cancellationToken);
+
+        Assert.That(Labels(items), Is.EquivalentTo(new[] { "local", "server", "client" }));
+        Assert.That(items.Single(i => i!["label"]!.GetValue<string>() == "client")!["detail"]!.GetValue<string>(), Does.Contain("link.scenario.csx:3"));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task An_On_naming_a_host_the_inventory_and_the_scenario_beside_do_not_know_gets_RB006_at_the_name(CancellationToken cancellationToken)
+    {
+        var incident = await FolderBelowAnInventoryAsync("fleet-rb006", "disk", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(incident, "disk.scenario.csx"), "var net = Netns();\nnet.Host(\"spare\");\n", cancellationToken);
+        string[] text =
+        [
+            "Target(\"a\", File.Content(\"/etc/a\", \"x\")).On(\"storage1\");",
+            "Target(\"b\", File.Content(\"/etc/b\", \"x\")).On(\"spare\");",
+            "Target(\"c\", File.Content(\"/etc/c\", \"x\")).On(\"local\");",
+            "Target(\"d\", File.Content(\"/etc/d\", \"x\")).On(\"storag1\");",
+        ];
+        var uri = await OpenAsync(Path.Combine(incident, "disk.csx"), text, cancellationToken);
+
+        var diagnostics = await _server.DiagnosticsAsync(uri, cancellationToken);
+
+        var unknown = Single(diagnostics, "RB006");
+        var typo = text[3].IndexOf("\"storag1\"", StringComparison.Ordinal);
+        Assert.That(Range(unknown), Is.EqualTo((3, typo, 3, typo + "\"storag1\"".Length)));
+        Assert.That(unknown["severity"]!.GetValue<int>(), Is.EqualTo(1));
+        Assert.That(unknown["message"]!.GetValue<string>(), Does.Contain("'storag1'").And.Contain("hosts.inventory or disk.scenario.csx").And.Contain("local, spare, storage1"));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Without_an_inventory_or_a_scenario_an_On_is_not_checked(CancellationToken cancellationToken)
+    {
+        var alone = Directory.CreateDirectory(Path.Combine(_folder, "alone")).FullName;
+        string[] text = ["Target(\"a\", File.Content(\"/etc/a\", \"x\")).On(\"given-on-the-command-line\");"];
+        var uri = await OpenAsync(Path.Combine(alone, "alone.csx"), text, cancellationToken);
+
+        Assert.That(Codes(await _server.DiagnosticsAsync(uri, cancellationToken)), Does.Not.Contain("RB006"));
+    }
+
+    [Test, CancelAfter(180_000)]
+    public async Task After_the_warm_up_the_first_completion_uses_the_completion_service_the_warm_up_made(CancellationToken cancellationToken)
+    {
+        await using var server = LspProcess.Start(_folder);
+        await server.InitializeAsync(cancellationToken);
+        JsonNode status;
+        while ((status = (await server.RequestAsync("runbook/status", null, cancellationToken))["result"]!)["warmUp"]!.GetValue<string>() is not ("done" or "failed"))
+        {
+            await Task.Delay(200, cancellationToken);
+        }
+
+        Assert.That(status["warmUp"]!.GetValue<string>(), Is.EqualTo("done"), server.Stderr);
+        Assert.That(status["workspaceComposedBy"]!.GetValue<string>(), Is.EqualTo("warm-up"));
+        string[] text = ["Lvm.Pv(\"/dev/loop1\")."];
+        var uri = new Uri(Path.Combine(_folder, "after-warm-up.csx")).AbsoluteUri;
+        await server.NotifyAsync("textDocument/didOpen", new JsonObject
+        {
+            ["textDocument"] = new JsonObject { ["uri"] = uri, ["languageId"] = "csharp", ["version"] = 1, ["text"] = text[0] },
+        }, cancellationToken);
+
+        var reply = await server.RequestAsync("textDocument/completion", At(uri, 0, text[0].Length), cancellationToken);
+        var after = (await server.RequestAsync("runbook/status", null, cancellationToken))["result"]!;
+
+        Assert.That(Labels(reply["result"]!["items"]!.AsArray()), Does.Contain("Evacuate"));
+        Assert.That(after["completionServicesMade"]!.GetValue<int>(), Is.EqualTo(1), $"the completion made its own completion service: {after.ToJsonString()}");
+        Assert.That(after["completionServiceMadeBy"]!.GetValue<string>(), Is.EqualTo("warm-up"));
+        Assert.That(after["workspaceComposedBy"]!.GetValue<string>(), Is.EqualTo("warm-up"), "the completion composed nothing");
     }
 
     [Test, CancelAfter(60_000)]
@@ -247,6 +321,16 @@ public class LanguageServerTests
         Assert.That(await fresh.ShutdownAsync(cancellationToken), Is.Zero, fresh.Stderr);
     }
 
+    /// <summary><c>FLEET/INCIDENT</c> in the fixture's folder, with a <c>.runbook.json</c> in FLEET naming an inventory of one host, storage1.</summary>
+    private async Task<string> FolderBelowAnInventoryAsync(string fleet, string incident, CancellationToken cancellationToken)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_folder, fleet, incident)).FullName;
+        await File.WriteAllTextAsync(Path.Combine(_folder, fleet, ".runbook.json"), "{ \"inventory\": \"hosts.inventory\" }", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(_folder, fleet, "hosts.inventory"), "storage1 = ssh://root@10.0.0.5\n", cancellationToken);
+        return folder;
+    }
+
+    /// <summary>Opens <paramref name="name"/> (in the fixture's folder unless a full path) on the shared server.</summary>
     private async Task<string> OpenAsync(string name, string[] lines, CancellationToken cancellationToken)
     {
         var uri = new Uri(Path.Combine(_folder, name)).AbsoluteUri;

@@ -77,7 +77,8 @@ public class ShellScriptFixTests
     {
         using var workspace = new RunbookWorkspace(_ => ScriptKind.Runbook);
         var uri = new Uri(Path.Combine(Path.GetTempPath(), "rb002-fix.csx")).AbsoluteUri;
-        var document = workspace.Open(uri, text);
+        workspace.Open(uri, text);
+        var document = workspace.Find(uri, "test")!;
         var lines = text.Split('\n');
         var range = new JsonObject
         {

@@ -12,6 +12,7 @@ namespace Runbooks.Tests.Reliability;
 /// The way to a host breaks while a command runs on it: the sshd processes serving the connection are
 /// SIGKILLed, or the whole sshd dies and comes back. The command must end at once with a typed error that
 /// names the host, the command, that the connection was lost mid-command and what to do; a re-run must work.
+/// And the case to tell apart from it: a command that outlives its timeout while the connection stays up.
 /// </summary>
 [Category("process"), Category("reliability"), NonParallelizable]
 public class SshConnectionLossTests
@@ -152,6 +153,63 @@ public class SshConnectionLossTests
             Assert.That((string?)lost[0]["host"], Is.EqualTo(Inventory.DefaultHost));
             Assert.That((string?)lost[0]["rendered"], Does.Contain(seconds));
             Assert.That((string?)lost[0]["detail"], Does.Contain("was lost mid-command").And.Contain("watchdog kills its process group"));
+        }
+        finally
+        {
+            foreach (var pid in ProcessesWithArgument(seconds))
+            {
+                try
+                {
+                    using var orphan = Process.GetProcessById(pid);
+                    orphan.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task A_command_past_its_timeout_on_a_live_connection_is_killed_with_its_process_group_and_journaled_as_timed_out_not_lost(CancellationToken ct)
+    {
+        var seconds = $"600.{Random.Shared.Next(100_000, 999_999)}";
+        var journalPath = Path.Combine(Sshd.Directory, "timed-out.jsonl");
+        // The script's shell leads the group; the backgrounded sleep is a second process in it, the one a signal to
+        // the shell alone would leave behind.
+        var step = new CommandStep("run the long batch", [Shell.Script("sleep \"$1\" & sleep \"$1\"; wait", seconds).WithTimeout(TimeSpan.FromSeconds(3))]);
+        var after = new Target("after", "", ["batch"], [new CommandStep("after", [new Command("true", [])])]);
+        try
+        {
+            RunSummary run;
+            CommandResult next;
+            var watch = Stopwatch.StartNew();
+            var transport = SshTransport.FromUri(Sshd.Uri, Sshd.UserKey, Sshd.KnownHosts);
+            await using (var inventory = new Inventory().Add(Inventory.DefaultHost, transport))
+            using (var journal = new JournalWriter(journalPath, new RunMetadata("batch.csx", "hash", new Dictionary<string, string> { [Inventory.DefaultHost] = Sshd.Uri }, [], "test", "test")))
+            {
+                run = await new Runner(new TargetGraph([new Target("batch", "", [], [step]), after]), inventory, journal).RunAsync(new RunRequest(RunMode.Run, ["after"]), ct);
+                watch.Stop();
+                next = await transport.RunAsync(new Command("echo", ["still connected"]), ct);
+            }
+
+            var left = ProcessesWithArgument(seconds);
+            var records = System.IO.File.ReadAllLines(journalPath).Select(l => JsonNode.Parse(l)!).ToList();
+            var timedOut = records.Where(r => (string?)r["event"] == "command-timed-out").ToList();
+            var batch = run.Targets.Single(t => t.Name == "batch");
+            TestContext.Out.WriteLine($"{batch.Error} ({watch.Elapsed.TotalSeconds:0.0} s)");
+            Assert.That(batch.Status, Is.EqualTo(TargetStatus.Failed));
+            Assert.That(batch.Error, Does.Contain("timed out after 3 s with the connection up").And.Contain("ended on SIGTERM"));
+            Assert.That(batch.Error, Does.Not.Contain("lost mid-command"));
+            Assert.That(run.Targets.Single(t => t.Name == "after").Status, Is.EqualTo(TargetStatus.NotRun));
+            Assert.That(left, Is.Empty, $"the timed-out command's processes still run on the host: pids {string.Join(", ", left)}");
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "the step ends at its timeout, not when the command would have");
+            Assert.That(timedOut, Has.Count.EqualTo(1), "the journal records the command that ran past its timeout");
+            Assert.That((string?)timedOut[0]["rendered"], Does.Contain(seconds));
+            Assert.That((double?)timedOut[0]["timeoutSeconds"], Is.EqualTo(3));
+            Assert.That(records.Where(r => (string?)r["event"] == "command-lost"), Is.Empty, "a timeout is not a lost connection");
+            Assert.That(next.StandardOutput, Is.EqualTo("still connected\n"), "the connection stays up and usable");
         }
         finally
         {

@@ -61,8 +61,8 @@ public class SshTransportTests
         var result = await ssh.RunAsync(command, ct);
 
         Assert.That(result.StandardOutput, Is.EqualTo("private-key-material hello world"));
-        Assert.That(SshTransport.RemoteCommandText(command), Does.Not.Contain("private-key-material"));
-        Assert.That(SshTransport.RemoteCommandText(command), Does.StartWith("exec sh -c '").And.Contain("' runbooks-command env 'GREETING=hello world' sh -c"));
+        Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.Not.Contain("private-key-material"));
+        Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.StartWith("exec env RUNBOOKS_COMMAND=c0ffee.1 'GREETING=hello world' sh -c"));
     }
 
     [Test]
