@@ -89,7 +89,8 @@ public sealed class ContainerBackend : IBackend
 
             foreach (var host in state.Containers)
             {
-                await new ContainerTransport(host.Name, host.Container, engine.Program).RunCheckedAsync(new Command("sh", ["-c", HostsScript, "runbook-sh", .. addresses.Select(Arg.FromString)]), cancellationToken);
+                await using var transport = new ContainerTransport(host.Name, host.Container, engine.Program);
+                await transport.RunCheckedAsync(new Command("sh", ["-c", HostsScript, "runbook-sh", .. addresses.Select(Arg.FromString)]), cancellationToken);
             }
 
             // A main process that dies a moment after it started (a supervisor with a bad argument) is caught here too.

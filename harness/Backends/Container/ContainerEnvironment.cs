@@ -96,6 +96,6 @@ internal sealed class ContainerEnvironment : IHarnessEnvironment
         return leaks;
     }
 
-    // The transports hold nothing open: each command is one `exec`.
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>Closes each host's kept exec session.</summary>
+    public ValueTask DisposeAsync() => Inventory.DisposeAsync();
 }

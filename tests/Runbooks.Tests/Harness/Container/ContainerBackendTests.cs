@@ -48,7 +48,7 @@ public sealed class ContainerBackendTests
         {
             var container = ((ContainerTransport)environment.Inventory.Context("solo").Transport).Container;
             Assert.That(environment.HowToReach, Does.Contain($"--host solo=container:{container}"));
-            var transport = TransportUri.Create($"container:{container}");
+            await using var transport = TransportUri.Create($"container:{container}");
 
             var echoed = await transport.RunAsync(new Command("cat", []).WithStdin("through stdin"), cancellationToken);
             var exit = await transport.RunAsync(Shell.Script("echo out; echo err >&2; exit 3"), cancellationToken);
