@@ -262,7 +262,19 @@ public sealed class ContainerTransport : ITransport
         /// <summary>Why the session ended: the engine's first line of complaint (no such container, one that stopped).</summary>
         public async Task<string> EndedBecauseAsync()
         {
-            await Task.WhenAny(_stderrDrained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+            // Its exit code too: stderr can reach its end a moment before the process is reaped.
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            {
+                try
+                {
+                    await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            await Task.WhenAny(_stderrDrained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
             string text;
             lock (_stderr)
             {
