@@ -118,7 +118,7 @@ public partial class ScenarioGlobals : RunbookGlobals
     {
         if (Backend is not null)
         {
-            throw new InvalidRunbookException($"the scenario already declared the {Backend.Name} backend; a scenario runs on exactly one (MicroVm, Netns or Services)");
+            throw new InvalidRunbookException($"the scenario already declared the {Backend.Name} backend; a scenario runs on exactly one (MicroVm, Netns, Services or Containers)");
         }
 
         Backend = backend;
@@ -171,10 +171,10 @@ public sealed class ScenarioSpec
     internal Spec ToSpec() => new(Name, Host, Check, BrokenByIncident);
 }
 
-/// <summary>The backend a scenario's hosts run on; declared by <c>MicroVm()</c>, <c>Netns()</c> or <c>Services()</c>.</summary>
+/// <summary>The backend a scenario's hosts run on; declared by <c>MicroVm()</c>, <c>Netns()</c>, <c>Services()</c> or <c>Containers()</c>.</summary>
 public abstract class BackendDeclaration
 {
-    /// <summary>"microvm", "netns" or "services": shown in the report and in <c>harness list</c>.</summary>
+    /// <summary>"microvm", "netns", "services" or "containers": shown in the report and in <c>harness list</c>.</summary>
     public abstract string Name { get; }
 
     /// <summary>The host names specs and break targets may be bound to.</summary>

@@ -41,5 +41,19 @@ public interface IHarnessEnvironment : IAsyncDisposable
         throw new RunbookException($"monitoring host '{host}' port {guestPort} from the harness machine is not supported on this backend yet; watch the service with a Spec instead, or use MicroVm().ForwardPort({guestPort})");
 }
 
+/// <summary>What every backend does when its create fails part-way.</summary>
+internal static class FailedCreate
+{
+    /// <summary>Tears down what a failed create made, so the failure leaves nothing behind; says what would not go.</summary>
+    public static async Task TearDownAsync(IHarnessEnvironment environment, string backend)
+    {
+        var leaks = await environment.DestroyAsync(CancellationToken.None).ConfigureAwait(false);
+        if (leaks.Count > 0)
+        {
+            Console.Error.WriteLine($"{backend} create failed and teardown left: {string.Join(", ", leaks)}");
+        }
+    }
+}
+
 /// <summary>Options every backend understands.</summary>
 public sealed record HarnessOptions(string RunId, string WorkDirectory, double Scale = 0.1, bool Verbose = false);

@@ -90,7 +90,7 @@ public static class ScenarioFile
         var problems = new List<string>();
         if (globals.Backend is null)
         {
-            throw new InvalidRunbookException($"{where}: the scenario declares no hosts; start it with MicroVm(), Netns() or Services()");
+            throw new InvalidRunbookException($"{where}: the scenario declares no hosts; start it with MicroVm(), Netns(), Services() or Containers()");
         }
 
         problems.AddRange(globals.Backend.Problems());

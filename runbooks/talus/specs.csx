@@ -1,4 +1,4 @@
-// The talus end state as the event log shows it (loaded by talus.scenario.csx and talus-systemd.scenario.csx). Each daemon appends
+// The talus end state as the event log shows it (loaded by talus.scenario.csx, talus-systemd.scenario.csx and talus-container.scenario.csx). Each daemon appends
 // "SECONDS NAME start|ready|refused|term|term-ignored|wedged PID" and its runit finish script "SECONDS NAME exit CODE SIGNAL",
 // so these checks see what happened, in order, rather than only what is running now.
 #nullable enable
@@ -130,7 +130,7 @@ static readonly Check DbDownAndMasterWedged = new("db refuses connections and ma
     return new CheckResult(db.Holds && master.Holds && running.Holds, $"db: {db.Observed}; master: {master.Observed} ({running.Observed})");
 });
 
-// The eight specs, the same under runit (talus.scenario.csx) and systemd (talus-systemd.scenario.csx).
+// The eight specs, the same under runit (talus.scenario.csx, talus-container.scenario.csx) and systemd (talus-systemd.scenario.csx).
 void TalusSpecs(TimeSpan masterGrace)
 {
     foreach (var daemon in Daemons)

@@ -143,12 +143,7 @@ public sealed partial class NetnsBackend : IBackend
         }
         catch
         {
-            var leaks = await environment.DestroyAsync(CancellationToken.None);
-            if (leaks.Count > 0)
-            {
-                Console.Error.WriteLine($"netns create failed and teardown left: {string.Join(", ", leaks)}");
-            }
-
+            await FailedCreate.TearDownAsync(environment, "netns");
             throw;
         }
     }

@@ -89,12 +89,7 @@ public sealed class RunitBackend(IReadOnlyList<string>? privatePaths = null) : I
         }
         catch
         {
-            var leaks = await environment.DestroyAsync(CancellationToken.None);
-            if (leaks.Count > 0)
-            {
-                Console.Error.WriteLine($"runit create failed and teardown left: {string.Join(", ", leaks)}");
-            }
-
+            await FailedCreate.TearDownAsync(environment, "runit");
             throw;
         }
     }

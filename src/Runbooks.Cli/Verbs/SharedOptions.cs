@@ -13,7 +13,7 @@ internal static class SharedOptions
 
     public static Option<bool> NoCache() => new("--no-cache") { Description = "compile even when the compile cache has this runbook" };
 
-    public static Option<string[]> Hosts() => new("--host") { Description = "host address: URI for the default host, or NAME=URI (local, ssh://user@host:port, netns:NAME); repeatable", AllowMultipleArgumentsPerToken = false };
+    public static Option<string[]> Hosts() => new("--host") { Description = "host address: URI for the default host, or NAME=URI (local, ssh://user@host:port, netns:NAME, container:NAME); repeatable", AllowMultipleArgumentsPerToken = false };
 
     public static Option<FileInfo?> Inventory() => new("--inventory") { Description = "file of NAME = URI lines" };
 

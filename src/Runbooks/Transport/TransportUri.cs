@@ -1,7 +1,7 @@
 namespace Runbooks.Transport;
 
 /// <summary>
-/// Turns an inventory address into a transport: <c>local</c>, <c>ssh://user@host:port</c>, <c>netns:NAME</c>.
+/// Turns an inventory address into a transport: <c>local</c>, <c>ssh://user@host:port</c>, <c>netns:NAME</c>, <c>container:NAME</c>.
 /// Schemes register themselves here so the engine does not change when a transport is added.
 /// </summary>
 public static class TransportUri
@@ -17,6 +17,9 @@ public static class TransportUri
             Environment.GetEnvironmentVariable("RUNBOOK_KNOWN_HOSTS") is { Length: > 0 } knownHosts ? knownHosts : null),
 
         ["netns"] = NetnsTransport.FromAddress,
+
+        // A running container, entered with `podman exec` (or `docker exec` where podman is not installed).
+        ["container"] = ContainerTransport.FromAddress,
     };
 
     public static void Register(string scheme, Func<string, ITransport> factory)
@@ -40,7 +43,7 @@ public static class TransportUri
         }
 
         return factory is null
-            ? throw new InvalidRunbookException($"unknown host address '{address}': use local, ssh://user@host:port or netns:NAME")
+            ? throw new InvalidRunbookException($"unknown host address '{address}': use local, ssh://user@host:port, netns:NAME or container:NAME")
             : factory(address);
     }
 }

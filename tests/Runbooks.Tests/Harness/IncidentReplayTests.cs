@@ -104,4 +104,48 @@ public class IncidentReplayTests
         Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
         Assert.That(report.Leaks, Is.Empty);
     }
+
+    // The talus and webapp incidents again with every host a container of the harness's Debian image (podman here;
+    // docker where podman is not installed). The image is built once per package list and cached: `.ci/run` builds it
+    // in its prerequisites step, so these replays pay only for creating the containers.
+    [Test, CancelAfter(300_000)]
+    public async Task The_talus_services_are_restarted_in_order_by_their_runbook_in_a_container(CancellationToken cancellationToken)
+    {
+        RequireContainerEngine("talus-container");
+        var report = await Replay("talus-container", "talus-restart.csx", cancellationToken, folder: "talus");
+
+        AssertRepairedOnContainers(report, specs: 8);
+        Assert.That(report.Facts.GetValueOrDefault("image"), Does.Contain("the harness's Debian image"));
+        var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "talus-container", "converge.jsonl"));
+        Assert.That(journal, Does.Contain("\"summary\":\"$ sv down /etc/service/master; wait up to 3 s until master has stopped; then $ sv kill /etc/service/master\""));
+    }
+
+    [Test, CancelAfter(300_000)]
+    public async Task The_webapp_incident_is_repaired_by_its_runbook_on_containers(CancellationToken cancellationToken)
+    {
+        RequireContainerEngine("webapp-container");
+        var report = await Replay("webapp-container", "webapp-repair.csx", cancellationToken, folder: "webapp");
+
+        AssertRepairedOnContainers(report, specs: 7);
+        Assert.That(report.Facts.GetValueOrDefault("hosts"), Is.EqualTo("web=10.20.0.1 client=10.20.0.2"));
+        Assert.That(report.Specs.Count(s => s.BrokenByIncident), Is.EqualTo(6));
+    }
+
+    private static void AssertRepairedOnContainers(HarnessReport report, int specs)
+    {
+        Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
+        Assert.That(report.Backend, Is.EqualTo("containers"));
+        Assert.That(report.Specs, Has.Count.EqualTo(specs));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False);
+        Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
+        Assert.That(report.Leaks, Is.Empty);
+    }
+
+    private static void RequireContainerEngine(string scenario)
+    {
+        if (!Runbooks.Transport.ContainerTransport.OnPath("podman") && !Runbooks.Transport.ContainerTransport.OnPath("docker"))
+        {
+            Assert.Ignore($"REPLAY NOT RUN: the {scenario} scenario needs podman or docker; harness/prerequisites.sh installs podman and runc");
+        }
+    }
 }

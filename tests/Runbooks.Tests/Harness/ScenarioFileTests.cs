@@ -40,7 +40,7 @@ public class ScenarioFileTests
         yield return new TestCaseData(Good.Replace("\"broken\", create: true)).On(\"web\")", "\"broken\", create: true)).On(\"db\")", StringComparison.Ordinal),
                 "break target 'break' is bound to host 'db', which the scenario does not declare")
             .SetName("A break target on an undeclared host is rejected");
-        yield return new TestCaseData(Good.Replace("Netns().Host(\"web\");", "", StringComparison.Ordinal), "the scenario declares no hosts; start it with MicroVm(), Netns() or Services()")
+        yield return new TestCaseData(Good.Replace("Netns().Host(\"web\");", "", StringComparison.Ordinal), "the scenario declares no hosts; start it with MicroVm(), Netns(), Services() or Containers()")
             .SetName("A scenario without a backend is rejected saying how to declare one");
         yield return new TestCaseData(Good + "\nServices();", "bad.scenario.csx(5,1): error RB100")
             .SetName("A second backend is rejected at its line");
@@ -66,6 +66,21 @@ public class ScenarioFileTests
             .SetName("A malformed link address is rejected");
         yield return new TestCaseData(Good.Replace("Spec(\"fixed\", File.Exists(\"/tmp/rb-never/y\")).On(\"web\");", "", StringComparison.Ordinal), "the scenario has no specs")
             .SetName("A scenario without specs is rejected");
+        string OnContainers(string declaration) => Good.Replace("Netns().Host(\"web\");", declaration, StringComparison.Ordinal);
+        yield return new TestCaseData(OnContainers("Containers().Host(\"web\").Address(\"10.20.0.1\");"), "Address(\"10.20.0.1\") needs the network's subnet: add Containers().Network(")
+            .SetName("A container address without the network's subnet is rejected");
+        yield return new TestCaseData(OnContainers("Containers().Network(\"10.20.0.0/24\").Host(\"web\").Address(\"10.30.0.1\");"), "is not a host address of the network 10.20.0.0/24")
+            .SetName("A container address outside its network is rejected");
+        yield return new TestCaseData(OnContainers("Containers().Network(\"10.20.0.0/24\").Host(\"web\").Address(\"10.20.0.254\");"), "its last address, 10.20.0.254, is the gateway")
+            .SetName("A container address on the network's gateway is rejected");
+        yield return new TestCaseData(OnContainers("var c = Containers().Network(\"10.20.0.0/24\"); c.Host(\"web\").Address(\"10.20.0.5\"); c.Host(\"db\").Address(\"10.20.0.5\");"), "hosts 'web' and 'db' both have the address 10.20.0.5")
+            .SetName("Two containers with one address are rejected");
+        yield return new TestCaseData(OnContainers("Containers(image: \"My Image\").Host(\"web\");"), "Containers(image: \"My Image\"): not an image reference")
+            .SetName("A malformed image reference is rejected");
+        yield return new TestCaseData(OnContainers("Containers().Host(\"web\").SmallFilesystem(\"/etc\", 8);"), "/etc holds the host's own programs")
+            .SetName("A container's small filesystem follows the private-path rule");
+        yield return new TestCaseData(OnContainers("Containers().Host(\"web\").Runs(\"sleep 5\");"), "give the program alone and its arguments apart")
+            .SetName("A container's main process given as one string is rejected");
     }
 
     [TestCaseSource(nameof(Mistakes))]
