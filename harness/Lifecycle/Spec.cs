@@ -7,7 +7,11 @@ namespace Runbooks.Harness.Lifecycle;
 /// <param name="Host">Inventory host the check runs on.</param>
 /// <param name="Check">The read-only condition.</param>
 /// <param name="BrokenByIncident">True when the incident broke this; it must then fail on the broken hosts (verify-broken).</param>
-public sealed record Spec(string Name, string Host, Check Check, bool BrokenByIncident = true);
+public sealed record Spec(string Name, string Host, Check Check, bool BrokenByIncident = true)
+{
+    /// <summary>False for a spec that changes the hosts to find out (a load test): a drill does not poll it.</summary>
+    public bool Polled { get; init; } = true;
+}
 
 /// <summary>Watches a service while the runbook converges and reports what it saw.</summary>
 public interface IConvergeMonitor : IAsyncDisposable
