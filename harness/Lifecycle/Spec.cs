@@ -20,4 +20,10 @@ public interface IConvergeMonitor : IAsyncDisposable
 
     /// <summary>Stops and returns figures for the report, e.g. "requests": "812", "failed": "0", "longest outage": "0.31 s".</summary>
     Task<IReadOnlyDictionary<string, string>> StopAsync();
+
+    /// <summary>Every request so far, in the order sent: what a drill draws as availability over time. Empty for a monitor that keeps only totals.</summary>
+    IReadOnlyList<MonitorSample> Samples => [];
 }
+
+/// <summary>One request of a monitor: when it was sent (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>) and whether it succeeded.</summary>
+public readonly record struct MonitorSample(long Timestamp, bool Ok);
