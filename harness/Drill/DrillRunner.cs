@@ -241,7 +241,8 @@ public sealed class DrillRunner(Func<ScriptSource, CompiledRunbook> compile, Tex
 
             var tries = watch is null ? $"{converges} converge(s)" : $"{converges} watch pass(es), {(detectedAfter is null ? "none saw drift" : "drift seen")}";
             return Result(detectedAfter, detectedBy, null, converges,
-                $"no recovery within {options.RoundTimeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s of the fault ({tries}); still failing: {string.Join("; ", still)}");
+                $"no recovery within {options.RoundTimeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s of the fault ({tries}); "
+                + (still.Count == 0 ? "every spec holds now, but the repair was not confirmed before the timeout" : $"still failing: {string.Join("; ", still)}"));
         }
     }
 
