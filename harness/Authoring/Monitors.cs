@@ -159,6 +159,7 @@ internal sealed class HttpAvailabilityMonitor : IConvergeMonitor
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
     private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _wrongContent = [];
+    private readonly List<MonitorSample> _samples = [];
     private FetchSchedule? _schedule;
     private Task? _loop;
     private int _requests;
@@ -219,6 +220,17 @@ internal sealed class HttpAvailabilityMonitor : IConvergeMonitor
         return figures;
     }
 
+    public IReadOnlyList<MonitorSample> Samples
+    {
+        get
+        {
+            lock (_samples)
+            {
+                return [.. _samples];
+            }
+        }
+    }
+
     /// <summary>One request; false when the service did not answer with success.</summary>
     private async Task<bool> TickAsync(TimeSpan elapsed, List<(string Name, string Sha)> objects, CancellationToken stop)
     {
@@ -269,6 +281,11 @@ internal sealed class HttpAvailabilityMonitor : IConvergeMonitor
             }
 
             _requests++;
+            lock (_samples)
+            {
+                _samples.Add(new MonitorSample(requestStarted, ok));
+            }
+
             if (ok)
             {
                 if (outageStart is { } began && Stopwatch.GetElapsedTime(began) > _longestOutage)

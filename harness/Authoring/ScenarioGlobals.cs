@@ -168,7 +168,21 @@ public sealed class ScenarioSpec
         return this;
     }
 
-    internal Spec ToSpec() => new(Name, Host, Check, BrokenByIncident);
+    /// <summary>False after <see cref="NotPolled"/>: a drill leaves the spec out.</summary>
+    public bool Polled { get; private set; } = true;
+
+    /// <summary>
+    /// A spec that changes the hosts to find out, such as a load test that fills and grows a volume: <c>harness run</c>
+    /// checks it once after converge, and a drill, which checks the specs again and again, leaves it out.
+    /// </summary>
+    /// <example><c>Spec("data-grows", fillAndGrow).NotPolled()</c></example>
+    public ScenarioSpec NotPolled()
+    {
+        Polled = false;
+        return this;
+    }
+
+    internal Spec ToSpec() => new(Name, Host, Check, BrokenByIncident) { Polled = Polled };
 }
 
 /// <summary>The backend a scenario's hosts run on; declared by <c>MicroVm()</c>, <c>Netns()</c>, <c>Services()</c> or <c>Containers()</c>.</summary>

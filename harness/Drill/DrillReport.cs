@@ -4,8 +4,10 @@ namespace Runbooks.Harness.Drill;
 
 /// <summary>
 /// One round of a drill. Times are from the drill's start (<c>FaultAt</c>) or from the moment the fault was in
-/// place (<c>DetectedAfter</c>: the first spec seen failing; <c>RecoveredAfter</c>: every spec holding again).
-/// A null <c>RecoveredAfter</c> is a failed recovery: the round ended at its timeout.
+/// place (<c>DetectedAfter</c>: the first spec seen failing, or with a watch the probe its journal shows seeing the
+/// drift; <c>RecoveredAfter</c>: the end of the converge, or of the watch pass, after which every spec held again).
+/// A null <c>RecoveredAfter</c> is a failed recovery: the round ended at its timeout. <c>Converges</c> counts the
+/// converges run, or with a watch its passes that ended during the round.
 /// </summary>
 public sealed record DrillRound(
     int Number,
@@ -23,7 +25,16 @@ public sealed record DrillRound(
 
     /// <summary>What the scenario's monitors saw during the round (requests, failures, longest outage); empty without monitors.</summary>
     public IReadOnlyDictionary<string, string> Availability { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The monitors' requests during the round, each at its time from the drill's start; empty without monitors.</summary>
+    public IReadOnlyList<AvailabilitySample> Samples { get; init; } = [];
+
+    /// <summary>Percent of the round's monitor requests that succeeded; null without monitors.</summary>
+    public double? AvailabilityPercent => Samples.Count == 0 ? null : 100.0 * Samples.Count(s => s.Ok) / Samples.Count;
 }
+
+/// <summary>One monitor request, at its time from the drill's start.</summary>
+public readonly record struct AvailabilitySample(TimeSpan At, bool Ok);
 
 /// <summary>A whole drill: how the hosts were brought up healthy, and every round's fault and recovery.</summary>
 public sealed class DrillReport
@@ -41,6 +52,12 @@ public sealed class DrillReport
     public required TimeSpan Every { get; init; }
 
     public required TimeSpan RoundTimeout { get; init; }
+
+    /// <summary>The interval of the <c>runbook watch</c> that repaired the hosts; null when a converge ran per round.</summary>
+    public TimeSpan? WatchEvery { get; init; }
+
+    /// <summary>Break targets that change nothing on the healthy hosts, so a round cannot re-apply them.</summary>
+    public List<string> NotDrilled { get; } = [];
 
     /// <summary>Break targets that change the healthy hosts: what a round chooses its faults from.</summary>
     public List<string> Candidates { get; } = [];

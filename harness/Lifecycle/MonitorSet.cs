@@ -34,6 +34,9 @@ internal sealed class MonitorSet : IAsyncDisposable
         return figures;
     }
 
+    /// <summary>Every monitor's requests together, in the order sent.</summary>
+    public IReadOnlyList<MonitorSample> Samples => [.. _monitors.SelectMany(m => m.Monitor.Samples).OrderBy(s => s.Timestamp)];
+
     public async ValueTask DisposeAsync()
     {
         foreach (var (_, monitor) in _monitors)

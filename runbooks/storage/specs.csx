@@ -27,6 +27,15 @@ Check PvsFullSize(string volumeGroup, int diskMiB, int extentMiB) =>
             string.Join(", ", pvs.Select(p => $"{p.Name} {p.Size / MiB} MiB (pe_start {p.PeStart / MiB} MiB)")));
     });
 
+/// <summary>Every PV of the VG can hold new extents: loop0 was left with allocation off (pvchange -x n).</summary>
+Check PvsAllocatable(string volumeGroup) =>
+    new($"every {volumeGroup} PV is allocatable", async (h, ct) =>
+    {
+        var pvs = (await Runbooks.Dsl.LvmReads.PvsAsync(h, ct)).Where(p => p.VolumeGroup == volumeGroup).ToList();
+        var off = pvs.Where(p => !p.Allocatable).Select(p => p.Name).ToList();
+        return new CheckResult(pvs.Count > 0 && off.Count == 0, off.Count == 0 ? $"{pvs.Count} PV(s), all allocatable" : $"not allocatable: {string.Join(", ", off)}");
+    });
+
 /// <summary>"Ensuring we don't have any corrupted objects", against the checksums recorded at break time.</summary>
 Check ObjectsIntact(string directory, string manifest) =>
     new($"every object in {directory} matches its recorded sha256", async (h, ct) =>

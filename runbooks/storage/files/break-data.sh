@@ -1,4 +1,5 @@
-# data0, its objects and their checksums, then read-only (in fstab too) and loop0 not allocatable.
+# data0, its objects and their checksums, and its fstab line as the incident had it (read-only). The remount
+# read-only and loop0's allocation flag are DSL steps of their own targets: a drill re-applies them on a repaired VM.
 #   $1 data0 MiB as found, $2 extent MiB, $3 checksum manifest, $4 fstab line, then the object sizes in bytes
 # data0 fills loop0 and loop2 and ends on loop1, as the incident's LE 704-716 on loop1.
 set -eu
@@ -32,6 +33,4 @@ for size in "$@"; do
 done
 sha256sum -- * > "$manifest"
 cd /
-mount -o remount,ro /data
 printf '%s\n' "$fstab" >> /etc/fstab
-pvchange -q -x n /dev/loop0

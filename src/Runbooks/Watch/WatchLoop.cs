@@ -10,7 +10,8 @@ namespace Runbooks.Watch;
 /// How often a watch passes over the hosts and how it backs off. <c>Interval</c> runs from one pass's start to the
 /// next while passes succeed; after failing passes the wait doubles per failure up to <c>BackoffCap</c> intervals.
 /// <c>Locking</c> is taken for an apply only: a plan never locks, so an operator can still run by hand between passes.
-/// <c>MaxPasses</c> null: until stopped.
+/// <c>MaxPasses</c> null: until stopped. <c>PassGate</c>, when set, is awaited before each pass and the value it gives is
+/// disposed when the pass ends: whoever else holds it (a drill applying a fault) keeps passes from starting meanwhile.
 /// </summary>
 public sealed record WatchOptions(
     TimeSpan Interval,
@@ -18,7 +19,8 @@ public sealed record WatchOptions(
     int BackoffCap = 10,
     HostLocking? Locking = null,
     bool SkipDependencies = false,
-    bool Parallel = false);
+    bool Parallel = false,
+    Func<CancellationToken, Task<IDisposable>>? PassGate = null);
 
 /// <summary>
 /// What one pass found and did. <c>TimeToDetect</c>: from the pass start to the probe that first saw a step that will
@@ -119,6 +121,7 @@ public sealed class WatchLoop(TargetGraph graph, Inventory inventory, IReadOnlyL
 
     private async Task<WatchPass> PassAsync(int number, int failuresBefore, CancellationToken stop)
     {
+        using var gate = options.PassGate is { } passGate ? await passGate(stop).ConfigureAwait(false) : null;
         _inPass = true;
         var startedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();

@@ -37,13 +37,29 @@ public class StorageSpecsTests
         check.EvaluateAsync(new Inventory().Add("local", host).Context("local"), CancellationToken.None);
 
     [Test]
-    public void The_scenario_has_the_incidents_six_specs_and_only_objects_intact_holds_when_broken()
+    public void The_scenario_has_the_incidents_specs_and_only_objects_intact_holds_when_broken()
     {
         Assert.That(_ci.Specs.Select(s => (s.Name, s.BrokenByIncident)), Is.EqualTo(new[]
         {
-            ("data-writable", true), ("vg0-has-4-pvs", true), ("pvs-full-size", true), ("data0-size", true), ("objects-intact", false), ("data-grows", true),
+            ("data-writable", true), ("vg0-has-4-pvs", true), ("pvs-full-size", true), ("data0-size", true), ("objects-intact", false), ("pvs-allocatable", true), ("data-grows", true),
         }));
         Assert.That(_ci.Runbook, Does.EndWith("storage-recovery.csx"));
+    }
+
+    [Test]
+    public void A_drill_polls_every_spec_but_the_growth_load_test()
+    {
+        // data-grows grows data0 past data0-size's 4G: polled again and again, it would fail data0-size for good.
+        Assert.That(_ci.Specs.Where(s => !s.Polled).Select(s => s.Name), Is.EqualTo(new[] { "data-grows" }));
+    }
+
+    [TestCase("broken", false, "not allocatable: /dev/loop0")]
+    [TestCase("repaired", true, "4 PV(s), all allocatable")]
+    public async Task Pvs_allocatable_names_the_pv_left_with_allocation_off(string state, bool holds, string observed)
+    {
+        var result = await Evaluate(SpecAt(_ci, "pvs-allocatable"), new RecordedHost(state));
+
+        Assert.That((result.Holds, result.Observed), Is.EqualTo((holds, observed)));
     }
 
     [Test]

@@ -51,4 +51,27 @@ public sealed class DrillHarnessTests
             Assert.That(markdown, Does.Contain("MTTR p50").And.Contain("<svg"));
         });
     }
+
+    [Test, CancelAfter(300_000)]
+    public async Task A_live_watch_over_the_namespaces_repairs_three_rounds_and_its_journal_times_them(CancellationToken cancellationToken)
+    {
+        var scenario = await HarnessCatalog.LoadAsync("connection", 0.1);
+        var output = Directory.CreateTempSubdirectory("rb-drill-watch-connection-").FullName;
+        var drill = new DrillRunner(source => RunbookCompiler.Compile(source), TestContext.Progress);
+        var report = await drill.RunAsync(scenario, null, new DrillOptions(output, 3, TimeSpan.FromSeconds(1), 1, TimeSpan.FromSeconds(90), WatchEvery: TimeSpan.FromSeconds(1)), cancellationToken);
+        var journal = System.IO.File.ReadAllLines(Path.Combine(output, "watch.jsonl"));
+        TestContext.Out.WriteLine(System.IO.File.ReadAllText(Path.Combine(output, "drill.md")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Setup.Where(p => !p.Passed).Select(p => $"{p.Name}: {p.Detail}"), Is.Empty);
+            Assert.That(report.Rounds.Where(r => !r.Recovered).Select(r => $"round {r.Number}: {r.Detail}"), Is.Empty);
+            Assert.That(report.Rounds.Select(r => r.Detail), Has.All.StartWith("repaired by watch pass"));
+            Assert.That(report.Rounds.Select(r => r.DetectedBy), Has.All.Match("^(server|client) step \\d+ "), "the drifted step as the watch's journal names it");
+            Assert.That(journal.Count(l => l.Contains("\"event\":\"pass-end\"", StringComparison.Ordinal) && l.Contains("\"drift\":true", StringComparison.Ordinal)),
+                Is.GreaterThanOrEqualTo(3), "the watch's own journal shows a repairing pass per round");
+            Assert.That(journal[^1], Does.Contain("\"event\":\"watch-end\""), "the watch was stopped cleanly when the drill ended");
+            Assert.That(report.Passed, Is.True);
+        });
+    }
 }

@@ -41,12 +41,7 @@ public class DrillRecoveryTests
     [Test, CancelAfter(60_000)]
     public async Task A_recovery_that_never_comes_ends_the_round_at_its_timeout_as_a_failed_recovery()
     {
-        // Repairs once: the first converge makes the hosts healthy; after a fault the step finds its marker and does nothing.
-        var report = await DrillAsync("""
-            Target("fix", Exec("repair, but only the first time",
-                Shell.Script("touch \"$1\" && echo good > \"$2\"", root + "/repaired-once", root + "/state/config"))
-                .Until(File.Exists(root + "/repaired-once")));
-            """, rounds: 2, TimeSpan.FromSeconds(3));
+        var report = await DrillAsync(RepairsOnlyOnce, rounds: 2, TimeSpan.FromSeconds(3));
 
         Assert.Multiple(() =>
         {
@@ -57,6 +52,42 @@ public class DrillRecoveryTests
             Assert.That(report.Rounds.Select(r => r.Converges), Has.All.GreaterThan(1), "the runbook was tried again until the timeout");
             Assert.That(report.Passed, Is.False);
             Assert.That(System.IO.File.ReadAllText(Path.Combine(_root, "out", "drill.md")), Does.Contain("failed recoveries: 2"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task A_live_watch_repairs_every_round_and_its_journal_gives_the_times()
+    {
+        var report = await DrillAsync("Target(\"fix\", File.Content(root + \"/state/config\", \"good\\n\"));", rounds: 3, TimeSpan.FromSeconds(20), watchEvery: TimeSpan.FromMilliseconds(200));
+        var journal = System.IO.File.ReadAllLines(Path.Combine(_root, "out", "watch.jsonl"));
+        var repairing = journal.Count(l => l.Contains("\"event\":\"pass-end\"", StringComparison.Ordinal) && l.Contains("\"drift\":true", StringComparison.Ordinal));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Passed, Is.True, string.Join("\n", report.Setup.Select(p => $"{p.Name}: {p.Detail}").Concat(report.Rounds.Select(r => r.Detail))));
+            Assert.That(report.WatchEvery, Is.EqualTo(TimeSpan.FromMilliseconds(200)));
+            Assert.That(report.Rounds.Select(r => r.DetectedBy), Has.All.StartWith("fix step 1"), "the drift as the watch's journal names it");
+            Assert.That(report.Rounds.Select(r => r.Detail), Has.All.StartWith("repaired by watch pass"));
+            Assert.That(report.Rounds.Select(r => r.RecoveredAfter >= r.DetectedAfter), Has.All.True, "a repair ends after the drift was seen");
+            Assert.That(report.Rounds.Select(r => r.Converges), Has.All.GreaterThanOrEqualTo(1));
+            Assert.That(repairing, Is.GreaterThanOrEqualTo(3), "one repairing pass per round, at least, in the watch's own journal");
+            Assert.That(System.IO.File.ReadAllText(Path.Combine(_root, "out", "drill.md")), Does.Contain("a live `runbook watch` every 0.20 s"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task A_watch_that_never_repairs_ends_each_round_at_its_timeout_as_a_failed_recovery()
+    {
+        var report = await DrillAsync(RepairsOnlyOnce, rounds: 2, TimeSpan.FromSeconds(3), watchEvery: TimeSpan.FromMilliseconds(200));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Setup.Where(p => !p.Passed).Select(p => $"{p.Name}: {p.Detail}"), Is.Empty);
+            Assert.That(report.Rounds, Has.Count.EqualTo(2), "every round runs, each ending at its timeout");
+            Assert.That(report.Rounds.Select(r => r.Recovered), Is.All.False);
+            Assert.That(report.Rounds.Select(r => r.Detail), Has.All.Contains("no recovery within 3 s").And.All.Contains("none saw drift").And.All.Contains("config is good"));
+            Assert.That(report.Rounds.Select(r => r.Converges), Has.All.GreaterThan(1), "the watch kept passing over the host until the timeout");
+            Assert.That(report.Passed, Is.False);
         });
     }
 
@@ -74,7 +105,14 @@ public class DrillRecoveryTests
         });
     }
 
-    private async Task<DrillReport> DrillAsync(string runbookBody, int rounds, TimeSpan roundTimeout, ScenarioMonitor? monitor = null)
+    // Repairs once: the first converge makes the hosts healthy; after a fault the step finds its marker and does nothing.
+    private const string RepairsOnlyOnce = """
+        Target("fix", Exec("repair, but only the first time",
+            Shell.Script("touch \"$1\" && echo good > \"$2\"", root + "/repaired-once", root + "/state/config"))
+            .Until(File.Exists(root + "/repaired-once")));
+        """;
+
+    private async Task<DrillReport> DrillAsync(string runbookBody, int rounds, TimeSpan roundTimeout, ScenarioMonitor? monitor = null, TimeSpan? watchEvery = null)
     {
         var runbook = Path.Combine(_root, "repair.csx");
         System.IO.File.WriteAllText(runbook, "var root = Environment.GetEnvironmentVariable(\"RB_DRILL_ROOT\")!;\n" + runbookBody + "\nawait RunAsync(Args);\n");
@@ -92,7 +130,7 @@ public class DrillRecoveryTests
         }
 
         var drill = new DrillRunner(source => RunbookCompiler.Compile(source), TestContext.Progress);
-        return await drill.RunAsync(scenario, runbook, new DrillOptions(Path.Combine(_root, "out"), rounds, TimeSpan.FromMilliseconds(100), 1, roundTimeout),
+        return await drill.RunAsync(scenario, runbook, new DrillOptions(Path.Combine(_root, "out"), rounds, TimeSpan.FromMilliseconds(100), 1, roundTimeout, WatchEvery: watchEvery),
             CancellationToken.None, new DirectoryBackend(_root));
     }
 

@@ -72,6 +72,40 @@ public class DrillTests
     }
 
     [Test]
+    public void The_timeline_draws_the_monitors_availability_under_the_rounds_and_the_report_gives_it_per_round()
+    {
+        var report = Report();
+        // Round 1: 10 requests from 0 to 0.45 s, the 3rd and 4th failed; round 2: 10 requests from 10 s, all good; rounds 3 and 4: none.
+        report.Rounds[0] = report.Rounds[0] with { Samples = [.. Enumerable.Range(0, 10).Select(i => new AvailabilitySample(TimeSpan.FromSeconds(i * 0.05), i is not (2 or 3)))] };
+        report.Rounds[1] = report.Rounds[1] with { Samples = [.. Enumerable.Range(0, 10).Select(i => new AvailabilitySample(TimeSpan.FromSeconds(10 + (i * 0.05)), true))] };
+        var markdown = DrillReportWriter.Markdown(report);
+        var svg = DrillReportWriter.Timeline(report);
+        var band = System.Text.RegularExpressions.Regex.Match(svg, "<g class=\"availability\">(.*?)</g>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
+        var points = System.Text.RegularExpressions.Regex.Match(band, "<polyline points=\"([^\"]*)\"").Groups[1].Value.Split(' ')
+            .Select(p => p.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
+        var bandTop = int.Parse(System.Text.RegularExpressions.Regex.Match(band, "<rect x=\"70\" y=\"(\\d+)\"").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Rounds.Select(r => r.AvailabilityPercent), Is.EqualTo(new double?[] { 80, 100, null, null }));
+            Assert.That(band, Does.Contain("<title>availability: 90.0 % of 20 monitor requests succeeded</title>"));
+            Assert.That(System.Text.RegularExpressions.Regex.Count(band, "class=\"failed-request\""), Is.EqualTo(2), "one red tick per failed request");
+            Assert.That(points, Has.Count.EqualTo(2), "a point for each slice of the axis that had requests: one slice per round here");
+            Assert.That(points[0][1], Is.EqualTo(bandTop + (30 * 0.2)).Within(0.05), "round 1's slice at 80 %: a fifth of the band below its top");
+            Assert.That(points[1][1], Is.EqualTo(bandTop).Within(0.05), "round 2's slice at 100 %: the band's top");
+            Assert.That(points[1][0], Is.GreaterThan(points[0][0]), "later requests further right");
+            Assert.That(svg, Does.Contain("availability 80.0 %"), "round 1's tooltip gives its availability");
+            Assert.That(markdown, Does.Contain("- round 1: 80.0 % of requests succeeded"));
+            Assert.That(markdown, Does.Contain("- Availability (the scenario's monitors): lowest round 80.0 %, all rounds 90.0 %"));
+            Assert.That(markdown, Does.Contain("failed requests in red"));
+        });
+    }
+
+    [Test]
+    public void Without_monitors_the_timeline_has_no_availability_band() =>
+        Assert.That(DrillReportWriter.Timeline(Report()), Does.Not.Contain("availability").And.Not.Contain("<polyline"));
+
+    [Test]
     public void A_scenario_with_no_break_targets_is_refused_before_anything_boots()
     {
         var root = Directory.CreateTempSubdirectory("rb-drill-").FullName;
