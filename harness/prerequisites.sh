@@ -4,12 +4,13 @@
 # these kernels lack the WireGuard module, iptables/iproute2 for the namespaces, sshd for the guest,
 # runit as a supervisor for the services scenarios, systemd for the microVM guests that boot it as PID 1
 # (MicroVm().Systemd(): the guest runs this machine's /lib/systemd/systemd), logrotate for the webapp incident,
-# lua5.4 (luac) to check the Neovim settings `runbook editor setup` writes, git for `run --at REV`.
+# lua5.4 (luac) to check the Neovim settings `runbook editor setup` writes, git for `run --at REV`, PostgreSQL 15,
+# HAProxy and socat (its admin socket) for the failover incident.
 # Only missing packages are installed, so a second run costs a dpkg query.
 set -euo pipefail
 packages=(qemu-system-x86 qemu-utils lvm2 e2fsprogs util-linux busybox-static cpio xz-utils kmod
   openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 iputils-ping
-  python3 curl procps psmisc runit systemd logrotate lua5.4 git)
+  python3 curl procps psmisc runit systemd logrotate lua5.4 git postgresql-15 haproxy socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
