@@ -88,6 +88,8 @@ public sealed class PostgresCluster
     /// <paramref name="maxLag"/> of received WAL not replayed yet, or its last replayed commit more than
     /// <paramref name="maxSecondsBehind"/> old — which it refuses, saying by how much. After promotion, commits wait for
     /// no standby (its old <c>synchronous_standby_names</c> names one that is gone) until <see cref="SynchronousStandby"/>.
+    /// The age of the last replayed commit measures staleness on a primary that was writing; one that was idle makes an
+    /// up-to-date standby look old, so give such a pair a larger <paramref name="maxSecondsBehind"/>.
     /// </summary>
     /// <example><c>Postgres.Cluster("15/main").Promoted(maxLag: "16M", maxSecondsBehind: 30)</c></example>
     public Step Promoted(string maxLag = "16M", int maxSecondsBehind = 60)
