@@ -6,12 +6,14 @@
 # (MicroVm().Systemd(): the guest runs this machine's /lib/systemd/systemd), logrotate for the webapp incident,
 # lua5.4 (luac) to check the Neovim settings `runbook editor setup` writes, git for `run --at REV`,
 # podman (runc: crun cannot start containers on cgroup-v1 hosts; catatonit: the init of each container) and
-# debootstrap for the containers backend, whose default Debian image is then built and cached here.
+# debootstrap for the containers backend, whose default Debian image is then built and cached here;
+# PostgreSQL 15, HAProxy and socat (its admin socket) for the failover incident.
 # Only missing packages are installed, so a second run costs a dpkg query (and the cached image an inspect).
 set -euo pipefail
 packages=(qemu-system-x86 qemu-utils lvm2 e2fsprogs util-linux busybox-static cpio xz-utils kmod
   openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 iputils-ping
-  python3 curl procps psmisc runit systemd logrotate lua5.4 git podman runc catatonit debootstrap)
+  python3 curl procps psmisc runit systemd logrotate lua5.4 git podman runc catatonit debootstrap
+  postgresql-15 haproxy socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

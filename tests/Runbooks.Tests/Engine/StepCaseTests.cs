@@ -14,7 +14,8 @@ namespace Runbooks.Tests.Engine;
 /// <c>{ name, step, facts, decision, actions, unmet?, diff?, undo? }</c> (<c>undo</c>: per action, what undo would do,
 /// <c>cannot: why</c>, or <c>nothing</c>); <c>step</c> is a DSL call such as
 /// <c>Lvm.Pv("/dev/loop1").Evacuate()</c>; a fact's key is an argv (or PVS, VGS, LVS, ALL_LVS, PVMOVES for the
-/// LVM reports) and its value the output, <c>@path</c> for a fixture file, or <c>{ stdout, exit, stderr }</c>.
+/// LVM reports; PG_STATUS, PG_STATUS_AT ADDRESS and PG_CONTROLDATA for cluster 15/main's status query, the same query
+/// asked of ADDRESS:5432 and pg_controldata; HAPROXY_STATE BACKEND for <c>show servers state</c>) and its value the output, <c>@path</c> for a fixture file, or <c>{ stdout, exit, stderr }</c>.
 /// </summary>
 public partial class StepCaseTests
 {
@@ -30,6 +31,16 @@ public partial class StepCaseTests
         ["LVS"] = LvmReads.Lvs,
         ["ALL_LVS"] = LvmReads.AllLvs,
         ["PVMOVES"] = LvmReads.Pvmoves,
+    };
+
+    // Reads whose argv is long (a multi-line query, a shell script): named in the case files, built here by the noun.
+    private static Runbooks.Commands.Command? Alias(string key) => key.Split(' ') switch
+    {
+        ["PG_STATUS"] => Postgres.Cluster("15/main").StatusQuery,
+        ["PG_STATUS_AT", var address] => PostgresCluster.RemoteStatusQuery(address, 5432),
+        ["PG_CONTROLDATA"] => Postgres.Cluster("15/main").ControlDataRead,
+        ["HAPROXY_STATE", var backend] => Haproxy.Backend(backend).StateRead,
+        _ => null,
     };
 
     public static IEnumerable<StepCase> Cases()
@@ -51,7 +62,7 @@ public partial class StepCaseTests
         foreach (var (key, value) in c.Case["facts"]!.AsObject())
         {
             var (stdout, exit, stderr) = Answer(value!);
-            if (Reports.TryGetValue(key, out var report))
+            if ((Reports.TryGetValue(key, out var named) ? named : Alias(key)) is { } report)
             {
                 transport.On(report, stdout, exit, stderr);
             }
@@ -95,7 +106,7 @@ public partial class StepCaseTests
     {
         JsonValue v when ((string)v!).StartsWith('@') => (Fixture.Read(((string)v!)[1..]), 0, ""),
         JsonValue v => ((string)v!, 0, ""),
-        JsonObject o => (o["stdout"] is { } s ? Text((string)s!) : "", (int?)o["exit"] ?? 0, (string?)o["stderr"] ?? ""),
+        JsonObject o => (o["stdout"] is { } s ? Text((string)s!) : "", (int?)o["exit"] ?? 0, o["stderr"] is { } e ? Text((string)e!) : ""),
         _ => throw new ArgumentException($"fact answer {value} is neither text nor {{ stdout, exit, stderr }}"),
     };
 

@@ -148,4 +148,28 @@ public class IncidentReplayTests
             Assert.Ignore($"REPLAY NOT RUN: the {scenario} scenario needs podman or docker; harness/prerequisites.sh installs podman and runc");
         }
     }
+
+    // The failover incident: the primary of a synchronous pair SIGKILLed behind HAProxy; about a minute on a quiet machine.
+    [Test, CancelAfter(240_000)]
+    public async Task The_failover_incident_is_repaired_by_its_runbook_without_losing_an_acknowledged_write(CancellationToken cancellationToken)
+    {
+        foreach (var tool in new[] { "/usr/bin/pg_createcluster", "/usr/lib/postgresql/15/bin/pg_rewind", "/usr/sbin/haproxy", "/usr/bin/socat", "/usr/bin/runsvdir" })
+        {
+            if (!File.Exists(tool))
+            {
+                Assert.Ignore($"FAILOVER REPLAY NOT RUN: {tool} is missing (postgresql-15, haproxy, socat, runit: `runbook harness prerequisites | sudo bash`)");
+            }
+        }
+
+        var report = await Replay("failover", "failover.csx", cancellationToken);
+
+        Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
+        Assert.That(report.Specs.Select(s => s.Name), Is.EquivalentTo(new[] { "writes-flow", "no-acknowledged-write-lost", "synchronous-standby" }));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False);
+        Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
+        Assert.That(report.Leaks, Is.Empty);
+        var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "failover", "converge.jsonl"));
+        Assert.That(journal, Does.Contain("select pg_promote(true, 60)"), "the standby was promoted");
+        Assert.That(journal, Does.Contain("pg_rewind"), "the old primary was rewound");
+    }
 }

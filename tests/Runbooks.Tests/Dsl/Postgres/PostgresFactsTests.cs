@@ -1,0 +1,76 @@
+using Runbooks.Dsl;
+using Runbooks.Tests.Support;
+
+namespace Runbooks.Tests.Dsl.Postgres;
+
+/// <summary>The status query's JSON, pg_controldata and show servers state, as the tools printed them in the failover scenario.</summary>
+public sealed class PostgresFactsTests
+{
+    [Test]
+    public void A_standby_with_replay_paused_counts_the_WAL_it_holds_but_has_not_replayed()
+    {
+        var status = PostgresStatusParser.Parse(Fixture.Read("postgres/status-standby-replay-paused.json"));
+
+        Assert.That(status.IsStandby, Is.True);
+        Assert.That(status.UnreplayedBytes, Is.EqualTo(0x307C960 - 0x307BAA0));
+        Assert.That(status.StreamsFrom("10.31.0.12"), Is.True);
+        Assert.That(status.StreamsFrom("10.31.0.11"), Is.False);
+    }
+
+    [Test]
+    public void A_primary_lists_its_standbys_and_their_sync_state()
+    {
+        var status = PostgresStatusParser.Parse(Fixture.Read("postgres/status-primary-sync-standby.json"));
+
+        Assert.That(status.IsPrimary, Is.True);
+        Assert.That(status.CurrentPosition, Is.EqualTo(WalPosition.Parse("0/307B940")));
+        Assert.That(status.Standbys.Select(s => (s.ApplicationName, s.SyncState, s.Streaming)), Is.EqualTo(new[] { ("db1", "sync", true) }));
+        Assert.That(status.SynchronousNames, Is.EqualTo(new[] { "db1" }));
+    }
+
+    [TestCase("db2", new[] { "db2" })]
+    [TestCase("\"db2\", db3", new[] { "db2", "db3" })]
+    [TestCase("FIRST 1 (db2, db3)", new[] { "db2", "db3" })]
+    [TestCase("ANY 1 (\"db2\")", new[] { "db2" })]
+    [TestCase("", new string[0])]
+    public void Synchronous_standby_names_are_read_in_each_of_their_forms(string setting, string[] names) =>
+        Assert.That(PostgresStatusParser.Names(setting), Is.EqualTo(names));
+
+    [TestCase("0/0", 0UL)]
+    [TestCase("0/3000148", 0x3000148UL)]
+    [TestCase("1/0", 0x100000000UL)]
+    public void A_WAL_position_is_two_hex_halves_of_one_byte_offset(string text, ulong bytes)
+    {
+        Assert.That(WalPosition.Parse(text)!.Value.Bytes, Is.EqualTo(bytes));
+        Assert.That(WalPosition.Parse(text).ToString(), Is.EqualTo(text));
+    }
+
+    [Test]
+    public void A_WAL_position_that_is_not_one_is_an_error_naming_it() =>
+        Assert.That(() => WalPosition.Parse("3000148"), Throws.TypeOf<FormatException>().With.Message.Contains("'3000148'"));
+
+    [Test]
+    public void Control_data_of_a_crashed_primary_says_in_production_and_rewindable()
+    {
+        var control = PostgresStatusParser.ParseControlData(Fixture.Read("postgres/controldata-crashed-primary.txt"));
+
+        Assert.That((control.State, control.Rewindable, control.TimelineId), Is.EqualTo(("in production", true, "1")));
+        Assert.That(PostgresStatusParser.ParseControlData(Fixture.Read("postgres/controldata-no-wal-log-hints.txt")).Rewindable, Is.False);
+    }
+
+    [Test]
+    public void Servers_state_is_read_by_its_header_names()
+    {
+        var servers = HaproxyState.Parse(Fixture.Read("haproxy/servers-state-db1-maint.txt"), "pg");
+
+        Assert.That(servers.Select(s => s.ToString()), Is.EqualTo(new[] { "db1 10.31.1.11:5432 down, maint", "db2 10.31.2.12:5432 up, ready" }));
+    }
+
+    [Test]
+    public void A_refusal_of_the_runtime_API_is_an_error_in_its_words() =>
+        Assert.That(() => HaproxyState.Parse("1\nCan't find backend.\n", "nope"), Throws.TypeOf<FormatException>().With.Message.Contains("Can't find backend."));
+
+    [Test]
+    public void A_cluster_name_that_is_not_version_slash_name_is_refused_before_any_host_is_touched() =>
+        Assert.That(() => Runbooks.Dsl.Postgres.Cluster("main"), Throws.ArgumentException.With.Message.Contains("\"15/main\""));
+}
