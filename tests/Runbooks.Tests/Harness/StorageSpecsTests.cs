@@ -57,7 +57,7 @@ public class StorageSpecsTests
     [TestCase("repaired", true, "4 PV(s), all allocatable")]
     public async Task Pvs_allocatable_names_the_pv_left_with_allocation_off(string state, bool holds, string observed)
     {
-        var result = await Evaluate(SpecAt(_ci, "pvs-allocatable"), new RecordedHost(state));
+        var result = await Evaluate(SpecAt(_ci, "pvs-allocatable"), RecordedHost(state));
 
         Assert.That((result.Holds, result.Observed), Is.EqualTo((holds, observed)));
     }
