@@ -58,12 +58,17 @@ public sealed class SshTransport : ITransport, IFreshConnections
     /// <c>$1</c>: SIGTERM, then SIGKILL to any group still there 2 s later; prints each group and how it ended. The
     /// marker is in the environment of every process a command started, so a child that made a group of its own
     /// goes too. Without this a command cut off mid-run (or past its timeout) went on as an orphan, racing the
-    /// re-run that repairs what it was doing.
+    /// re-run that repairs what it was doing. Only commands still in flight: the marker ends in the pid of the
+    /// command's own process, and a marked process whose command already ended (a daemon a finished command
+    /// started with <c>setsid</c>) is left alone.
     /// </summary>
     internal const string Reaper =
         "reap() {\n" +
         "  groups=\n" +
-        "  for p in $(grep -lszE \"^RUNBOOKS_COMMAND=($1)\\$\" /proc/[0-9]*/environ | sed 's,^/proc/\\([0-9]*\\)/environ$,\\1,'); do\n" +
+        "  for p in $(grep -lszE \"^RUNBOOKS_COMMAND=($1)\\.[0-9]+\\$\" /proc/[0-9]*/environ | sed 's,^/proc/\\([0-9]*\\)/environ$,\\1,'); do\n" +
+        // In flight only while the command's own process (the marker's last field) lives with the same marker.
+        "    m=$(grep -zE '^RUNBOOKS_COMMAND=' /proc/$p/environ 2>/dev/null | tr -d '\\000'); [ -n \"$m\" ] || continue\n" +
+        "    grep -qzxF \"$m\" /proc/${m##*.}/environ 2>/dev/null || continue\n" +
         // The fields after the command name (which may hold spaces): state, ppid, process group.
         "    read -r s < /proc/$p/stat 2>/dev/null || continue; s=${s##*) }; set -- $s\n" +
         "    [ \"$3\" -gt 1 ] && case \" $groups \" in *\" $3 \"*) ;; *) groups=\"$groups $3\" ;; esac\n" +
@@ -96,7 +101,8 @@ public sealed class SshTransport : ITransport, IFreshConnections
     /// </summary>
     internal static string RemoteCommandText(Command command, string marker)
     {
-        var text = new StringBuilder("exec env ").Append(ShellQuote.Quote($"{MarkerVariable}={marker}"));
+        // $$ unquoted: the remote shell's pid, which exec hands to the command, ends the marker (see Reaper).
+        var text = new StringBuilder("exec env ").Append(ShellQuote.Quote($"{MarkerVariable}={marker}")).Append(".$$");
         foreach (var (name, value) in command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             text.Append(' ').Append(ShellQuote.Quote($"{name}={value}"));

@@ -228,6 +228,49 @@ public class SshConnectionLossTests
         }
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task A_daemon_a_finished_command_started_outlives_the_connection_and_its_watchdog(CancellationToken ct)
+    {
+        // A runbook that starts a server (`setsid -f …`) must not lose it when the connection goes: only commands still
+        // in flight are reaped. Before, the watchdog killed every process carrying the connection's marker.
+        var seconds = $"600.{Random.Shared.Next(100_000, 999_999)}";
+        try
+        {
+            await using (var ssh = SshTransport.FromUri(Sshd.Uri, Sshd.UserKey, Sshd.KnownHosts))
+            {
+                await ssh.RunCheckedAsync(Shell.Script("setsid -f sleep \"$1\" </dev/null >/dev/null 2>&1", seconds), ct);
+                await WaitUntilAsync(() => ProcessesWithArgument(seconds).Count == 1, ct);
+                await WaitUntilAsync(() => ProcessesWithArgument("runbooks-watchdog").Count > 0, ct);
+                Assert.That(Sshd.DropSessions(), Is.GreaterThan(0), "no sshd session to kill");
+            }
+
+            // The watchdog reaps and exits once its sshd is gone: wait for that, not for a guessed time.
+            var watch = Stopwatch.StartNew();
+            while (ProcessesWithArgument("runbooks-watchdog").Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                await Task.Delay(100, ct);
+            }
+
+            Assert.That(ProcessesWithArgument("runbooks-watchdog"), Is.Empty, "the watchdog did not end after its connection dropped");
+            Assert.That(ProcessesWithArgument(seconds), Has.Count.EqualTo(1), "the daemon the finished command started was killed with the connection");
+        }
+        finally
+        {
+            foreach (var pid in ProcessesWithArgument(seconds))
+            {
+                try
+                {
+                    using var daemon = Process.GetProcessById(pid);
+                    daemon.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+
     /// <summary>Processes anywhere on this machine with <paramref name="argument"/> as one of their arguments.</summary>
     private static List<int> ProcessesWithArgument(string argument)
     {

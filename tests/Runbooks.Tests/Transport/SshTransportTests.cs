@@ -62,7 +62,7 @@ public class SshTransportTests
 
         Assert.That(result.StandardOutput, Is.EqualTo("private-key-material hello world"));
         Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.Not.Contain("private-key-material"));
-        Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.StartWith("exec env RUNBOOKS_COMMAND=c0ffee.1 'GREETING=hello world' sh -c"));
+        Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.StartWith("exec env RUNBOOKS_COMMAND=c0ffee.1.$$ 'GREETING=hello world' sh -c"));
     }
 
     [Test]
