@@ -156,18 +156,7 @@ public class SshConnectionLossTests
         }
         finally
         {
-            foreach (var pid in ProcessesWithArgument(seconds))
-            {
-                try
-                {
-                    using var orphan = Process.GetProcessById(pid);
-                    orphan.Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // Already gone.
-                }
-            }
+            KillProcessesWithArgument(seconds);
         }
     }
 
@@ -213,18 +202,7 @@ public class SshConnectionLossTests
         }
         finally
         {
-            foreach (var pid in ProcessesWithArgument(seconds))
-            {
-                try
-                {
-                    using var orphan = Process.GetProcessById(pid);
-                    orphan.Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // Already gone.
-                }
-            }
+            KillProcessesWithArgument(seconds);
         }
     }
 
@@ -256,17 +234,23 @@ public class SshConnectionLossTests
         }
         finally
         {
-            foreach (var pid in ProcessesWithArgument(seconds))
+            KillProcessesWithArgument(seconds);
+        }
+    }
+
+    /// <summary>Kills what a test left running on this machine (found by its unique argument).</summary>
+    private static void KillProcessesWithArgument(string argument)
+    {
+        foreach (var pid in ProcessesWithArgument(argument))
+        {
+            try
             {
-                try
-                {
-                    using var daemon = Process.GetProcessById(pid);
-                    daemon.Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // Already gone.
-                }
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
             }
         }
     }
