@@ -2,7 +2,7 @@
 """`runbook lsp` latency as an editor feels it, on runbooks/storage/storage-recovery.csx:
   cold  — process start to the first publishDiagnostics after didOpen;
   warm  — completion after `Lvm.Pv("/dev/loop1").` (N requests, default 10), and publishDiagnostics after a
-          didChange (includes the server's 150 ms settle delay), on the same running server.
+          didChange (includes the server's 50 ms settle delay), on the same running server.
 Prints median and p95 (ms).  Build first: dotnet build Runbooks.sln -c Release
 
     python3 bench/lsp-latency.py [RUNBOOK] [N]
@@ -163,4 +163,4 @@ client.proc.wait(timeout=10)
 print(f"runbook: {os.path.relpath(RUNBOOK, ROOT)} ({len(text.splitlines())} lines), {len(first['diagnostics'])} diagnostic(s) on open")
 print(f"cold start to first diagnostics: {cold:.0f} ms (target <= 2000)")
 print(f"warm completion, {N} requests: median {statistics.median(completion):.0f} ms, p95 {pct(completion, 95):.0f} ms (target p95 <= 200)")
-print(f"warm diagnostics after an edit (incl. 150 ms settle), {N} edits: median {statistics.median(after_edit):.0f} ms, p95 {pct(after_edit, 95):.0f} ms")
+print(f"warm diagnostics after an edit (incl. 50 ms settle), {N} edits: median {statistics.median(after_edit):.0f} ms, p95 {pct(after_edit, 95):.0f} ms")

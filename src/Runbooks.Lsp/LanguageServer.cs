@@ -17,7 +17,7 @@ namespace Runbooks.Lsp;
 public sealed class LanguageServer : IDisposable
 {
     // Waiting a little after an edit lets a burst of keystrokes cost one compilation, not one each.
-    private static readonly TimeSpan ChangeSettle = TimeSpan.FromMilliseconds(150);
+    private static readonly TimeSpan ChangeSettle = TimeSpan.FromMilliseconds(50);
 
     private static readonly HashSet<string> PositionalMethods = new(StringComparer.Ordinal)
     {
