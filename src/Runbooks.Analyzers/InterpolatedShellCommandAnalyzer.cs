@@ -14,24 +14,22 @@ namespace Runbooks.Analyzers;
 /// part of the reviewed incident folder; a path chosen at run time is flagged.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class InterpolatedShellCommandAnalyzer : DiagnosticAnalyzer
+public sealed class InterpolatedShellCommandAnalyzer : RunbookAnalyzer
 {
     private static readonly ImmutableHashSet<string> Shells = ["sh", "bash", "dash", "zsh", "ash", "/bin/sh", "/bin/bash", "/usr/bin/bash"];
 
-    public static readonly DiagnosticDescriptor Rule = new(
+    public static readonly DiagnosticDescriptor Rule = Describe(
         "RB002",
         "Shell command built from values",
         "The shell script passed to {0} is built from values at run time (injection risk); keep the script a constant and pass values as arguments: Shell.Script(\"cmd \\\"$1\\\"\", value), or in a scenario ScriptBeside(\"files/x.sh\", value)",
-        RunbookAnalyzers.Category,
-        DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        DiagnosticSeverity.Error);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
-
-    public override void Initialize(AnalysisContext context)
+    public InterpolatedShellCommandAnalyzer() : base(Rule)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
+    }
+
+    protected override void Register(AnalysisContext context)
+    {
         RunbookAnalyzers.RegisterOperation<IInvocationOperation>(context, AnalyzeInvocation, SyntaxKind.InvocationExpression);
         RunbookAnalyzers.RegisterOperation<IObjectCreationOperation>(context, AnalyzeCreation, SyntaxKind.ObjectCreationExpression, SyntaxKind.ImplicitObjectCreationExpression);
     }

@@ -14,22 +14,20 @@ namespace Runbooks.Analyzers;
 /// left alone. Read keys from the host or a file (<c>Secret.FromFile</c>) instead.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class PrivateKeyLiteralAnalyzer : DiagnosticAnalyzer
+public sealed class PrivateKeyLiteralAnalyzer : RunbookAnalyzer
 {
-    public static readonly DiagnosticDescriptor Rule = new(
+    public static readonly DiagnosticDescriptor Rule = Describe(
         "RB003",
         "Private key in the runbook source",
         "This literal looks like a private key ({0}); never commit keys: read it on the host or with Secret.FromFile/Secret.FromEnvironment",
-        RunbookAnalyzers.Category,
-        DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        DiagnosticSeverity.Error);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
-
-    public override void Initialize(AnalysisContext context)
+    public PrivateKeyLiteralAnalyzer() : base(Rule)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
+    }
+
+    protected override void Register(AnalysisContext context)
+    {
         RunbookAnalyzers.RegisterOperation<ILiteralOperation>(context, Analyze, SyntaxKind.StringLiteralExpression);
     }
 

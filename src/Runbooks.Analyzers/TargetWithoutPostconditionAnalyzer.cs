@@ -13,22 +13,20 @@ namespace Runbooks.Analyzers;
 /// then passes, but the command still runs on every run (a log truncated each time the runbook runs).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class TargetWithoutPostconditionAnalyzer : DiagnosticAnalyzer
+public sealed class TargetWithoutPostconditionAnalyzer : RunbookAnalyzer
 {
-    public static readonly DiagnosticDescriptor Rule = new(
+    public static readonly DiagnosticDescriptor Rule = Describe(
         "RB001",
         "Target has no postcondition",
         "Target '{0}' {1}",
-        RunbookAnalyzers.Category,
-        DiagnosticSeverity.Warning,
-        isEnabledByDefault: true);
+        DiagnosticSeverity.Warning);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
-
-    public override void Initialize(AnalysisContext context)
+    public TargetWithoutPostconditionAnalyzer() : base(Rule)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
+    }
+
+    protected override void Register(AnalysisContext context)
+    {
         RunbookAnalyzers.RegisterOperation<IInvocationOperation>(context, Analyze, SyntaxKind.InvocationExpression);
     }
 

@@ -12,23 +12,20 @@ namespace Runbooks.Analyzers;
 /// <c>#load</c>s — found at compile time, with the position of the typo. Skipped when a target name is computed.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class UnknownDependencyAnalyzer : DiagnosticAnalyzer
+public sealed class UnknownDependencyAnalyzer : RunbookAnalyzer
 {
-    public static readonly DiagnosticDescriptor Rule = new(
+    public static readonly DiagnosticDescriptor Rule = Describe(
         "RB004",
         "Dependency names no target",
         "No target named '{0}' is defined; defined targets: {1}",
-        RunbookAnalyzers.Category,
-        DiagnosticSeverity.Error,
-        isEnabledByDefault: true,
-        customTags: WellKnownDiagnosticTags.CompilationEnd);
+        DiagnosticSeverity.Error, compilationEnd: true);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
-
-    public override void Initialize(AnalysisContext context)
+    public UnknownDependencyAnalyzer() : base(Rule)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
+    }
+
+    protected override void Register(AnalysisContext context)
+    {
         context.RegisterCompilationStartAction(start =>
         {
             var defined = new ConcurrentBag<string>();

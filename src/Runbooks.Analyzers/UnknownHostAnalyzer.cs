@@ -14,7 +14,7 @@ namespace Runbooks.Analyzers;
 /// from <c>--host</c>/<c>--inventory</c> at run time, where an unknown one is refused before anything runs.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class UnknownHostAnalyzer : DiagnosticAnalyzer
+public sealed class UnknownHostAnalyzer : RunbookAnalyzer
 {
     /// <summary>The global analyzer option holding the known host names, comma-separated.</summary>
     public const string KnownHostsOption = "runbook_known_hosts";
@@ -22,20 +22,18 @@ public sealed class UnknownHostAnalyzer : DiagnosticAnalyzer
     /// <summary>The global analyzer option saying where the known hosts come from, for the message.</summary>
     public const string OriginOption = "runbook_known_hosts_origin";
 
-    public static readonly DiagnosticDescriptor Rule = new(
+    public static readonly DiagnosticDescriptor Rule = Describe(
         "RB006",
         "Target bound to an unknown host",
         "No host named '{0}' in {1}; known hosts: {2}",
-        RunbookAnalyzers.Category,
-        DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        DiagnosticSeverity.Error);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rule];
-
-    public override void Initialize(AnalysisContext context)
+    public UnknownHostAnalyzer() : base(Rule)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
+    }
+
+    protected override void Register(AnalysisContext context)
+    {
         context.RegisterCompilationStartAction(start =>
         {
             var options = start.Options.AnalyzerConfigOptionsProvider.GlobalOptions;
