@@ -171,5 +171,13 @@ public class IncidentReplayTests
         var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "failover", "converge.jsonl"));
         Assert.That(journal, Does.Contain("select pg_promote(true, 60)"), "the standby was promoted");
         Assert.That(journal, Does.Contain("pg_rewind"), "the old primary was rewound");
+
+        // The kill leaves the promoted standby's first checkpoint spread over half a minute (files/kill-primary.sh):
+        // unless the rebuild checkpoints it first, pg_rewind 15 reads the old timeline from its control file, finds
+        // "no rewind required", and the old primary is copied whole (or, after a rewind to the wrong fork, cannot start).
+        Assert.That(journal, Does.Contain("\"-c\",\"CHECKPOINT\""), "the new primary was checkpointed before pg_rewind");
+        Assert.That(journal, Does.Not.Contain("no rewind required"));
+        var copies = journal.Split('\n').Where(l => l.Contains("\"event\":\"command\"", StringComparison.Ordinal) && l.Contains("/bin/pg_basebackup", StringComparison.Ordinal));
+        Assert.That(copies, Is.Empty, "the old primary was rewound, not copied afresh");
     }
 }

@@ -104,8 +104,9 @@ public sealed class PostgresCluster
 
     /// <summary>
     /// This node is a standby streaming from <paramref name="primary"/>: a stopped (or crashed) node is rewound to the
-    /// primary's timeline with <c>pg_rewind</c>, falling back to a fresh <c>pg_basebackup</c> when the rewind cannot run
-    /// or fails, then started. A node still running as a primary is refused: stop it (or fail over) first.
+    /// primary's timeline with <c>pg_rewind</c> (after a <c>CHECKPOINT</c> on a primary promoted so recently that its
+    /// control file still names the old timeline), falling back to a fresh <c>pg_basebackup</c> when the rewind cannot
+    /// run or fails, then started. A node still running as a primary is refused: stop it (or fail over) first.
     /// </summary>
     /// <example><c>Postgres.Cluster("15/main").RebuiltAsStandbyOf("10.31.0.2")</c></example>
     public Step RebuiltAsStandbyOf(string primary, int port = 5432) =>
@@ -147,8 +148,13 @@ public sealed class PostgresCluster
     internal Command StatusQuery => Psql(["-c", PostgresStatusParser.Query]).AsReadOnly().WithSuccessExitCodes(0, 2);
 
     internal static Command RemoteStatusQuery(string address, int port) =>
-        new Command("psql", ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", ConnectionString(address, port), "-c", PostgresStatusParser.Query])
-            .AsReadOnly().WithSuccessExitCodes(0, 2).WithTimeout(TimeSpan.FromSeconds(10));
+        RemotePsql(address, port, PostgresStatusParser.Query).AsReadOnly().WithSuccessExitCodes(0, 2).WithTimeout(TimeSpan.FromSeconds(10));
+
+    // A forced checkpoint returns when it has ended, which on a big cluster can take minutes.
+    internal static Command CheckpointAt(string address, int port) => RemotePsql(address, port, "CHECKPOINT").WithTimeout(TimeSpan.FromMinutes(10));
+
+    private static Command RemotePsql(string address, int port, string statement) =>
+        new("psql", ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", ConnectionString(address, port), "-c", statement]);
 
     internal static string ConnectionString(string address, int port) => $"host={address} port={port} user=postgres dbname=postgres connect_timeout=2";
 

@@ -45,7 +45,9 @@ public sealed record WalReceiver(string Status, string? SenderHost, int? SenderP
 /// A running server's answer to one status query: its role (<c>pg_is_in_recovery()</c>), its WAL positions
 /// (<c>pg_current_wal_lsn()</c> on a primary; <c>pg_last_wal_receive_lsn()</c>/<c>pg_last_wal_replay_lsn()</c> on a
 /// standby), <c>synchronous_standby_names</c>, its standbys (<c>pg_stat_replication</c>) and its upstream
-/// (<c>pg_stat_wal_receiver</c>). <see cref="Answers"/> is false when nothing listened; <see cref="Error"/> says why.
+/// (<c>pg_stat_wal_receiver</c>); on a primary also the timeline it writes and the one its control file's latest
+/// checkpoint names (<c>pg_control_checkpoint()</c>). <see cref="Answers"/> is false when nothing listened;
+/// <see cref="Error"/> says why.
 /// </summary>
 public sealed record PostgresStatus(
     bool Answers,
@@ -57,9 +59,18 @@ public sealed record PostgresStatus(
     double? SecondsSinceReplayedCommit,
     string SynchronousStandbyNames,
     IReadOnlyList<ReplicationConnection> Standbys,
-    WalReceiver? Receiver)
+    WalReceiver? Receiver,
+    int? Timeline = null,
+    int? CheckpointTimeline = null)
 {
     public bool IsPrimary => Answers && !InRecovery;
+
+    /// <summary>
+    /// A primary promoted moments ago writes a new timeline while its control file still names the old one: the
+    /// checkpoint a promotion requests is spread out, and until it ends <c>pg_control</c> keeps the last checkpoint's
+    /// timeline. pg_rewind before version 16 takes the source's timeline from there and rewinds to the wrong fork point.
+    /// </summary>
+    public bool CheckpointBehindTimeline => IsPrimary && Timeline is { } writing && CheckpointTimeline is { } checkpointed && checkpointed < writing;
 
     public bool IsStandby => Answers && InRecovery;
 
@@ -95,8 +106,19 @@ public sealed record PostgresStatus(
 /// <summary>The cluster's control file as <c>pg_controldata</c> prints it: what a stopped server was when it stopped.</summary>
 public sealed record ControlData(string State, string TimelineId, bool WalLogHints, bool DataChecksums)
 {
-    /// <summary>pg_rewind needs every hint-bit change WAL-logged: <c>wal_log_hints = on</c> or data checksums.</summary>
-    public bool Rewindable => WalLogHints || DataChecksums;
+    /// <summary>pg_rewind can run on this data directory: <see cref="WhyNotRewindable"/> is null.</summary>
+    public bool Rewindable => WhyNotRewindable is null;
+
+    /// <summary>
+    /// Why pg_rewind cannot run on this data directory, or null. It needs every hint-bit change WAL-logged
+    /// (<c>wal_log_hints = on</c> or data checksums). A cluster in archive recovery — one that crashed or failed to
+    /// start as a standby, or that a rewind left and nothing started yet — must first finish that recovery, which
+    /// pg_rewind runs in single-user mode, and single-user mode refuses the standby mode <c>standby.signal</c> asks for.
+    /// </summary>
+    public string? WhyNotRewindable =>
+        !WalLogHints && !DataChecksums ? "pg_rewind cannot run without wal_log_hints or checksums"
+        : State == "in archive recovery" ? "pg_rewind cannot run on a cluster stopped in archive recovery (its single-user crash recovery refuses standby mode)"
+        : null;
 
     public override string ToString() => $"cluster state '{State}', timeline {TimelineId}, wal_log_hints {(WalLogHints ? "on" : "off")}, checksums {(DataChecksums ? "on" : "off")}";
 }
@@ -105,8 +127,8 @@ public sealed record ControlData(string State, string TimelineId, bool WalLogHin
 internal static class PostgresStatusParser
 {
     /// <summary>
-    /// One query, one JSON value, so every fact comes from the same moment. <c>pg_current_wal_lsn()</c> raises an
-    /// error on a standby: the CASE keeps it from being called there.
+    /// One query, one JSON value, so every fact comes from the same moment. <c>pg_current_wal_lsn()</c> and
+    /// <c>pg_walfile_name()</c> raise an error on a standby: the CASEs keep them from being called there.
     /// </summary>
     public const string Query = """
         select json_build_object(
@@ -118,7 +140,9 @@ internal static class PostgresStatusParser
           'synchronous_standby_names', current_setting('synchronous_standby_names'),
           'standbys', (select coalesce(json_agg(json_build_object('application_name', application_name, 'client_addr', client_addr::text,
                          'state', state, 'sync_state', sync_state, 'replay_lsn', replay_lsn::text) order by application_name), '[]'::json) from pg_stat_replication),
-          'receiver', (select json_build_object('status', status, 'sender_host', sender_host, 'sender_port', sender_port) from pg_stat_wal_receiver limit 1))
+          'receiver', (select json_build_object('status', status, 'sender_host', sender_host, 'sender_port', sender_port) from pg_stat_wal_receiver limit 1),
+          'timeline', case when pg_is_in_recovery() then null else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end,
+          'checkpoint_timeline', (select timeline_id from pg_control_checkpoint()))
         """;
 
     public static PostgresStatus Parse(string json)
@@ -142,7 +166,8 @@ internal static class PostgresStatusParser
             true, null, (bool?)root["in_recovery"] ?? false,
             WalPosition.Parse((string?)root["current_lsn"]), WalPosition.Parse((string?)root["receive_lsn"]), WalPosition.Parse((string?)root["replay_lsn"]),
             root["since_replayed_commit"] is JsonValue since ? (double)since : null,
-            (string?)root["synchronous_standby_names"] ?? "", standbys, receiver);
+            (string?)root["synchronous_standby_names"] ?? "", standbys, receiver,
+            (int?)root["timeline"], (int?)root["checkpoint_timeline"]);
     }
 
     /// <summary><c>Key: value</c> lines (the program's own labels, printed in the C locale the command asks for).</summary>

@@ -98,8 +98,18 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
         var control = await host.TryReadAsync(cluster.ControlDataRead, cancellationToken).ConfigureAwait(false);
         var copy = new StepAction[] { new RunCommand(cluster.MoveAside), new RunCommand(cluster.BaseBackup(primary, port)) };
         var notes = new List<string>();
-        if (control.ExitCode == 0 && PostgresStatusParser.ParseControlData(control.StandardOutput) is { Rewindable: true } data)
+        var data = control.ExitCode == 0 ? PostgresStatusParser.ParseControlData(control.StandardOutput) : null;
+        if (data is { WhyNotRewindable: null })
         {
+            if (source.CheckpointBehindTimeline)
+            {
+                // pg_rewind 15 reads the source's timeline from its control file, which a just-promoted primary updates
+                // only when its first checkpoint ends; before that it rewinds to a fork on the old timeline, and the
+                // standby it leaves cannot start (the failover drill's round 3 on a quiet machine).
+                actions.Add(new RunCommand(PostgresCluster.CheckpointAt(primary, port)));
+                notes.Add($"the source writes timeline {source.Timeline} but its latest checkpoint is on timeline {source.CheckpointTimeline} (promoted moments ago): a CHECKPOINT there first, so that pg_rewind sees the source's timeline");
+            }
+
             // pg_rewind refuses (exit 1) when the WAL it needs is gone from the primary: then a whole copy is the way.
             actions.Add(new RunCommand(cluster.Rewind(primary, port)));
             actions.Add(new Branch(Rewound(), [], copy));
@@ -108,8 +118,8 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
         else
         {
             actions.AddRange(copy);
-            notes.Add(control.ExitCode == 0
-                ? $"{PostgresStatusParser.ParseControlData(control.StandardOutput)}: pg_rewind cannot run without wal_log_hints or checksums, so a base backup"
+            notes.Add(data is not null
+                ? $"{data}: {data.WhyNotRewindable}, so a base backup"
                 : $"no readable cluster in {cluster.DataDirectory} ({PostgresCluster.FirstLine(control.StandardError)}): a base backup");
         }
 
@@ -118,7 +128,8 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
         return StepProbe.Act(status.ToString(), actions) with { Notes = notes };
     }
 
-    // pg_rewind -R leaves the cluster stopped in archive recovery with standby.signal; a refused rewind leaves it as it was.
+    // pg_rewind -R leaves the cluster stopped in archive recovery with standby.signal; a refused rewind leaves it as it
+    // was, which is never that state: the probe sends a cluster already in archive recovery to a base backup.
     private Check Rewound() => new($"pg_rewind left {cluster.DataDirectory} a standby's", async (h, ct) =>
     {
         var control = await h.TryReadAsync(cluster.ControlDataRead, ct).ConfigureAwait(false);

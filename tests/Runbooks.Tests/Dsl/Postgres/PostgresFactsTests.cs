@@ -59,6 +59,25 @@ public sealed class PostgresFactsTests
     }
 
     [Test]
+    public void A_primary_promoted_moments_ago_writes_a_timeline_its_control_file_does_not_name_yet()
+    {
+        var promoted = PostgresStatusParser.Parse(Fixture.Read("postgres/status-primary-promoted-checkpoint-behind.json"));
+        var checkpointed = PostgresStatusParser.Parse(Fixture.Read("postgres/status-primary-promoted-after-checkpoint.json"));
+
+        Assert.That((promoted.Timeline, promoted.CheckpointTimeline, promoted.CheckpointBehindTimeline), Is.EqualTo((2, 1, true)));
+        Assert.That((checkpointed.Timeline, checkpointed.CheckpointTimeline, checkpointed.CheckpointBehindTimeline), Is.EqualTo((2, 2, false)));
+    }
+
+    [Test]
+    public void A_cluster_stopped_in_archive_recovery_is_not_rewindable_and_says_why()
+    {
+        var control = PostgresStatusParser.ParseControlData(Fixture.Read("postgres/controldata-rewound-in-archive-recovery.txt"));
+
+        Assert.That((control.State, control.Rewindable), Is.EqualTo(("in archive recovery", false)));
+        Assert.That(control.WhyNotRewindable, Does.Contain("single-user"));
+    }
+
+    [Test]
     public void Servers_state_is_read_by_its_header_names()
     {
         var servers = HaproxyState.Parse(Fixture.Read("haproxy/servers-state-db1-maint.txt"), "pg");
