@@ -144,11 +144,11 @@ public sealed class PostgresCluster
     internal static string? FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
 
     // psql exits 2 when it cannot connect: a fact (the server is down), not a failed read.
-    internal Command StatusQuery => Psql(["-c", PostgresStatusParser.Query]).AsReadOnly().WithSuccessExitCodes(0, 2);
+    internal Command StatusQuery => Psql(["-c", PostgresStatusParser.Query]).AsReadOnly().WithSuccessExitCodes(0, 2).WithFactView(PostgresStatusParser.WithoutMovingPositions);
 
     internal static Command RemoteStatusQuery(string address, int port) =>
         new Command("psql", ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", ConnectionString(address, port), "-c", PostgresStatusParser.Query])
-            .AsReadOnly().WithSuccessExitCodes(0, 2).WithTimeout(TimeSpan.FromSeconds(10));
+            .AsReadOnly().WithSuccessExitCodes(0, 2).WithTimeout(TimeSpan.FromSeconds(10)).WithFactView(PostgresStatusParser.WithoutMovingPositions);
 
     internal static string ConnectionString(string address, int port) => $"host={address} port={port} user=postgres dbname=postgres connect_timeout=2";
 
