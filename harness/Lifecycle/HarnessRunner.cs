@@ -10,7 +10,17 @@ namespace Runbooks.Harness.Lifecycle;
 /// <summary>Options for a whole harness run.</summary>
 /// <param name="OutputDirectory">Where report.md, junit.xml and the journals go.</param>
 /// <param name="Keep">Leave the hosts up when the run fails, and say how to reach them.</param>
-public sealed record HarnessRunOptions(string OutputDirectory, double Scale = 0.1, bool Keep = false, bool Verbose = false, CompileCache? Cache = null);
+public sealed record HarnessRunOptions(string OutputDirectory, double Scale = 0.1, bool Keep = false, bool Verbose = false, CompileCache? Cache = null)
+{
+    /// <summary>
+    /// Called once each stage's plan is saved, before its facts are read again for the run: the time a reviewer takes,
+    /// in which a host may move. Tests move a fact here and see the plan refused, without a scenario of their own.
+    /// </summary>
+    internal Func<PlanInReview, CancellationToken, Task>? WhileInReview { get; init; }
+}
+
+/// <summary>A stage's saved plan waiting for its run; <see cref="RefusalNowAsync"/> reads its facts again as the run will.</summary>
+internal sealed record PlanInReview(int Stage, string Path, IHarnessEnvironment Environment, Func<CancellationToken, Task<PlanRefusal?>> RefusalNowAsync);
 
 /// <summary>
 /// create → break → verify-broken → converge → verify → idempotence → destroy. A phase that fails ends the
@@ -121,7 +131,7 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
                 File.Delete(stale);
             }
 
-            var converge = await ConvergeThroughSavedPlansAsync(environment, runbook, runOptions.OutputDirectory, journal, cancellationToken).ConfigureAwait(false);
+            var converge = await ConvergeThroughSavedPlansAsync(environment, runbook, runOptions.OutputDirectory, journal, cancellationToken, runOptions.WhileInReview).ConfigureAwait(false);
             foreach (var (key, value) in await monitors.StopAsync().ConfigureAwait(false))
             {
                 report.Monitor[key] = value;
@@ -163,7 +173,8 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
     /// the run and refuse if a fact moved, run exactly the saved plan (appended to <paramref name="journal"/>), compare
     /// the run with its plan, and plan the next stage <c>--after</c> it while the run stopped at blocked steps.
     /// </summary>
-    internal static async Task<SavedPlanConverge> ConvergeThroughSavedPlansAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string directory, string journal, CancellationToken cancellationToken)
+    internal static async Task<SavedPlanConverge> ConvergeThroughSavedPlansAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string directory, string journal, CancellationToken cancellationToken,
+        Func<PlanInReview, CancellationToken, Task>? whileInReview = null)
     {
         var stages = new List<ConvergeStage>();
         var changed = 0;
@@ -178,9 +189,16 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
             var approved = SavedPlan.Load(path);
             var planned = clock.Elapsed;
 
+            // What `run --plan` does first: plan again, read-only, and refuse the saved plan if anything it rested on moved.
+            async Task<PlanRefusal?> RefusalNowAsync(CancellationToken ct) =>
+                approved.RefusalAgainst((await PlanAsync(environment, runbook, null, ct).ConfigureAwait(false)).Document, path);
+            if (whileInReview is not null)
+            {
+                await whileInReview(new(stages.Count + 1, path, environment, RefusalNowAsync), cancellationToken).ConfigureAwait(false);
+            }
+
             clock.Restart();
-            var (_, now) = await PlanAsync(environment, runbook, null, cancellationToken).ConfigureAwait(false);
-            if (approved.RefusalAgainst(now, path) is { } refusal)
+            if (await RefusalNowAsync(cancellationToken).ConfigureAwait(false) is { } refusal)
             {
                 return new(stages, null, changed, refusal.ToString());
             }
