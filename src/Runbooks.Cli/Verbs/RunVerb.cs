@@ -45,9 +45,14 @@ internal static class RunVerb
             {
                 if (Runbooks.Fleet.ConstellationFile.IsConstellation(parse.GetValue(run.File)!.FullName))
                 {
-                    if (parse.GetValue(dryRun) || parse.GetValue(savedPlan) is not null || parse.GetValue(resume) is not null || parse.GetValue(approvedBy) is not null)
+                    if (parse.GetValue(savedPlan) is not null)
                     {
-                        throw new InvalidRunbookException("--dry-run, --plan, --approved-by and --resume are for a runbook; `runbook plan CONSTELLATION` is a constellation's dry run");
+                        throw new InvalidRunbookException(ConstellationRun.NoSavedPlans);
+                    }
+
+                    if (parse.GetValue(dryRun) || parse.GetValue(resume) is not null || parse.GetValue(approvedBy) is not null)
+                    {
+                        throw new InvalidRunbookException("--dry-run, --approved-by and --resume are for a runbook; `runbook plan CONSTELLATION` is a constellation's dry run");
                     }
 
                     return await fleet.RunAsync(parse, run, parse.GetValue(journal)?.FullName, parse.GetValue(breakLock), cancellationToken).ConfigureAwait(false);
