@@ -12,6 +12,20 @@ public sealed record SpecResult(string Name, string Host, bool BrokenByIncident,
     public bool AfterOk => HeldAfter == true;
 }
 
+/// <summary>
+/// One approved stage of the converge: how long its plan, the re-read of the plan's facts right before the run, and
+/// the run took, and the run compared with the plan.
+/// </summary>
+public sealed record ConvergeStage(Runbooks.Journal.PlanConformance Run, TimeSpan Planned, TimeSpan Reread, TimeSpan Ran)
+{
+    public bool Equal => Run.Equal;
+
+    public override string ToString() =>
+        $"{Run} — planned in {Seconds(Planned)} s, facts re-read in {Seconds(Reread)} s, run in {Seconds(Ran)} s";
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>Everything a harness run found, for the Markdown report and JUnit XML.</summary>
 public sealed class HarnessReport
 {
@@ -34,6 +48,9 @@ public sealed class HarnessReport
     public Dictionary<string, string> Monitor { get; } = new(StringComparer.Ordinal);
 
     public List<string> ConvergeTargets { get; } = [];
+
+    /// <summary>The converge's approved stages, each run compared with its saved plan.</summary>
+    public List<ConvergeStage> ConvergeStages { get; } = [];
 
     public List<string> Leaks { get; } = [];
 

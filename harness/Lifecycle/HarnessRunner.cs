@@ -10,7 +10,17 @@ namespace Runbooks.Harness.Lifecycle;
 /// <summary>Options for a whole harness run.</summary>
 /// <param name="OutputDirectory">Where report.md, junit.xml and the journals go.</param>
 /// <param name="Keep">Leave the hosts up when the run fails, and say how to reach them.</param>
-public sealed record HarnessRunOptions(string OutputDirectory, double Scale = 0.1, bool Keep = false, bool Verbose = false, CompileCache? Cache = null);
+public sealed record HarnessRunOptions(string OutputDirectory, double Scale = 0.1, bool Keep = false, bool Verbose = false, CompileCache? Cache = null)
+{
+    /// <summary>
+    /// Called once each stage's plan is saved, before its facts are read again for the run: the time a reviewer takes,
+    /// in which a host may move. Tests move a fact here and see the plan refused, without a scenario of their own.
+    /// </summary>
+    internal Func<PlanInReview, CancellationToken, Task>? WhileInReview { get; init; }
+}
+
+/// <summary>A stage's saved plan waiting for its run; <see cref="RefusalNowAsync"/> reads its facts again as the run will.</summary>
+internal sealed record PlanInReview(int Stage, string Path, IHarnessEnvironment Environment, Func<CancellationToken, Task<PlanRefusal?>> RefusalNowAsync);
 
 /// <summary>
 /// create → break → verify-broken → converge → verify → idempotence → destroy. A phase that fails ends the
@@ -107,24 +117,120 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
                 : $"pass on the broken hosts, so they prove nothing: {string.Join(", ", proveNothing)}");
         }).ConfigureAwait(false);
 
+    // The converge is what an operator does with saved plans: plan, approve, run exactly that, and plan the next stage
+    // while the last run says steps were blocked. Every stage's journal must hold exactly its plan's actions.
     private async Task<bool> ConvergeAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, HarnessOptions options, LoadedRunbook runbook, HarnessRunOptions runOptions, HarnessReport report, CancellationToken cancellationToken) =>
         await Phase(report, "converge", async () =>
         {
             await using var monitors = await MonitorSet.StartAsync(scenario, environment, options, cancellationToken).ConfigureAwait(false);
             var journal = Path.Combine(runOptions.OutputDirectory, "converge.jsonl");
             report.ConvergeJournal = journal;
-            var (summary, _) = await RunRunbookAsync(environment, runbook, journal, cancellationToken).ConfigureAwait(false);
+            // The journal and plans of an earlier run into the same directory would read as stages of this one.
+            foreach (var stale in Directory.GetFiles(runOptions.OutputDirectory, "plan-stage*.json").Append(journal))
+            {
+                File.Delete(stale);
+            }
+
+            var converge = await ConvergeThroughSavedPlansAsync(environment, runbook, runOptions.OutputDirectory, journal, cancellationToken, runOptions.WhileInReview).ConfigureAwait(false);
             foreach (var (key, value) in await monitors.StopAsync().ConfigureAwait(false))
             {
                 report.Monitor[key] = value;
             }
 
-            report.ConvergeTargets.AddRange(summary.Targets.Select(t =>
-                $"{t.Name} ({t.Host}): {t.Status}, {t.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s{(t.Error is null ? "" : $" — {t.Error}")}"));
-            return (summary.Succeeded, summary.Succeeded
-                ? $"{summary.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Changed))} step(s) changed"
-                : $"failed: {string.Join("; ", summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}"))}");
+            report.ConvergeStages.AddRange(converge.Stages);
+            var summary = converge.Summary;
+            if (summary is not null)
+            {
+                report.ConvergeTargets.AddRange(summary.Targets.Select(t =>
+                    $"{t.Name} ({t.Host}): {t.Status}, {t.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s{(t.Error is null ? "" : $" — {t.Error}")}"));
+            }
+
+            var stages = $"{converge.Stages.Count} approved stage(s)";
+            if (converge.Refused is { } refused)
+            {
+                return (false, $"stage {converge.Stages.Count + 1} refused: {refused}");
+            }
+
+            if (converge.Stages.FirstOrDefault(s => !s.Equal) is { } unequal)
+            {
+                return (false, $"a run did not do what its saved plan showed: {unequal}");
+            }
+
+            return (summary!.Succeeded, summary.Succeeded
+                ? $"{converge.Changed} step(s) changed in {stages}, each equal to its plan"
+                : $"failed in stage {converge.Stages.Count} of {stages}: {string.Join("; ", summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}"))}");
         }).ConfigureAwait(false);
+
+    /// <summary>What a converge through saved plans did: each stage's comparison with its plan, the last run, and why a stage was refused.</summary>
+    internal sealed record SavedPlanConverge(IReadOnlyList<ConvergeStage> Stages, RunSummary? Summary, int Changed, string? Refused);
+
+    // A runbook whose every stage changes something yet still leaves steps blocked would loop for ever; no shipped one needs more than a few.
+    private const int MaxStages = 10;
+
+    /// <summary>
+    /// Converges through saved plans, as <c>runbook plan --out</c> / <c>runbook run --plan</c> do, stage after stage: plan
+    /// (read-only, saved as <c>plan-stageN.json</c> in <paramref name="directory"/> and read back), plan again right before
+    /// the run and refuse if a fact moved, run exactly the saved plan (appended to <paramref name="journal"/>), compare
+    /// the run with its plan, and plan the next stage <c>--after</c> it while the run stopped at blocked steps.
+    /// </summary>
+    internal static async Task<SavedPlanConverge> ConvergeThroughSavedPlansAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string directory, string journal, CancellationToken cancellationToken,
+        Func<PlanInReview, CancellationToken, Task>? whileInReview = null)
+    {
+        var stages = new List<ConvergeStage>();
+        var changed = 0;
+        PreviousStage? previous = null;
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var path = Path.Combine(directory, $"plan-stage{stages.Count + 1}.json");
+            clock.Restart();
+            var (_, document) = await PlanAsync(environment, runbook, previous, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(path, document.ToJson(), cancellationToken).ConfigureAwait(false);
+            var approved = SavedPlan.Load(path);
+            var planned = clock.Elapsed;
+
+            // What `run --plan` does first: plan again, read-only, and refuse the saved plan if anything it rested on moved.
+            async Task<PlanRefusal?> RefusalNowAsync(CancellationToken ct) =>
+                approved.RefusalAgainst((await PlanAsync(environment, runbook, null, ct).ConfigureAwait(false)).Document, path);
+            if (whileInReview is not null)
+            {
+                await whileInReview(new(stages.Count + 1, path, environment, RefusalNowAsync), cancellationToken).ConfigureAwait(false);
+            }
+
+            clock.Restart();
+            if (await RefusalNowAsync(cancellationToken).ConfigureAwait(false) is { } refusal)
+            {
+                return new(stages, null, changed, refusal.ToString());
+            }
+
+            var reread = clock.Elapsed;
+            clock.Restart();
+            var (summary, _) = await RunRunbookAsync(environment, runbook, journal, cancellationToken, (approved, path)).ConfigureAwait(false);
+            changed += summary.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Changed));
+            stages.Add(new(PlanConformance.Of(approved, path, JournalReader.Read(journal)), planned, reread, clock.Elapsed));
+            if (!summary.StageDone || !stages[^1].Equal || stages.Count == MaxStages)
+            {
+                return new(stages, summary, changed, summary.StageDone && stages.Count == MaxStages ? $"still blocked after {MaxStages} stages" : null);
+            }
+
+            previous = PreviousStage.Of(path, runbook.Source.Path, approved.Targets);
+        }
+    }
+
+    /// <summary>A read-only plan of the runbook and its saved-plan document, the next stage after <paramref name="after"/> when given.</summary>
+    internal static async Task<(RunSummary Summary, SavedPlan Document)> PlanAsync(IHarnessEnvironment environment, LoadedRunbook runbook, PreviousStage? after, CancellationToken cancellationToken)
+    {
+        (RunSummary, SavedPlan)? planned = null;
+        var mutations = new MutationRecorder();
+        await runbook.ExecuteAsync([], async (graph, names) =>
+        {
+            var summary = await new Runner(graph, environment.Inventory, mutations).RunAsync(new RunRequest(RunMode.Plan, names), cancellationToken).ConfigureAwait(false);
+            planned = (summary, SavedPlan.From(summary, runbook.Source.Path, runbook.Source.TextHash, names, after));
+        }).ConfigureAwait(false);
+        return mutations.Commands.Count == 0
+            ? planned!.Value
+            : throw new RunbookException($"a plan of {runbook.Source.Path} ran mutating commands: {string.Join("; ", mutations.Commands)}");
+    }
 
     private async Task<bool> VerifyAsync(ScenarioDefinition scenario, IHarnessEnvironment environment, HarnessOptions options, HarnessReport report, CancellationToken cancellationToken) =>
         await Phase(report, "verify", async () =>
@@ -151,17 +257,19 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
                 : $"not idempotent: {string.Join("; ", unsatisfied.Concat(mutations.Select(m => $"ran `{m}`")).Concat(summary.Targets.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Error}")))}");
         }).ConfigureAwait(false);
 
-    internal static async Task<(RunSummary Summary, List<string> Mutations)> RunRunbookAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string journalPath, CancellationToken cancellationToken)
+    /// <summary>Runs the runbook; with <paramref name="approved"/>, exactly that saved plan (read from its path), as <c>run --plan</c> does.</summary>
+    internal static async Task<(RunSummary Summary, List<string> Mutations)> RunRunbookAsync(IHarnessEnvironment environment, LoadedRunbook runbook, string journalPath, CancellationToken cancellationToken,
+        (SavedPlan Plan, string Path)? approved = null)
     {
         RunSummary? summary = null;
         var mutations = new MutationRecorder();
-        await runbook.ExecuteAsync([], async (graph, names) =>
-            summary = await RunGraphAsync(environment, graph, names, runbook.Source.Path, runbook.Source.TextHash, journalPath, mutations, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        await runbook.ExecuteAsync(approved?.Plan.Targets ?? [], async (graph, names) =>
+            summary = await RunGraphAsync(environment, graph, names, runbook.Source.Path, runbook.Source.TextHash, journalPath, mutations, cancellationToken, approved).ConfigureAwait(false)).ConfigureAwait(false);
         return (summary!, mutations.Commands);
     }
 
     internal static async Task<RunSummary> RunGraphAsync(IHarnessEnvironment environment, TargetGraph graph, IReadOnlyList<string> names, string path, string hash,
-        string journalPath, MutationRecorder mutations, CancellationToken cancellationToken)
+        string journalPath, MutationRecorder mutations, CancellationToken cancellationToken, (SavedPlan Plan, string Path)? approved = null)
     {
         using var journal = new JournalWriter(journalPath, new RunMetadata(
             path,
@@ -169,9 +277,14 @@ public sealed class HarnessRunner(Func<ScriptSource, CompiledRunbook> compile, T
             environment.Inventory.Names.ToDictionary(n => n, n => environment.Inventory.Context(n).Transport.Name),
             names,
             Environment.UserName,
-            "harness"));
+            "harness")
+        {
+            SavedPlan = approved?.Path,
+            PlanStage = approved?.Plan.Stage.Number,
+            ApprovedBy = approved is null ? null : "harness",
+        });
         var runner = new Runner(graph, environment.Inventory, new CompositeObserver(journal, mutations));
-        return await runner.RunAsync(new RunRequest(RunMode.Run, names), cancellationToken).ConfigureAwait(false);
+        return await runner.RunAsync(new RunRequest(RunMode.Run, names) { Approved = approved?.Plan }, cancellationToken).ConfigureAwait(false);
     }
 
     internal static async Task<CheckResult> EvaluateAsync(IHarnessEnvironment environment, Spec spec, CancellationToken cancellationToken)

@@ -46,11 +46,24 @@ public static class ReportWriter
             Line($"| {spec.Name} | {spec.Host} | {(spec.BrokenByIncident ? "yes" : "no")} | {Verdict(spec.HeldWhenBroken, spec.ObservedWhenBroken, spec.BrokenPhaseOk)} | {Verdict(spec.HeldAfter, spec.ObservedAfter, spec.AfterOk)} |");
         }
 
-        if (report.ConvergeTargets.Count > 0)
+        if (report.ConvergeTargets.Count > 0 || report.ConvergeStages.Count > 0)
         {
             Line();
             Line("## Converge");
             Line();
+            if (report.ConvergeStages.Count > 0)
+            {
+                Line($"Converged through {report.ConvergeStages.Count} approved saved plan stage(s), " +
+                    $"{(report.ConvergeStages.All(s => s.Equal) ? "each run equal to its plan, action for action" : "NOT every run equal to its plan")}:");
+                Line();
+                foreach (var stage in report.ConvergeStages)
+                {
+                    Line($"- {Cell(stage.ToString())}");
+                }
+
+                Line();
+            }
+
             foreach (var target in report.ConvergeTargets)
             {
                 Line($"- {target}");

@@ -16,6 +16,12 @@ namespace Runbooks.Cli.Verbs;
 /// </summary>
 internal sealed class ConstellationRun
 {
+    // Refused before anything is loaded or probed: a saved plan records one runbook's hosts, not a fleet's machines and roles.
+    public const string NoSavedPlans =
+        "saved plans of a constellation are not supported yet (plan --out/--after, run --plan): save a plan per role with " +
+        "`runbook plan ROLE.csx --host NAME=URI --out PLAN.json` and run it with `runbook run ROLE.csx --host NAME=URI --plan PLAN.json`; " +
+        "`runbook plan CONSTELLATION` is the fleet's compliance report";
+
     public Option<string[]> On { get; } = new("--on") { Description = "constellation: machines to act on, @tag or name, comma-separated or repeated (default: all)" };
 
     public Option<int> Limit { get; } = new("--limit") { Description = "constellation: at most N machines at once", DefaultValueFactory = _ => 10 };

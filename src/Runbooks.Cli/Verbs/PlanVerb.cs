@@ -30,7 +30,7 @@ internal static class PlanVerb
                 {
                     if (parse.GetValue(output) is not null || parse.GetValue(after) is not null)
                     {
-                        throw new InvalidRunbookException("--out and --after are for a runbook's saved plan; a constellation's plan is a compliance report (--format json)");
+                        throw new InvalidRunbookException(ConstellationRun.NoSavedPlans);
                     }
 
                     return await fleet.PlanAsync(parse, run, parse.GetValue(format)!, parse.GetValue(detailed), cancellationToken).ConfigureAwait(false);

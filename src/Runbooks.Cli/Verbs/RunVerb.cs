@@ -45,9 +45,14 @@ internal static class RunVerb
             {
                 if (Runbooks.Fleet.ConstellationFile.IsConstellation(parse.GetValue(run.File)!.FullName))
                 {
-                    if (parse.GetValue(dryRun) || parse.GetValue(savedPlan) is not null || parse.GetValue(resume) is not null || parse.GetValue(approvedBy) is not null)
+                    if (parse.GetValue(savedPlan) is not null)
                     {
-                        throw new InvalidRunbookException("--dry-run, --plan, --approved-by and --resume are for a runbook; `runbook plan CONSTELLATION` is a constellation's dry run");
+                        throw new InvalidRunbookException(ConstellationRun.NoSavedPlans);
+                    }
+
+                    if (parse.GetValue(dryRun) || parse.GetValue(resume) is not null || parse.GetValue(approvedBy) is not null)
+                    {
+                        throw new InvalidRunbookException("--dry-run, --approved-by and --resume are for a runbook; `runbook plan CONSTELLATION` is a constellation's dry run");
                     }
 
                     return await fleet.RunAsync(parse, run, parse.GetValue(journal)?.FullName, parse.GetValue(breakLock), cancellationToken).ConfigureAwait(false);
@@ -72,24 +77,9 @@ internal static class RunVerb
 
                     // Every fact the plan rested on is read again, read-only, before anything runs.
                     var (_, now) = await run.PlanAsync(parse, cancellationToken, approved.Targets).ConfigureAwait(false);
-                    var drift = approved.Drift(now);
-                    if (drift.Count > 0)
+                    if (approved.RefusalAgainst(now, planFile.FullName) is { } refusal)
                     {
-                        Console.Error.WriteLine($"refusing the saved plan {planFile.FullName}: what it was made from has changed; nothing was run.");
-                        foreach (var problem in drift)
-                        {
-                            Console.Error.WriteLine($"  {problem}");
-                        }
-
-                        Console.Error.WriteLine("  what to do: plan again, review, and run the new plan");
-                        return ExitCodes.Failed;
-                    }
-
-                    if (approved.Stage is { Changes: 0, Last: false } stuck)
-                    {
-                        // Running it would change nothing and leave the same steps blocked: an automated loop would spin.
-                        Console.Error.WriteLine($"refusing the saved plan {planFile.FullName}: stage {stuck.Number} changes nothing and {stuck.Blocked.Count} step(s) stay blocked ({string.Join(", ", stuck.Blocked)}); nothing was run.");
-                        Console.Error.WriteLine("  what to do: no step before them unblocks them; see their preconditions in the plan and fix the host or the runbook");
+                        Console.Error.WriteLine(refusal);
                         return ExitCodes.Failed;
                     }
                 }

@@ -142,6 +142,25 @@ public sealed record SavedPlan(
         return problems;
     }
 
+    /// <summary>
+    /// Why this plan, saved at <paramref name="path"/>, may not run now; <paramref name="now"/> is the same runbook planned
+    /// again, read-only, right before the run. Null: run it. What <c>runbook run --plan</c> and the harness's converge both ask.
+    /// </summary>
+    public PlanRefusal? RefusalAgainst(SavedPlan now, string path)
+    {
+        var drift = Drift(now);
+        if (drift.Count > 0)
+        {
+            return new($"refusing the saved plan {path}: what it was made from has changed; nothing was run.", drift, "plan again, review, and run the new plan");
+        }
+
+        // Running it would change nothing and leave the same steps blocked: an automated loop of plan and run would spin.
+        return Stage is { Changes: 0, Last: false } stuck
+            ? new($"refusing the saved plan {path}: stage {stuck.Number} changes nothing and {stuck.Blocked.Count} step(s) stay blocked ({string.Join(", ", stuck.Blocked)}); nothing was run.",
+                [], "no step before them unblocks them; see their preconditions in the plan and fix the host or the runbook")
+            : null;
+    }
+
     // A fact no longer read means the decision that read it went another way (or the read failed: what the reader
     // observes now says which); a changed hash means the host moved.
     private static void Compare(IReadOnlyList<FactRead> planned, IReadOnlyList<FactRead>? fresh, string reader, string readerInFull, string? observedNow, List<string> problems)
@@ -166,6 +185,13 @@ public sealed record SavedPlan(
         a.Count == b.Count && a.Zip(b).All(p => JsonNode.DeepEquals(p.First, p.Second));
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
+}
+
+/// <summary>Why a saved plan was refused before anything ran: the reason, each fact that moved, and what to do.</summary>
+public sealed record PlanRefusal(string Reason, IReadOnlyList<string> Problems, string WhatToDo)
+{
+    public override string ToString() =>
+        string.Join("\n", [Reason, .. Problems.Select(p => $"  {p}"), $"  what to do: {WhatToDo}"]);
 }
 
 /// <summary>One host of a saved plan: its inventory name, where it was reached, and its targets.</summary>

@@ -104,9 +104,12 @@ public sealed class JournalWriter : RunObserver, IDisposable
         ["detail"] = detail,
     });
 
+    // With its step, so a run of a saved plan can be compared with the plan step by step (PlanConformance).
     public override void ActionStarted(string host, StepAction action) => Write("action", new JsonObject
     {
         ["host"] = host,
+        ["target"] = _stepOn.TryGetValue(host, out var at) ? at.Target : null,
+        ["step"] = _stepOn.TryGetValue(host, out var on) ? on.Step : null,
         ["action"] = action.ToJson(),
     });
 

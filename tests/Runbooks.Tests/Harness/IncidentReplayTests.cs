@@ -1,6 +1,8 @@
+using Runbooks.Commands;
 using Runbooks.Compiler;
 using Runbooks.Harness;
 using Runbooks.Harness.Lifecycle;
+using Runbooks.Transport;
 
 namespace Runbooks.Tests.Harness;
 
@@ -13,7 +15,8 @@ public class IncidentReplayTests
 {
     private static readonly string Repository = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", ".."));
 
-    private static async Task<HarnessReport> Replay(string scenarioName, string runbook, CancellationToken cancellationToken, string? folder = null)
+    private static async Task<HarnessReport> Replay(string scenarioName, string runbook, CancellationToken cancellationToken, string? folder = null,
+        Func<PlanInReview, CancellationToken, Task>? review = null)
     {
         if (Environment.UserName != "root")
         {
@@ -27,7 +30,7 @@ public class IncidentReplayTests
         var log = new StringWriter();
         Environment.SetEnvironmentVariable(HarnessRunner.ScaleVariable, "0.1");
         var report = await new HarnessRunner(source => RunbookCompiler.Compile(source), log)
-            .RunAsync(scenario, Path.Combine(Repository, "runbooks", folder ?? scenarioName, runbook), new HarnessRunOptions(output, Scale: 0.1), cancellationToken);
+            .RunAsync(scenario, Path.Combine(Repository, "runbooks", folder ?? scenarioName, runbook), new HarnessRunOptions(output, Scale: 0.1) { WhileInReview = review }, cancellationToken);
         TestContext.Out.WriteLine(log.ToString());
         TestContext.Out.WriteLine(ReportWriter.Markdown(report));
         return report;
@@ -64,7 +67,10 @@ public class IncidentReplayTests
     [Test, CancelAfter(180_000)]
     public async Task The_talus_services_are_restarted_in_order_by_their_runbook(CancellationToken cancellationToken)
     {
-        var report = await Replay("talus", "talus-restart.csx", cancellationToken);
+        // While stage 1's plan waits for review, slave is paused, then resumed: a run in between refuses the plan.
+        var refusal = await RefusedWhileMovedAsync("talus", "talus-restart.csx",
+            host: Runbooks.Harness.Backends.Runit.RunitBackend.HostName, move: new Command("sv", ["pause", "/etc/service/slave"]), putBack: new Command("sv", ["cont", "/etc/service/slave"]), cancellationToken);
+        var report = refusal.Report;
 
         Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
         Assert.That(report.Specs.Select(s => s.Name), Is.SupersetOf(new[] { "start-order", "dependencies-ready-first", "master-killed-after-grace" }));
@@ -73,6 +79,41 @@ public class IncidentReplayTests
         Assert.That(report.Leaks, Is.Empty);
         var journal = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "talus", "converge.jsonl"));
         Assert.That(journal, Does.Contain("\"summary\":\"$ sv down /etc/service/master; wait up to 3 s until master has stopped; then $ sv kill /etc/service/master\""));
+        Assert.That(refusal.Refused, Does.Contain("on host local: the fact `sv status /etc/service/slave` changed since the plan"));
+        Assert.That(refusal.JournalBeforeRun, Is.False, "nothing ran before the refusal");
+    }
+
+    /// <summary>
+    /// Replays a scenario; while its first stage's plan waits for review, a harmless command on <paramref name="host"/>
+    /// moves a fact the plan rested on, the facts are read again as <c>run --plan</c> reads them (the refusal is kept),
+    /// and <paramref name="putBack"/> restores it, so the converge then runs the plan it was refused for. No scenario of its own.
+    /// </summary>
+    private static async Task<(HarnessReport Report, string? Refused, bool JournalBeforeRun)> RefusedWhileMovedAsync(string scenario, string runbook,
+        string host, Command move, Command putBack, CancellationToken cancellationToken)
+    {
+        string? refused = null;
+        var journalBeforeRun = true;
+        var report = await Replay(scenario, runbook, cancellationToken, review: async (plan, ct) =>
+        {
+            if (plan.Stage != 1)
+            {
+                return;
+            }
+
+            var transport = plan.Environment.Inventory.Context(host).Transport;
+            await transport.RunCheckedAsync(move, ct);
+            try
+            {
+                refused = (await plan.RefusalNowAsync(ct))?.ToString();
+                journalBeforeRun = File.Exists(Path.Combine(Repository, "artifacts", "harness", scenario, "converge.jsonl"));
+            }
+            finally
+            {
+                await transport.RunCheckedAsync(putBack, ct);
+            }
+        });
+        TestContext.Out.WriteLine($"refused while in review: {refused}");
+        return (report, refused, journalBeforeRun);
     }
 
     // The same incident, runbook and specs with each daemon a systemd unit in a microVM whose PID 1 is systemd.
@@ -161,7 +202,11 @@ public class IncidentReplayTests
             }
         }
 
-        var report = await Replay("failover", "failover.csx", cancellationToken);
+        // While stage 1's plan waits for review, HAProxy drains the dead db1, then readies it again: a run in between refuses the plan.
+        static Command Admin(string request) => Shell.Script("printf '%s\\n' \"$1\" | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock", request);
+        var refusal = await RefusedWhileMovedAsync("failover", "failover.csx",
+            host: "app", move: Admin("set server pg/db1 state drain"), putBack: Admin("set server pg/db1 state ready"), cancellationToken);
+        var report = refusal.Report;
 
         Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
         Assert.That(report.Specs.Select(s => s.Name), Is.EquivalentTo(new[] { "writes-flow", "no-acknowledged-write-lost", "synchronous-standby" }));
@@ -179,5 +224,7 @@ public class IncidentReplayTests
         Assert.That(journal, Does.Not.Contain("no rewind required"));
         var copies = journal.Split('\n').Where(l => l.Contains("\"event\":\"command\"", StringComparison.Ordinal) && l.Contains("/bin/pg_basebackup", StringComparison.Ordinal));
         Assert.That(copies, Is.Empty, "the old primary was rewound, not copied afresh");
+        Assert.That(refusal.Refused, Does.Contain("on host app: the fact `sh -c").And.Contain("'show servers state pg'` changed since the plan"));
+        Assert.That(refusal.JournalBeforeRun, Is.False, "nothing ran before the refusal");
     }
 }

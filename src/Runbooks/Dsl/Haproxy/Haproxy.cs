@@ -49,7 +49,7 @@ public sealed class HaproxyBackend
         return HaproxyState.Parse(result.StandardOutput, Name);
     }
 
-    internal Command StateRead => HaproxyState.Read(Socket, $"show servers state {Name}");
+    internal Command StateRead => HaproxyState.Read(Socket, $"show servers state {Name}").WithFactView(HaproxyState.WithoutChecks);
 
     internal RunCommand Set(string server, string state) => new(HaproxyState.Change(Socket, $"set server {Name}/{server} state {state}"));
 
@@ -201,6 +201,25 @@ internal static class HaproxyState
     public static Command Change(string socket, string request) =>
         Shell.Script("answer=$(printf '%s\\n' \"$2\" | socat -t 2 stdio \"UNIX-CONNECT:$1\") && [ -z \"$answer\" ] || { echo \"haproxy: $answer\" >&2; exit 1; }", socket, request)
             .WithTimeout(TimeSpan.FromSeconds(10));
+
+    // The columns Parse reads. The others include the seconds since the last change and the health check's progress,
+    // which move by themselves between a plan and its run.
+    private static readonly string[] Decided = ["be_name", "srv_name", "srv_addr", "srv_port", "srv_op_state", "srv_admin_state"];
+
+    /// <summary><c>show servers state</c> as a saved plan hashes it: only the columns <see cref="Parse"/> reads, every server.</summary>
+    public static string WithoutChecks(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length < 2 || !lines[1].StartsWith('#'))
+        {
+            return text;
+        }
+
+        var header = lines[1].TrimStart('#').Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var kept = Decided.Select(c => Array.IndexOf(header, c)).Where(i => i >= 0).ToList();
+        return string.Join("\n", [lines[0], .. lines.Skip(2).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(f => string.Join(' ', kept.Select(i => i < f.Length ? f[i] : "")))]);
+    }
 
     public static string Describe(IEnumerable<HaproxyServer> servers) => string.Join("; ", servers);
 

@@ -145,10 +145,10 @@ public sealed class PostgresCluster
     internal static string? FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
 
     // psql exits 2 when it cannot connect: a fact (the server is down), not a failed read.
-    internal Command StatusQuery => Psql(["-c", PostgresStatusParser.Query]).AsReadOnly().WithSuccessExitCodes(0, 2);
+    internal Command StatusQuery => Psql(["-c", PostgresStatusParser.Query]).AsReadOnly().WithSuccessExitCodes(0, 2).WithFactView(PostgresStatusParser.WithoutMovingPositions);
 
     internal static Command RemoteStatusQuery(string address, int port) =>
-        RemotePsql(address, port, PostgresStatusParser.Query).AsReadOnly().WithSuccessExitCodes(0, 2).WithTimeout(TimeSpan.FromSeconds(10));
+        RemotePsql(address, port, PostgresStatusParser.Query).AsReadOnly().WithSuccessExitCodes(0, 2).WithTimeout(TimeSpan.FromSeconds(10)).WithFactView(PostgresStatusParser.WithoutMovingPositions);
 
     // A forced checkpoint returns when it has ended, which on a big cluster can take minutes.
     internal static Command CheckpointAt(string address, int port) => RemotePsql(address, port, "CHECKPOINT").WithTimeout(TimeSpan.FromMinutes(10));

@@ -145,6 +145,37 @@ internal static class PostgresStatusParser
           'checkpoint_timeline', (select timeline_id from pg_control_checkpoint()))
         """;
 
+    /// <summary>
+    /// The status as a saved plan hashes it: role, replication settings and connections, without the WAL positions and
+    /// the age of the last replayed commit, which a live pair moves by itself between plan and run. A promotion's
+    /// lag limits still hold: the step is probed again right before it runs and refuses when they no longer do.
+    /// </summary>
+    public static string WithoutMovingPositions(string json)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json.Trim())?.AsObject() ?? throw new JsonException("empty status");
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // What a server that is down prints: nothing in it moves.
+            return json;
+        }
+
+        foreach (var moving in new[] { "current_lsn", "receive_lsn", "replay_lsn", "since_replayed_commit" })
+        {
+            root.Remove(moving);
+        }
+
+        foreach (var standby in root["standbys"] as JsonArray ?? [])
+        {
+            (standby as JsonObject)?.Remove("replay_lsn");
+        }
+
+        return root.ToJsonString();
+    }
+
     public static PostgresStatus Parse(string json)
     {
         JsonObject root;

@@ -28,6 +28,35 @@ public sealed class PostgresFactsTests
         Assert.That(status.SynchronousNames, Is.EqualTo(new[] { "db1" }));
     }
 
+    [Test]
+    public void A_saved_plan_hashes_the_status_without_the_positions_and_commit_age_a_live_pair_moves_by_itself()
+    {
+        var status = Fixture.Read("postgres/status-primary-sync-standby.json");
+        var later = status.Replace("0/307B940", "0/3A00000", StringComparison.Ordinal);
+        var demoted = status.Replace("\"in_recovery\":false", "\"in_recovery\":true", StringComparison.Ordinal).Replace("\"in_recovery\" : false", "\"in_recovery\" : true", StringComparison.Ordinal);
+
+        Assert.That(later, Is.Not.EqualTo(status), "the fixture holds the position");
+        Assert.That(demoted, Is.Not.EqualTo(status), "the fixture holds the role");
+        Assert.That(PostgresStatusParser.WithoutMovingPositions(later), Is.EqualTo(PostgresStatusParser.WithoutMovingPositions(status)));
+        Assert.That(PostgresStatusParser.WithoutMovingPositions(demoted), Is.Not.EqualTo(PostgresStatusParser.WithoutMovingPositions(status)));
+        Assert.That(PostgresStatusParser.WithoutMovingPositions(status), Does.Contain("\"sync_state\":\"sync\"").And.Not.Contain("lsn"));
+        Assert.That(PostgresStatusParser.WithoutMovingPositions(""), Is.EqualTo(""), "a server that is down prints nothing to parse");
+    }
+
+    [Test]
+    public void A_saved_plan_hashes_haproxy_servers_by_what_decisions_read_not_by_their_check_timers()
+    {
+        var ready = Fixture.Read("haproxy/servers-state-db1-down-both-ready.txt");
+        // The same servers a few seconds on: the time since the last change and the check's progress moved.
+        var later = ready.Replace("10.31.1.11 0 0 1 1 1 8 0 0 7", "10.31.1.11 0 0 1 1 9 8 1 0 7", StringComparison.Ordinal);
+        var maint = Fixture.Read("haproxy/servers-state-db1-maint.txt");
+
+        Assert.That(later, Is.Not.EqualTo(ready));
+        Assert.That(HaproxyState.WithoutChecks(later), Is.EqualTo(HaproxyState.WithoutChecks(ready)));
+        Assert.That(HaproxyState.WithoutChecks(maint), Is.Not.EqualTo(HaproxyState.WithoutChecks(ready)), "maintenance is a decision's fact");
+        Assert.That(HaproxyState.WithoutChecks(ready), Is.EqualTo("1\npg db1 10.31.1.11 5432 0 0\npg db2 10.31.2.12 5432 2 0"));
+    }
+
     [TestCase("db2", new[] { "db2" })]
     [TestCase("\"db2\", db3", new[] { "db2", "db3" })]
     [TestCase("FIRST 1 (db2, db3)", new[] { "db2", "db3" })]
