@@ -16,7 +16,7 @@ internal sealed class ConsoleReporter : RunObserver
     private readonly Lock _gate = new();
     private readonly Timer? _ticker;
     private string? _current;
-    private Command? _scripted;
+    private WriteFile? _scripted;
     private Stopwatch _stepClock = new();
 
     private readonly IReadOnlyDictionary<string, string> _addresses;
@@ -66,13 +66,13 @@ internal sealed class ConsoleReporter : RunObserver
         // A file write is one long script; the action's summary says what it does, the script only with --verbose.
         lock (_gate)
         {
-            _scripted = action is WriteFile write ? write.Command : null;
+            _scripted = action as WriteFile;
         }
     }
 
     public override void CommandRan(string host, Command command, CommandResult result)
     {
-        if (!_verbose && !command.ReadOnly && command.Equals(_scripted))
+        if (!_verbose && _scripted?.Runs(command) == true)
         {
             Line($"      → {result.ExitCode} ({result.Duration.TotalMilliseconds:0} ms)");
         }

@@ -199,25 +199,24 @@ public sealed partial class HostContext
         }
     }
 
-    // The state the reversal reads is read right before and right after the action, on the host itself: undo then
+    // The state the reversal reads is taken right before and right after the action, on the host itself: undo then
     // knows both what to go back to and what the run left, and refuses when someone changed it since.
     private async Task ExecuteRecordingReversalAsync(StepAction action, CancellationToken cancellationToken)
     {
         var reversal = action.ReversalOn(this);
-        var before = reversal.Read is { } read ? await ReadStateAsync(read, cancellationToken).ConfigureAwait(false) : null;
-        foreach (var keep in reversal.Keep)
-        {
-            await ApplyAsync(keep, cancellationToken).ConfigureAwait(false);
-        }
-
-        await action.ExecuteAsync(this, cancellationToken).ConfigureAwait(false);
-        var left = reversal.Read is { } again ? await ReadStateAsync(again, cancellationToken).ConfigureAwait(false) : null;
+        var before = reversal.Read is null ? null : reversal.Proven ?? await StateAsync(reversal, cancellationToken).ConfigureAwait(false);
+        var reported = await action.ExecuteReportingStateAsync(this, cancellationToken).ConfigureAwait(false);
+        var left = reversal.Read is null ? null : reported ?? await StateAsync(reversal, cancellationToken).ConfigureAwait(false);
         _observer.ActionApplied(Name, action, reversal, before, left);
     }
 
-    /// <summary>A reversal's read, uncached: the state it names, as <see cref="Reversal.State"/> compares it.</summary>
-    internal async Task<string> ReadStateAsync(Command read, CancellationToken cancellationToken) =>
-        Reversal.State((await RunRecordedAsync(read.AsReadOnly(), cancellationToken).ConfigureAwait(false)).StandardOutput);
+    // Through the round's reads both times. Before the action nothing was applied since the probe, so what the probe
+    // read is the state now; after it the action has ended the round, so the read is fresh — and it is the one the
+    // step's verify then finds, instead of a second command for the same answer.
+    private async Task<string> StateAsync(Reversal reversal, CancellationToken cancellationToken) =>
+        reversal.Observed is { } observed
+            ? Reversal.State(await FactAsync(observed, cancellationToken).ConfigureAwait(false))
+            : Reversal.State((await TryReadAsync(reversal.Read!, cancellationToken).ConfigureAwait(false)).StandardOutput);
 
     /// <summary>
     /// Runs the command of a check that writes to find out (creates and removes a file). Refused in a plan; not

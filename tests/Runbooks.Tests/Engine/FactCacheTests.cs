@@ -1,4 +1,5 @@
 using Runbooks.Commands;
+using Runbooks.Dsl;
 using Runbooks.Engine;
 using Runbooks.Tests.Support;
 
@@ -83,6 +84,32 @@ public class FactCacheTests
         await new Runner(new TargetGraph([first, fix, after]), inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), CancellationToken.None);
 
         Assert.That(server.Ran.Count(c => c.Program == "report"), Is.EqualTo(2), "a change on the client may change what the server sees");
+    }
+
+    [Test]
+    public async Task A_remount_takes_its_undo_states_from_the_probe_and_the_verify_reads_instead_of_reads_of_its_own()
+    {
+        const string data = "/tmp/rb-storage-dsl/data";
+        var mount = FsReads.Mount(data);
+        var transport = new FakeTransport("scripted").Then(mount, Fixture.Read("fs/findmnt-data-ro.json")).On(mount, Fixture.Read("fs/findmnt-data-rw.json")).WhenProgram("mount");
+        await using var inventory = new Inventory().Add(Inventory.DefaultHost, transport);
+        var applied = new AppliedActions();
+
+        var summary = await new Runner(new TargetGraph([new Target("t", "", [], [new RemountStep(data, writable: true)])]), inventory, applied)
+            .RunAsync(new RunRequest(RunMode.Run, []), CancellationToken.None);
+
+        Assert.That(summary.Targets[0].Steps[0].Outcome, Is.EqualTo(StepOutcome.Changed));
+        Assert.That(transport.Ran.Select(c => c.Program), Is.EqualTo(new[] { "findmnt", "mount", "findmnt" }), "probe, remount, one read for both the after-state and the verify");
+        var (reversal, before, left) = applied.Records.Single();
+        Assert.That((before, left), Is.EqualTo(("ro,relatime", "rw,relatime")));
+        Assert.That(reversal.Read!.Render(), Is.EqualTo($"findmnt -n -o OPTIONS --mountpoint {data}"), "undo still reads the options alone, later");
+    }
+
+    private sealed class AppliedActions : RunObserver
+    {
+        public List<(Reversal Reversal, string? Before, string? Left)> Records { get; } = [];
+
+        public override void ActionApplied(string host, StepAction action, Reversal reversal, string? before, string? left) => Records.Add((reversal, before, left));
     }
 
     private sealed class ReportStep(string name, bool satisfied = false, bool pollAfterFix = false) : Step

@@ -24,6 +24,13 @@ public static class FsParser
             Text(f, "target"), Text(f, "source"), Text(f, "fstype"), SplitOptions(Text(f, "options")),
             Number(f, "size"), Number(f, "used"), Number(f, "avail"))).ToList();
 
+    /// <summary>
+    /// The options fields of a <c>findmnt -J</c> report, one line per filesystem in its order, as they are written: what
+    /// <c>findmnt -n -o OPTIONS</c> prints for the same selection.
+    /// </summary>
+    /// <example><c>FsParser.OptionsLines(findmntJson)</c></example>
+    public static string OptionsLines(string json) => string.Join('\n', Filesystems(json).Select(f => Text(f, "options")));
+
     /// <summary>Parses <c>findmnt --fstab -J -o TARGET,SOURCE,FSTYPE,OPTIONS</c>.</summary>
     public static IReadOnlyList<FstabEntry> ParseFstab(string json) =>
         Filesystems(json).Select(f => new FstabEntry(Text(f, "target"), Text(f, "source"), Text(f, "fstype"), SplitOptions(Text(f, "options")))).ToList();

@@ -30,6 +30,17 @@ public static partial class FsReads
         // Several filesystems stacked on one mount point: the last mounted is the one in use.
         r => r.ExitCode == 1 && string.IsNullOrWhiteSpace(r.StandardOutput) ? null : FsParser.ParseMounts(r.StandardOutput).LastOrDefault(m => m.Target == target));
 
+    /// <summary>
+    /// The options of what is mounted at <paramref name="target"/> as <c>findmnt -n -o OPTIONS --mountpoint</c> prints them
+    /// (one line per stacked mount, nothing when none is), taken from the same report as <see cref="MountedAt"/>: a
+    /// remount's undo reads the short command later, and the run takes its states from the read its probe made anyway.
+    /// </summary>
+    /// <example><c>var options = await host.FactAsync(FsReads.MountOptions("/data"), ct);</c></example>
+    public static Fact<string> MountOptions(string target) => new(
+        MountedAt(target).Read,
+        r => FsParser.OptionsLines(r.StandardOutput),
+        mustSucceed: false);
+
     /// <summary>The line of the fstab that mounts <paramref name="target"/>, or null when there is none (or no such file).</summary>
     /// <example><c>var entry = await host.FactAsync(FsReads.FstabEntry("/etc/fstab", "/data"), ct);</c></example>
     public static Fact<FstabEntry?> FstabEntry(string fstabPath, string target) => new(

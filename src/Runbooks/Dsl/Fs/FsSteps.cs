@@ -24,7 +24,7 @@ public sealed class RemountStep(string target, bool writable) : Step
             : StepProbe.Act(observed, new RunCommand(new Command("mount", ["-o", writable ? "remount,rw" : "remount,ro", "--", target]))
             {
                 Undo = Reversal.By($"{target} remounted {(writable ? "read-only" : "read-write")} again", new Command("findmnt", ["-n", "-o", "OPTIONS", "--mountpoint", target]),
-                    new Command("mount", ["-o", writable ? "remount,ro" : "remount,rw", "--", target])),
+                    new Command("mount", ["-o", writable ? "remount,ro" : "remount,rw", "--", target])) with { Observed = FsReads.MountOptions(target) },
             });
     }
 }

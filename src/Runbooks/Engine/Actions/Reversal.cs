@@ -32,8 +32,21 @@ public sealed record Reversal
     /// <summary>Why this action cannot be undone; null when it can (or leaves nothing to undo).</summary>
     public string? Impossible { get; }
 
-    /// <summary>Commands run right before the action so that the inverse has what it needs (the old file kept aside).</summary>
-    public IReadOnlyList<Command> Keep { get; init; } = [];
+    /// <summary>
+    /// The state <see cref="Read"/> answers, taken instead from a read the step makes anyway (the remount's options out
+    /// of the findmnt report its probe and its verify read): the before-state is then what the probe saw this round, and
+    /// the after-state is one read that the verify finds cached. Its parser must give what <see cref="Read"/> prints, as
+    /// <see cref="State"/> compares it: undo later reads <see cref="Read"/> itself and refuses on any difference.
+    /// </summary>
+    /// <example><c>Reversal.By("/data remounted read-only again", options, remountRo) with { Observed = FsReads.MountOptions("/data") }</c></example>
+    public Fact<string>? Observed { get; init; }
+
+    /// <summary>
+    /// The before-state the action proves itself before it changes anything (a write refuses unless the file still has
+    /// this hash); the engine then reads none.
+    /// </summary>
+    /// <example><c>Reversal.By("remove /etc/motd again", hashRead, rm) with { Proven = "absent" }</c></example>
+    public string? Proven { get; init; }
 
     /// <summary>True for an action that leaves nothing behind (a wait, a ping, a guard).</summary>
     public bool LeavesNothing => Impossible is null && Read is null;

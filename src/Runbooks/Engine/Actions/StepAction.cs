@@ -52,6 +52,16 @@ public abstract record StepAction
     /// <summary>Does it, on <paramref name="host"/>; only the engine calls this, through <see cref="HostContext.RunActionsAsync"/>.</summary>
     internal abstract Task ExecuteAsync(HostContext host, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Does it and returns the state it left as its reversal's read would answer, when its own command prints that (a
+    /// write ends with the file's hash); null when the engine must read it.
+    /// </summary>
+    internal virtual async Task<string?> ExecuteReportingStateAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(host, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
     internal static JsonNode? Node(string? value) => value is null ? null : JsonValue.Create(value);
 
     internal static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);

@@ -13,26 +13,30 @@ namespace Runbooks.Engine;
 /// <example><c>WriteFile.Replacing("/etc/fstab", before: current, content: fixedText)</c></example>
 public sealed record WriteFile : StepAction
 {
-    // One script for every file the DSL writes. Values arrive as $1..$3, never spliced into the text.
+    // One script for every file the DSL writes. Values arrive as $1..$5, never spliced into the text.
     // mktemp creates the file 0600, so a secret is private from its first byte; the mode is set before the rename.
     // A file that is itself a mount point (a container's /etc/hosts, a netns host's /etc/sysctl.conf) cannot be
     // renamed over (EBUSY): it is written in place, the only way there is; any other failure is cat's to report.
+    // With $5 (this run's directory on the host) the old file is first copied there for undo and the hash is checked
+    // on that copy, so what is kept, named by its SHA-256, is exactly what gets replaced. The last line printed is the
+    // file's hash as written: the after-state undo compares, without a second command.
     internal const string Script =
         "set -e\n" +
+        "tmp= keep=\n" +
+        "trap '[ -z \"$tmp\" ] || rm -f -- \"$tmp\"; [ -z \"$keep\" ] || rm -f -- \"$keep\"' EXIT\n" +
         "case \"$2\" in\n" +
         "  absent) [ ! -e \"$1\" ] || { echo \"$1 was created since it was probed; nothing written, plan again\" >&2; exit 3; } ;;\n" +
-        "  *) [ \"$(sha256sum 2>/dev/null < \"$1\" | cut -d' ' -f1)\" = \"$2\" ] || { echo \"$1 changed since it was probed; nothing written, plan again\" >&2; exit 3; } ;;\n" +
+        "  *) old=$1\n" +
+        "     if [ -n \"$5\" ]; then mkdir -p -m 700 -- \"$5\"; keep=$(mktemp \"$5/$2.XXXXXX\"); cp -p -- \"$1\" \"$keep\"; old=$keep; fi\n" +
+        "     [ \"$(sha256sum 2>/dev/null < \"$old\" | cut -d' ' -f1)\" = \"$2\" ] || { echo \"$1 changed since it was probed; nothing written, plan again\" >&2; exit 3; }\n" +
+        "     if [ -n \"$keep\" ]; then mv -f -- \"$keep\" \"$5/$2\"; keep=; fi ;;\n" +
         "esac\n" +
         "tmp=$(mktemp \"$1.runbook.XXXXXX\")\n" +
-        "trap 'rm -f -- \"$tmp\"' EXIT\n" +
         "if [ -n \"$4\" ]; then cat -- \"$4\" > \"$tmp\"; else cat > \"$tmp\"; fi\n" +
         "if [ -e \"$1\" ]; then chmod --reference=\"$1\" -- \"$tmp\"; chown --reference=\"$1\" -- \"$tmp\" 2>/dev/null || :; fi\n" +
         "if [ -n \"$3\" ]; then chmod \"$3\" -- \"$tmp\"; elif [ -n \"$4\" ]; then chmod --reference=\"$4\" -- \"$tmp\"; elif [ ! -e \"$1\" ]; then chmod 0644 -- \"$tmp\"; fi\n" +
-        "mv -f -- \"$tmp\" \"$1\" 2>/dev/null || cat -- \"$tmp\" > \"$1\"\n";
-
-    // The old file goes aside before it is replaced, named by its SHA-256 in the run's directory, so undo restores it
-    // with the same atomic write ($4 above is that kept copy).
-    private const string KeepScript = "mkdir -p -m 700 -- \"$2\" && cp -p -- \"$1\" \"$2/$3\"";
+        "mv -f -- \"$tmp\" \"$1\" 2>/dev/null || cat -- \"$tmp\" > \"$1\"\n" +
+        HashScript + "\n";
 
     // The file's SHA-256, or "absent": the state undo compares.
     private const string HashScript = "if [ -e \"$1\" ]; then sha256sum < \"$1\" | cut -d' ' -f1; else echo absent; fi";
@@ -87,8 +91,22 @@ public sealed record WriteFile : StepAction
 
     public override IEnumerable<Command> Commands => [Command];
 
-    /// <summary>The one command that does the write.</summary>
+    /// <summary>The one command that does the write, as the plan shows it.</summary>
     public Command Command => Shell.Script(Script, Path, ExpectedSha256 ?? "absent", Mode ?? "").WithStdin(Content);
+
+    /// <summary>True for the command this action runs, whether or not it also keeps the old file for undo.</summary>
+    /// <example><c>if (write.Runs(command)) { /* the atomic write of write.Path */ }</c></example>
+    public bool Runs(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var planned = Command;
+        return command.Program == planned.Program && !command.ReadOnly && command.Arguments.Length >= planned.Arguments.Length &&
+               command.Arguments.Take(planned.Arguments.Length).Select(a => a.Reveal()).SequenceEqual(planned.Arguments.Select(a => a.Reveal()));
+    }
+
+    // The old file goes into the run's directory on the host when undo can bring it back from there.
+    private Command CommandOn(HostContext host) =>
+        ExpectedSha256 is not null && host.KeepDirectory is { } keep ? Shell.Script(Script, Path, ExpectedSha256, Mode ?? "", "", keep).WithStdin(Content) : Command;
 
     protected override IEnumerable<KeyValuePair<string, JsonNode?>> Fields() =>
     [
@@ -99,21 +117,28 @@ public sealed record WriteFile : StepAction
         new("diff", Content.IsSecret ? null : Array(Detail)),
     ];
 
-    internal override Task ExecuteAsync(HostContext host, CancellationToken cancellationToken) => host.ApplyAsync(Command, cancellationToken);
+    internal override Task ExecuteAsync(HostContext host, CancellationToken cancellationToken) => ExecuteReportingStateAsync(host, cancellationToken);
+
+    internal override async Task<string?> ExecuteReportingStateAsync(HostContext host, CancellationToken cancellationToken)
+    {
+        var result = await host.ApplyAsync(CommandOn(host), cancellationToken).ConfigureAwait(false);
+        return Reversal.State(result.StandardOutput.TrimEnd().Split('\n')[^1]);
+    }
 
     /// <summary>The read of a file's SHA-256 (or <c>absent</c>): the state file reversals compare.</summary>
     internal static Command HashRead(string path) => Shell.Script(HashScript, path).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(20));
 
     /// <summary>
-    /// A new file is removed again; a replaced one is kept in the run's directory on the host before the write and
-    /// written back from there. Either only while the file still has the content this write left.
+    /// A new file is removed again; a replaced one is kept in the run's directory on the host by the write itself and
+    /// written back from there. Either only while the file still has the content this write left. The before-state is
+    /// the one the write checks before it changes anything, so it is not read again.
     /// </summary>
     internal override Reversal ReversalOn(HostContext host)
     {
         var read = HashRead(Path);
         if (ExpectedSha256 is null)
         {
-            return Reversal.By($"remove {Path} again (it did not exist)", read, new Command("rm", ["-f", "--", Path]));
+            return Reversal.By($"remove {Path} again (it did not exist)", read, new Command("rm", ["-f", "--", Path])) with { Proven = "absent" };
         }
 
         if (host.KeepDirectory is not { } keep)
@@ -124,9 +149,6 @@ public sealed record WriteFile : StepAction
         var kept = $"{keep}/{ExpectedSha256}";
         var left = Sha256(Content.Reveal());
         return Reversal.By($"write {Path} back as it was (sha256 {ExpectedSha256[..12]}…, kept in {kept})", read,
-            Shell.Script(Script, Path, left, "", kept)) with
-        {
-            Keep = [Shell.Script(KeepScript, Path, keep, ExpectedSha256)],
-        };
+            Shell.Script(Script, Path, left, "", kept)) with { Proven = ExpectedSha256 };
     }
 }

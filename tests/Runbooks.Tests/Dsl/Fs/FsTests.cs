@@ -86,3 +86,54 @@ public class FsTests
         Assert.Throws<ArgumentException>(() => Runbooks.Dsl.Fs.Mount("/data/../etc"));
     }
 }
+
+/// <summary>
+/// A remount's undo reads <c>findmnt -n -o OPTIONS</c> later, while the run takes the same state from the findmnt
+/// report its probe and verify read: both must give the same text for real mounts, or undo would refuse its own run.
+/// </summary>
+[Category("process")]
+public class MountOptionsTests
+{
+    [TestCase("/")]
+    [TestCase("/proc")]
+    [TestCase("/tmp/rb-mount-options-nothing-here")]
+    public async Task The_options_from_the_mount_report_are_what_findmnt_prints_for_them_alone(string target)
+    {
+        await using var inventory = Inventory.Local();
+        var host = inventory.Context(Inventory.DefaultHost);
+
+        var alone = await host.TryReadAsync(new Runbooks.Commands.Command("findmnt", ["-n", "-o", "OPTIONS", "--mountpoint", target]), CancellationToken.None);
+        var fromReport = await host.FactAsync(FsReads.MountOptions(target), CancellationToken.None);
+
+        Assert.That(Reversal.State(fromReport), Is.EqualTo(Reversal.State(alone.StandardOutput)));
+        Assert.That(fromReport, target.Contains("nothing", StringComparison.Ordinal) ? Is.Empty : Is.Not.Empty, "a mounted target has options, an unmounted one none");
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Stacked_mounts_give_one_line_each_in_findmnts_order(CancellationToken cancellationToken)
+    {
+        // Two tmpfs on one directory inside a private mount namespace, so nothing of the machine's mounts changes.
+        var dir = Directory.CreateTempSubdirectory("rb-mount-options-").FullName;
+        try
+        {
+            var script = "mount --make-rprivate / && mount -t tmpfs -o size=1m rb-under \"$1\" && mount -t tmpfs -o ro,size=2m rb-over \"$1\" && " +
+                         "findmnt -n -o OPTIONS --mountpoint \"$1\"; echo '--'; findmnt -J -b -o TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED,AVAIL --mountpoint \"$1\"";
+            await using var local = new Runbooks.Transport.LocalTransport();
+            var result = await local.RunAsync(new Runbooks.Commands.Command("unshare", ["-m", "sh", "-c", script, "sh", dir]), cancellationToken);
+            if (result.ExitCode != 0)
+            {
+                Assert.Ignore($"SKIPPED: a private mount namespace with two tmpfs needs root (unshare -m exited {result.ExitCode}: {result.StandardError.Trim()})");
+            }
+
+            var parts = result.StandardOutput.Split("--\n", 2);
+            var options = FsParser.OptionsLines(parts[1]);
+
+            Assert.That(options, Is.EqualTo(parts[0].TrimEnd('\n')));
+            Assert.That(options.Split('\n'), Has.Length.EqualTo(2).And.Some.StartsWith("ro,"));
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+}
