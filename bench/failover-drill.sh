@@ -38,7 +38,7 @@ wait "$drill" && result=passed || result=FAILED
 echo "drill: $result ($ROUNDS rounds, every $EVERY) — report $OUT/drill.md"
 grep -E '^\[round' "$OUT/log.txt" || true
 echo "acknowledged writes: $(wc -l < "$OUT/acks-for-gaps") logged"
-lost=$(cut -d ' ' -f 1 "$OUT/acks" | sort -n | comm -23 - <(sort -n "$OUT/table") | wc -l)
+lost=$(cut -d ' ' -f 1 "$OUT/acks" | sort | comm -23 - <(sort "$OUT/table") | wc -l)
 echo "acknowledged writes lost: $lost (of $(wc -l < "$OUT/acks") compared with the primary's table at the last copy)"
 echo "write outages over 1 s (s):"
 sort -n -k 2 "$OUT/acks-for-gaps" | awk 'NR > 1 && $2 - t > 1 { printf "  %.2f\n", $2 - t } { t = $2 }' | tee "$OUT/outages.txt"

@@ -27,4 +27,11 @@ runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl start -w -t 60 -D "$dat
     -l /var/log/postgresql/postgresql-15-main.log -o "-c config_file=$conf/postgresql.conf" >/dev/null
 if [ "$role" = primary ]; then
     runuser -u postgres -- psql -X -q -h /run/postgresql -d postgres -c 'create table acks (n bigint primary key, at timestamptz not null default now())'
+else
+    # pg_ctl returns once the standby accepts connections; its WAL receiver connects a moment later, and the next
+    # target (synchronous_standby_names on the primary) refuses until it streams. Up to 30 s.
+    i=0
+    until [ "$(runuser -u postgres -- psql -X -q -At -h /run/postgresql -d postgres -c "select count(*) from pg_stat_wal_receiver where status = 'streaming'")" = 1 ] || [ $i -ge 300 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
 fi

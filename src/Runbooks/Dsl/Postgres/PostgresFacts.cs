@@ -70,6 +70,7 @@ public sealed record PostgresStatus(
     /// checkpoint a promotion requests is spread out, and until it ends <c>pg_control</c> keeps the last checkpoint's
     /// timeline. pg_rewind before version 16 takes the source's timeline from there and rewinds to the wrong fork point.
     /// </summary>
+    /// <example><c>var stale = (await Postgres.Cluster("15/main").StatusAtAsync(host, "10.31.0.12", ct)).CheckpointBehindTimeline;</c></example>
     public bool CheckpointBehindTimeline => IsPrimary && Timeline is { } writing && CheckpointTimeline is { } checkpointed && checkpointed < writing;
 
     public bool IsStandby => Answers && InRecovery;
@@ -115,6 +116,7 @@ public sealed record ControlData(string State, string TimelineId, bool WalLogHin
     /// start as a standby, or that a rewind left and nothing started yet — must first finish that recovery, which
     /// pg_rewind runs in single-user mode, and single-user mode refuses the standby mode <c>standby.signal</c> asks for.
     /// </summary>
+    /// <example><c>control.WhyNotRewindable ?? "pg_rewind can run"</c></example>
     public string? WhyNotRewindable =>
         !WalLogHints && !DataChecksums ? "pg_rewind cannot run without wal_log_hints or checksums"
         : State == "in archive recovery" ? "pg_rewind cannot run on a cluster stopped in archive recovery (its single-user crash recovery refuses standby mode)"

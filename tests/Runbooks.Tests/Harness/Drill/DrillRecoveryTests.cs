@@ -55,6 +55,25 @@ public class DrillRecoveryTests
         });
     }
 
+    // The failover drill's rounds 4 and 5 before the rewind fix: the re-applied break refused on a host the last round
+    // left unhealthy. Such a round is a failed recovery that names the target and its reason, without a converge or a wait.
+    [Test, CancelAfter(60_000)]
+    public async Task A_fault_that_cannot_be_applied_is_a_failed_round_naming_the_target_and_why()
+    {
+        var report = await DrillAsync("Target(\"fix\", File.Content(root + \"/state/config\", \"good\\n\"));", rounds: 2, TimeSpan.FromSeconds(20), breakTarget: BreaksOnlyOnce);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Setup.Where(p => !p.Passed).Select(p => $"{p.Name}: {p.Detail}"), Is.Empty);
+            Assert.That(report.Rounds, Has.Count.EqualTo(2), "every round runs");
+            Assert.That(report.Rounds.Select(r => r.Recovered), Is.All.False);
+            Assert.That(report.Rounds.Select(r => r.Detail), Has.All.StartWith("the fault could not be applied: break: ").And.All.Contains("exited 1"));
+            Assert.That(report.Rounds.Select(r => r.Converges), Has.All.Zero, "nothing to recover from, so no converge");
+            Assert.That(report.Passed, Is.False);
+            Assert.That(System.IO.File.ReadAllText(Path.Combine(_root, "out", "drill.md")), Does.Contain("failed recoveries: 2"));
+        });
+    }
+
     [Test, CancelAfter(60_000)]
     public async Task A_live_watch_repairs_every_round_and_its_journal_gives_the_times()
     {
@@ -112,15 +131,29 @@ public class DrillRecoveryTests
             .Until(File.Exists(root + "/repaired-once")));
         """;
 
-    private async Task<DrillReport> DrillAsync(string runbookBody, int rounds, TimeSpan roundTimeout, ScenarioMonitor? monitor = null, TimeSpan? watchEvery = null)
+    // Breaks once: the setup's break leaves its marker, and every later attempt finds it and exits 1.
+    private const string BreaksOnlyOnce = """
+        Target("break", File.Directory(root + "/state"),
+            Exec("break the config, which works only once", Shell.Script("test ! -e \"$1\" && touch \"$1\" && echo broken > \"$2\"", root + "/broke-once", root + "/state/config"))
+                .Until(new Check("the config reads broken", async (h, ct) =>
+                {
+                    var read = await h.TryReadAsync(HostContext.FileRead(root + "/state/config"), ct);
+                    return new CheckResult(read.StandardOutput == "broken\n", read.StandardOutput.Trim());
+                })));
+        """;
+
+    private async Task<DrillReport> DrillAsync(string runbookBody, int rounds, TimeSpan roundTimeout, ScenarioMonitor? monitor = null, TimeSpan? watchEvery = null, string? breakTarget = null)
     {
         var runbook = Path.Combine(_root, "repair.csx");
         System.IO.File.WriteAllText(runbook, "var root = Environment.GetEnvironmentVariable(\"RB_DRILL_ROOT\")!;\n" + runbookBody + "\nawait RunAsync(Args);\n");
         var scenarioPath = Path.Combine(_root, "file.scenario.csx");
+        var breaks = breakTarget ?? """Target("break", File.Directory(root + "/state"), File.Content(root + "/state/config", "broken\n"));""";
         System.IO.File.WriteAllText(scenarioPath, """
             Services();
             var root = Environment.GetEnvironmentVariable("RB_DRILL_ROOT")!;
-            Target("break", File.Directory(root + "/state"), File.Content(root + "/state/config", "broken\n"));
+
+            """ + breaks + """
+
             Spec("config is good", File.Content(root + "/state/config", "good\n"));
             """);
         var scenario = await ScenarioFile.LoadAsync(scenarioPath, 0.1, cache: null);
