@@ -4,10 +4,11 @@ using Runbooks.Commands;
 namespace Runbooks.Engine;
 
 /// <summary>
-/// How to put back what one action replaced: a read-only command whose output is the state the action changes (read
-/// by the engine just before and just after the action, and both answers journaled), and the commands that bring the
-/// before-state back. <c>runbook undo</c> runs the inverse only while the read still answers what the run left;
-/// confirmed apply arms the same inverse on the host. An action that cannot be put back says why.
+/// How to put back what one action replaced: a read-only command whose output is the state the action changes (its
+/// answers just before and just after the action are journaled — from the probe round's reads where the step made
+/// them, see <see cref="Observed"/> and <see cref="Proven"/>), and the commands that bring the before-state back.
+/// <c>runbook undo</c> runs the inverse only while the read still answers what the run left; confirmed apply arms the
+/// same inverse on the host. An action that cannot be put back says why.
 /// </summary>
 /// <example><c>Reversal.By("icmp_echo_ignore_all back to 1", new Command("sysctl", ["-n", key]), new Command("sysctl", ["-w", key + "=1"]))</c></example>
 public sealed record Reversal
