@@ -64,6 +64,8 @@ internal sealed class FleetProgress : IFleetObserver
             MachineStatus.Unchanged => "done: nothing to change",
             MachineStatus.Planned => $"planned: {result.Changes} step(s) would change",
             MachineStatus.Unreachable => $"UNREACHABLE: {result.Error}",
+            // The reasons, one per line, are in the summary table; a live line stays one line.
+            MachineStatus.Refused => $"REFUSED, nothing ran: {result.Error?.Split('\n')[0]}",
             _ => $"FAILED: {result.Error}",
         };
         Update(result.Machine.Name, $"{verdict} ({result.Duration.TotalSeconds:0.00} s)", final: true);

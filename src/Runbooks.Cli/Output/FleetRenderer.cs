@@ -19,7 +19,7 @@ internal static class FleetRenderer
             text.AppendLine($"{machine.Machine.Name.PadRight(width)}  {Status(machine.Status),-11}  {machine.Duration.TotalSeconds,7:0.00}s  {machine.Changes,7}  {string.Join(", ", machine.Machine.Roles.Select(r => r.Role))}");
             if (machine.Error is not null && machine.Status != MachineStatus.NotRun)
             {
-                text.AppendLine($"{new string(' ', width)}  {machine.Error}");
+                text.AppendLine($"{new string(' ', width)}  {machine.Error.Replace("\n", $"\n{new string(' ', width)}  ", StringComparison.Ordinal)}");
             }
         }
 
@@ -40,6 +40,7 @@ internal static class FleetRenderer
         MachineStatus.Planned => "planned",
         MachineStatus.Failed => "failed",
         MachineStatus.Unreachable => "unreachable",
+        MachineStatus.Refused => "refused",
         _ => "not run",
     };
 

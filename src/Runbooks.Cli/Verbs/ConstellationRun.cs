@@ -16,12 +16,6 @@ namespace Runbooks.Cli.Verbs;
 /// </summary>
 internal sealed class ConstellationRun
 {
-    // Refused before anything is loaded or probed: a saved plan records one runbook's hosts, not a fleet's machines and roles.
-    public const string NoSavedPlans =
-        "saved plans of a constellation are not supported yet (plan --out/--after, run --plan): save a plan per role with " +
-        "`runbook plan ROLE.csx --host NAME=URI --out PLAN.json` and run it with `runbook run ROLE.csx --host NAME=URI --plan PLAN.json`; " +
-        "`runbook plan CONSTELLATION` is the fleet's compliance report";
-
     public Option<string[]> On { get; } = new("--on") { Description = "constellation: machines to act on, @tag or name, comma-separated or repeated (default: all)" };
 
     public Option<int> Limit { get; } = new("--limit") { Description = "constellation: at most N machines at once", DefaultValueFactory = _ => 10 };
@@ -52,16 +46,50 @@ internal sealed class ConstellationRun
         }
     }
 
-    public async Task<int> PlanAsync(ParseResult parse, TargetRun run, string format, bool detailedExitCode, CancellationToken cancellationToken)
+    /// <summary>
+    /// The compliance report; with <paramref name="output"/> also the fleet's saved plan, one per machine, made only when
+    /// every machine was reached and probed; <paramref name="after"/> is the saved plan of the stage before.
+    /// </summary>
+    public async Task<int> PlanAsync(ParseResult parse, TargetRun run, string format, bool detailedExitCode, FileInfo? output, FileInfo? after, CancellationToken cancellationToken)
     {
+        var previous = after is null ? null : FleetPlan.Load(after.FullName);
         await using var fleet = await PrepareAsync(parse, run).ConfigureAwait(false);
+        if (previous is not null && previous.Constellation != fleet.Constellation.Path)
+        {
+            throw new InvalidRunbookException($"{after!.FullName}: a plan of {previous.Constellation}, not of {fleet.Constellation.Path}; --after names the plan of this constellation's previous stage");
+        }
+
         var progress = new FleetProgress(Console.Error, Terminal.IsInteractive(parse.GetValue(run.NoColor)) && !Console.IsErrorRedirected);
         var summary = await new Rollout(fleet, Options(parse), progress, progress.For)
             .RunAsync(RunMode.Plan, locking: null, cancellationToken).ConfigureAwait(false);
         progress.Stop();
         var roles = Runbooks.Fleet.Compliance.From(summary);
         Console.Write(FleetRenderer.Compliance(roles, format, fleet.Constellation.Path));
-        if (roles.Any(r => r.Status is ComplianceStatus.Unreachable or ComplianceStatus.Error))
+        var failed = roles.Any(r => r.Status is ComplianceStatus.Unreachable or ComplianceStatus.Error);
+        if (output is not null)
+        {
+            var unprobed = summary.Machines.Where(m => !m.Ok || m.Summary is null).ToList();
+            if (unprobed.Count > 0)
+            {
+                // A saved plan approves every selected machine's actions; one the plan could not read has none to approve.
+                Console.Error.WriteLine($"plan not saved: {string.Join("; ", unprobed.Select(m => $"{m.Machine.Name} {FleetRenderer.Status(m.Status)}{(m.Error is null ? "" : $": {m.Error}")}"))}; " +
+                    "fix it, or leave it out with --on, and plan again");
+                return ExitCodes.Failed;
+            }
+
+            var document = FleetPlan.From(fleet, summary, previous is null ? null : (previous, after!.FullName));
+            await System.IO.File.WriteAllTextAsync(output.FullName, document.ToJson(), cancellationToken).ConfigureAwait(false);
+            var name = Path.GetFileName(fleet.Constellation.Path);
+            Console.Error.WriteLine($"plan saved: {output.FullName}, {document.Machines.Count} machine(s), {document.PendingChanges} step(s) to change " +
+                $"(run it with `runbook run {name} --plan {output.Name}`; each machine is refused if a fact its plan rested on moved)");
+            foreach (var staged in document.Machines.Where(m => !m.Plan.Stage.Last))
+            {
+                Console.Error.WriteLine($"  {staged.Machine}: stage {staged.Plan.Stage.Number}, {staged.Plan.Stage.Blocked.Count} step(s) blocked now and {staged.Plan.Stage.Waiting} waiting behind them: " +
+                    $"once it has run, plan the next stage with `runbook plan {name} --out NEXT.json --after {output.Name}`");
+            }
+        }
+
+        if (failed)
         {
             return ExitCodes.Failed;
         }
@@ -69,10 +97,26 @@ internal sealed class ConstellationRun
         return detailedExitCode && roles.Any(r => r.Status == ComplianceStatus.Drift) ? ExitCodes.ChangesPending : ExitCodes.Done;
     }
 
-    public async Task<int> RunAsync(ParseResult parse, TargetRun run, string? journalOption, bool breakLock, CancellationToken cancellationToken)
+    /// <summary>
+    /// The rollout, journalled; with <paramref name="planFile"/> exactly that saved fleet plan, refused as a whole when the
+    /// constellation or a role's runbook changed and per machine when a machine's facts moved.
+    /// </summary>
+    public async Task<int> RunAsync(ParseResult parse, TargetRun run, string? journalOption, bool breakLock, FileInfo? planFile, string? approvedBy, CancellationToken cancellationToken)
     {
         var options = Options(parse);
-        await using var fleet = await PrepareAsync(parse, run).ConfigureAwait(false);
+        var approved = planFile is null ? null : FleetPlan.Load(planFile.FullName);
+        if (approved is not null && (parse.GetValue(On) ?? []).Length > 0)
+        {
+            throw new InvalidRunbookException("--plan runs the machines the plan was made for; drop --on (to approve fewer machines, plan with --on)");
+        }
+
+        await using var fleet = await PrepareAsync(parse, run, approved?.Machines.Select(m => m.Machine).ToList()).ConfigureAwait(false);
+        if (approved is not null && approved.Drift(fleet) is { Count: > 0 } drift)
+        {
+            Console.Error.WriteLine(new PlanRefusal($"refusing the saved plan {planFile!.FullName}: what it was made from has changed; nothing was run on any machine.", drift, "plan again, review, and run the new plan"));
+            return ExitCodes.Failed;
+        }
+
         var path = fleet.Constellation.Path;
         var journalPath = journalOption ?? JournalWriter.DefaultPath(path);
         using var journal = new JournalWriter(journalPath, new RunMetadata(
@@ -81,24 +125,32 @@ internal sealed class ConstellationRun
             fleet.Machines.ToDictionary(m => m.Name, m => m.Transport!.Name),
             [],
             Environment.UserName,
-            ToolVersion.Value));
+            ToolVersion.Value)
+        {
+            SavedPlan = planFile?.FullName,
+            ApprovedBy = approvedBy,
+        });
         journal.Record("fleet-start", new JsonObject
         {
             ["constellation"] = path,
             ["hash"] = fleet.Constellation.TextHash,
             ["user"] = Environment.UserName,
+            ["plan"] = planFile?.FullName,
+            ["approvedBy"] = approvedBy,
             ["limit"] = options.Limit,
             ["serial"] = options.Serial?.ToString(),
             ["maxFail"] = options.MaxFailPercent,
             ["machines"] = new JsonObject(fleet.Machines.Select(m => KeyValuePair.Create(m.Name, (JsonNode?)new JsonObject
             {
                 ["address"] = m.Transport!.Name,
+                ["uri"] = m.Uri,
                 ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode?)r.Role)]),
+                ["planStage"] = approved?.Machine(m.Name)?.Plan.Stage.Number,
             }))),
         });
         var progress = new FleetProgress(Console.Out, Terminal.IsInteractive(parse.GetValue(run.NoColor)));
         var summary = await new Rollout(fleet, options, progress, m => new CompositeObserver(journal, progress.For(m)))
-            .RunAsync(RunMode.Run, RunVerb.Locking(path, breakLock), cancellationToken).ConfigureAwait(false);
+            .RunAsync(RunMode.Run, RunVerb.Locking(path, breakLock), cancellationToken, approved is null ? null : (approved, planFile!.FullName)).ConfigureAwait(false);
         progress.Stop();
         journal.Record("fleet-end", new JsonObject
         {
@@ -114,12 +166,20 @@ internal sealed class ConstellationRun
         });
         Console.Write(FleetRenderer.Summary(summary));
         Console.WriteLine($"journal: {journal.Path}");
+        if (summary.Succeeded && summary.StageDone.Count > 0)
+        {
+            Console.WriteLine($"stage done on {string.Join(", ", summary.StageDone.Select(m => m.Name))}, steps blocked there: plan again " +
+                $"(`runbook plan {Path.GetFileName(path)} --out NEXT.json --after {planFile!.Name}`, review it, run it)");
+            return ExitCodes.StageDone;
+        }
+
         return summary.Succeeded ? ExitCodes.Done : ExitCodes.Failed;
     }
 
     private RolloutOptions Options(ParseResult parse) => RolloutOptions.Parse(parse.GetValue(Limit), parse.GetValue(Serial), parse.GetValue(MaxFail));
 
-    private async Task<PreparedFleet> PrepareAsync(ParseResult parse, TargetRun run)
+    // `machines`: a saved plan's, instead of --on.
+    private async Task<PreparedFleet> PrepareAsync(ParseResult parse, TargetRun run, IReadOnlyList<string>? machines = null)
     {
         var problems = new List<string>();
         if ((parse.GetValue(run.Targets) ?? []).Length > 0)
@@ -142,6 +202,6 @@ internal sealed class ConstellationRun
         var file = parse.GetValue(run.File)!;
         var constellation = await ConstellationFile.LoadAsync(file.FullName, source => RunbookCompiler.Compile(source, ConstellationFile.Kind), cache).ConfigureAwait(false);
         var addresses = InventoryParser.Entries(parse.GetValue(run.Hosts) ?? [], parse.GetValue(run.Inventory)?.FullName);
-        return await PreparedFleet.PrepareAsync(constellation, parse.GetValue(On) ?? [], addresses, p => SharedOptions.Load(new FileInfo(p), noCache, Console.Error)).ConfigureAwait(false);
+        return await PreparedFleet.PrepareAsync(constellation, machines ?? parse.GetValue(On) ?? [], addresses, p => SharedOptions.Load(new FileInfo(p), noCache, Console.Error)).ConfigureAwait(false);
     }
 }

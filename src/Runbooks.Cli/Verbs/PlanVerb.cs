@@ -28,12 +28,7 @@ internal static class PlanVerb
             {
                 if (Runbooks.Fleet.ConstellationFile.IsConstellation(parse.GetValue(run.File)!.FullName))
                 {
-                    if (parse.GetValue(output) is not null || parse.GetValue(after) is not null)
-                    {
-                        throw new InvalidRunbookException(ConstellationRun.NoSavedPlans);
-                    }
-
-                    return await fleet.PlanAsync(parse, run, parse.GetValue(format)!, parse.GetValue(detailed), cancellationToken).ConfigureAwait(false);
+                    return await fleet.PlanAsync(parse, run, parse.GetValue(format)!, parse.GetValue(detailed), parse.GetValue(output), parse.GetValue(after), cancellationToken).ConfigureAwait(false);
                 }
 
                 fleet.RefuseOnRunbook(parse);

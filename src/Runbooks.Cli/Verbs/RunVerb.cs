@@ -45,17 +45,12 @@ internal static class RunVerb
             {
                 if (Runbooks.Fleet.ConstellationFile.IsConstellation(parse.GetValue(run.File)!.FullName))
                 {
-                    if (parse.GetValue(savedPlan) is not null)
+                    if (parse.GetValue(dryRun) || parse.GetValue(resume) is not null)
                     {
-                        throw new InvalidRunbookException(ConstellationRun.NoSavedPlans);
+                        throw new InvalidRunbookException("--dry-run and --resume are for a runbook; `runbook plan CONSTELLATION` is a constellation's dry run");
                     }
 
-                    if (parse.GetValue(dryRun) || parse.GetValue(resume) is not null || parse.GetValue(approvedBy) is not null)
-                    {
-                        throw new InvalidRunbookException("--dry-run, --approved-by and --resume are for a runbook; `runbook plan CONSTELLATION` is a constellation's dry run");
-                    }
-
-                    return await fleet.RunAsync(parse, run, parse.GetValue(journal)?.FullName, parse.GetValue(breakLock), cancellationToken).ConfigureAwait(false);
+                    return await fleet.RunAsync(parse, run, parse.GetValue(journal)?.FullName, parse.GetValue(breakLock), parse.GetValue(savedPlan), parse.GetValue(approvedBy), cancellationToken).ConfigureAwait(false);
                 }
 
                 fleet.RefuseOnRunbook(parse);

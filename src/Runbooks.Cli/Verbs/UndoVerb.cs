@@ -27,7 +27,9 @@ internal static class UndoVerb
             {
                 var source = parse.GetValue(journalFile)!.FullName;
                 var undo = UndoPlan.FromJournal(source);
-                await using var inventory = InventoryParser.Parse(parse.GetValue(hosts) ?? [], parse.GetValue(inventoryFile)?.FullName);
+                // A fleet run's journal says where each machine was reached; --host and --inventory override that.
+                await using var inventory = InventoryParser.Parse(parse.GetValue(hosts) ?? [], parse.GetValue(inventoryFile)?.FullName,
+                    [.. undo.Machines.Select(m => (m.Name, m.Uri, $"{source} (fleet-start)"))]);
                 if (undo.CannotUndo.Count > 0)
                 {
                     Console.WriteLine($"cannot be undone ({undo.CannotUndo.Count}):");
@@ -49,8 +51,10 @@ internal static class UndoVerb
                     var plan = await new Runner(undo.Graph, inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Plan, names), cancellationToken).ConfigureAwait(false);
                     Console.Write(PlanRenderer.Render(plan, "text", SavedPlan.From(plan, source, "", names)));
                     var refused = plan.Targets.Sum(t => t.Steps.Count(s => s.Outcome == StepOutcome.Blocked));
+                    var stops = undo.Machines.Count > 0 ? "stops that machine's undo" : "stops";
                     Console.WriteLine(refused > 0
-                        ? $"{refused} change(s) cannot be put back: the host moved on since the run (above); --apply would stop at the first"
+                        ? $"{refused} change(s) blocked now (above): the host moved on since the run, or an undo step before them has to run first; " +
+                          $"--apply probes each right before it and {stops} at the first still blocked"
                         : "apply it with --apply");
                     return refused > 0 ? ExitCodes.Failed : ExitCodes.Done;
                 }

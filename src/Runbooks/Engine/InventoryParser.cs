@@ -8,9 +8,11 @@ namespace Runbooks.Engine;
 /// </summary>
 public static class InventoryParser
 {
-    public static Inventory Parse(IReadOnlyList<string> hosts, string? inventoryFile)
+    public static Inventory Parse(IReadOnlyList<string> hosts, string? inventoryFile, IReadOnlyList<(string Name, string Address, string Origin)>? recorded = null)
     {
-        var entries = Entries(hosts, inventoryFile);
+        // Addresses a journal recorded come first, so the inventory file and --host override them; one transport per name.
+        var entries = ((IEnumerable<(string Name, string Address, string Origin)>)[.. recorded ?? [], .. Entries(hosts, inventoryFile)])
+            .GroupBy(e => e.Name, StringComparer.Ordinal).Select(g => g.Last()).ToList();
         var inventory = new Inventory();
         var problems = new List<string>();
         foreach (var (name, address, origin) in entries)

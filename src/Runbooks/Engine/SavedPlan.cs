@@ -23,7 +23,8 @@ public sealed record SavedPlan(
     // 2: the stage, check facts and waitsFor; a /1 plan lacks the check hashes a run must compare, so it is refused.
     public const string CurrentSchema = "runbooks-plan/2";
 
-    private static readonly JsonSerializerOptions Json = new()
+    // One casing and escaping for every saved document (a constellation's plan nests these).
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,

@@ -5,9 +5,14 @@ namespace Runbooks;
 /// <summary>A command exited with a code its tool does not call success.</summary>
 public sealed class CommandFailedException : RunbookException
 {
-    public CommandFailedException(string host, Command command, CommandResult result)
+    /// <param name="host">Where it ran.</param>
+    /// <param name="command">What ran.</param>
+    /// <param name="result">How it ended.</param>
+    /// <param name="detail">What a read after the failure found (<see cref="Engine.RunCommand.WhenItFailsRead"/>), indented under the error.</param>
+    public CommandFailedException(string host, Command command, CommandResult result, string? detail = null)
         : base($"on {host}: `{command.Render()}` exited {result.ExitCode}" +
-               (string.IsNullOrWhiteSpace(result.StandardError) ? "" : $"\n  stderr: {result.StderrTail(5).Replace("\n", "\n          ", StringComparison.Ordinal)}"))
+               (string.IsNullOrWhiteSpace(result.StandardError) ? "" : $"\n  stderr: {result.StderrTail(5).Replace("\n", "\n          ", StringComparison.Ordinal)}") +
+               (detail is null ? "" : $"\n  {detail.TrimEnd().Replace("\n", "\n    ", StringComparison.Ordinal)}"))
     {
         Host = host;
         Command = command;

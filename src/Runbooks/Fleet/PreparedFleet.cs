@@ -186,7 +186,7 @@ public sealed class PreparedFleet : IAsyncDisposable
 
         var inRole = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var renamed = order.Select(t => Rename(t, role.Name, machine.Name, inRole)).ToList();
-        return new PlacedRole(role.Name, role.RunbookPath, placement.Parameters, renamed);
+        return new PlacedRole(role.Name, role.RunbookPath, placement.Parameters, renamed) { RunbookSha256 = runbook.Source.TextHash };
     }
 
     private static Target Rename(Target target, string role, string machine, HashSet<string> inRole)
@@ -241,7 +241,11 @@ public sealed class PreparedFleet : IAsyncDisposable
 }
 
 /// <summary>A role placed on a machine: its parameters and its targets, renamed <c>role/target</c> and bound to the machine.</summary>
-public sealed record PlacedRole(string Role, string RunbookPath, IReadOnlyDictionary<string, string> Parameters, IReadOnlyList<Target> Targets);
+public sealed record PlacedRole(string Role, string RunbookPath, IReadOnlyDictionary<string, string> Parameters, IReadOnlyList<Target> Targets)
+{
+    /// <summary>The SHA-256 of the role's runbook file, for a saved fleet plan.</summary>
+    public string RunbookSha256 { get; init; } = "";
+}
 
 /// <summary>A selected machine, ready to plan or run.</summary>
 public sealed class FleetMachine

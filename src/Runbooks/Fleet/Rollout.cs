@@ -84,6 +84,9 @@ public enum MachineStatus
     /// <summary>The first command could not reach it; nothing ran there.</summary>
     Unreachable,
 
+    /// <summary>Run of a saved plan: a fact this machine's plan rested on moved since it was approved; nothing ran there.</summary>
+    Refused,
+
     /// <summary>The rollout stopped before its batch.</summary>
     NotRun,
 }
@@ -99,6 +102,9 @@ public sealed record MachineResult(FleetMachine Machine, MachineStatus Status, R
 public sealed record FleetSummary(RunMode Mode, IReadOnlyList<MachineResult> Machines, TimeSpan Duration, string? StoppedBecause)
 {
     public bool Succeeded => Machines.All(m => m.Ok);
+
+    /// <summary>Run of a staged saved plan: the machines whose stage ran and left blocked steps for the next plan.</summary>
+    public IReadOnlyList<FleetMachine> StageDone => [.. Machines.Where(m => Mode == RunMode.Run && m.Ok && m.Summary?.StageDone == true).Select(m => m.Machine)];
 }
 
 /// <summary>What a rollout does at the machine level; the engine's own events for each machine go to its <see cref="IRunObserver"/>.</summary>
@@ -118,7 +124,12 @@ public sealed class Rollout(PreparedFleet fleet, RolloutOptions options, IFleetO
 {
     private static readonly TimeSpan ReachTimeout = TimeSpan.FromSeconds(30);
 
-    public async Task<FleetSummary> RunAsync(RunMode mode, HostLocking? locking, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans or runs every machine. With <paramref name="approved"/> (a saved fleet plan and its path), each machine runs
+    /// exactly its saved actions, after its facts are read again, read-only, right before it runs: a machine where one
+    /// moved is refused and nothing runs there.
+    /// </summary>
+    public async Task<FleetSummary> RunAsync(RunMode mode, HostLocking? locking, CancellationToken cancellationToken, (FleetPlan Plan, string Path)? approved = null)
     {
         var clock = Stopwatch.StartNew();
         var machines = fleet.Machines;
@@ -143,7 +154,7 @@ public sealed class Rollout(PreparedFleet fleet, RolloutOptions options, IFleetO
                 try
                 {
                     observer.MachineStarted(m);
-                    var result = await MachineAsync(m, mode, locking, cancellationToken).ConfigureAwait(false);
+                    var result = await MachineAsync(m, mode, locking, approved, cancellationToken).ConfigureAwait(false);
                     observer.MachineEnded(result);
                     return result;
                 }
@@ -164,7 +175,7 @@ public sealed class Rollout(PreparedFleet fleet, RolloutOptions options, IFleetO
         return new FleetSummary(mode, results, clock.Elapsed, stopped);
     }
 
-    private async Task<MachineResult> MachineAsync(FleetMachine machine, RunMode mode, HostLocking? locking, CancellationToken cancellationToken)
+    private async Task<MachineResult> MachineAsync(FleetMachine machine, RunMode mode, HostLocking? locking, (FleetPlan Plan, string Path)? approved, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var transport = machine.Transport ?? throw new InvalidOperationException($"machine {machine.Name} has no transport");
@@ -187,12 +198,27 @@ public sealed class Rollout(PreparedFleet fleet, RolloutOptions options, IFleetO
         var inventory = new Inventory().Add(machine.Name, transport);
         try
         {
+            SavedPlan? plan = null;
+            if (approved is { } saved)
+            {
+                plan = saved.Plan.Machine(machine.Name)?.Plan ?? throw new InvalidRunbookException($"machine {machine.Name} has no plan in {saved.Path}");
+                var again = await new Runner(machine.Graph, inventory, new RunObserver())
+                    .RunAsync(new RunRequest(RunMode.Plan, machine.TargetNames), cancellationToken).ConfigureAwait(false);
+                if (plan.RefusalAgainst(FleetPlan.MachinePlan(fleet, machine, again), saved.Path) is { } refusal)
+                {
+                    return new MachineResult(machine, MachineStatus.Refused, null, refusal.ToString(), clock.Elapsed);
+                }
+            }
+
             var summary = await new Runner(machine.Graph, inventory, machineObserver(machine))
-                .RunAsync(new RunRequest(mode, machine.TargetNames, Locking: locking), cancellationToken).ConfigureAwait(false);
+                .RunAsync(new RunRequest(mode, machine.TargetNames, Locking: locking) { Approved = plan }, cancellationToken).ConfigureAwait(false);
+
+            // A staged plan's run ends with its later steps waiting for the next plan: that machine did what was approved.
+            var done = summary.Succeeded || (plan is not null && summary.StageDone);
             var status = mode == RunMode.Plan ? (summary.Succeeded ? MachineStatus.Planned : MachineStatus.Failed)
-                : !summary.Succeeded ? MachineStatus.Failed
+                : !done ? MachineStatus.Failed
                 : summary.Targets.Any(t => t.Status == TargetStatus.Succeeded) ? MachineStatus.Changed : MachineStatus.Unchanged;
-            var error = summary.Targets.FirstOrDefault(t => !t.Ok) is { } bad ? $"target '{bad.Name}': {bad.Error}" : null;
+            var error = summary.Targets.FirstOrDefault(t => !t.Ok && !(done && t.Status == TargetStatus.Waiting)) is { } bad ? $"target '{bad.Name}': {bad.Error}" : null;
             return new MachineResult(machine, status, summary, error, clock.Elapsed);
         }
         catch (RunbookException ex)

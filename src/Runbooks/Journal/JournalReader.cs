@@ -64,6 +64,15 @@ public sealed class JournalReader
     public IReadOnlyList<string> RequestedTargets() =>
         Records.FirstOrDefault(r => Str(r, "event") == "run-start")?["requested"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
 
+    /// <summary>
+    /// A fleet run's machines with the address each was reached at, from its <c>fleet-start</c>; empty for a runbook's
+    /// journal (whose hosts are given again with <c>--host</c>).
+    /// </summary>
+    public IReadOnlyList<(string Name, string Uri)> FleetMachines() =>
+        Records.FirstOrDefault(r => Str(r, "event") == "fleet-start")?["machines"] is JsonObject machines
+            ? [.. machines.Select(m => (m.Key, m.Value is JsonObject o ? Str(o, "uri") : null)).Where(m => m.Item2 is not null).Select(m => (m.Key, m.Item2!))]
+            : [];
+
     internal static string? Str(JsonObject record, string key) =>
         record.TryGetPropertyValue(key, out var node) && node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

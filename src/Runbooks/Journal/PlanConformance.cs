@@ -30,13 +30,35 @@ public sealed record PlanConformance(int Stage, int Steps, int Actions, IReadOnl
     public static PlanConformance Of(SavedPlan plan, string planPath, JournalReader journal)
     {
         var start = journal.Records.Select((r, i) => (r, i)).LastOrDefault(p => JournalReader.Str(p.r, "event") == "run-start" && JournalReader.Str(p.r, "plan") == planPath);
-        var approved = plan.Steps().Where(s => s.Step.InStage && s.Step.WillChange).ToList();
         if (start.r is null)
         {
-            return new(plan.Stage.Number, approved.Count, 0, [], [$"{journal.Path} holds no run of the saved plan {planPath}"]);
+            return new(plan.Stage.Number, Approved(plan).Count, 0, [], [$"{journal.Path} holds no run of the saved plan {planPath}"]);
         }
 
-        var run = journal.Records.Skip(start.i + 1).TakeWhile(r => JournalReader.Str(r, "event") != "run-start").ToList();
+        return Compare(plan, [.. journal.Records.Skip(start.i + 1).TakeWhile(r => JournalReader.Str(r, "event") != "run-start")]);
+    }
+
+    /// <summary>
+    /// Each machine's run of the fleet plan saved at <paramref name="planPath"/> that <paramref name="journal"/> recorded
+    /// (the last fleet run started with it), compared with that machine's plan. Machines run concurrently into one
+    /// journal, so each is compared on its own records; a machine refused or not run has none, so differs.
+    /// </summary>
+    public static IReadOnlyList<(string Machine, PlanConformance Conformance)> OfFleet(Fleet.FleetPlan plan, string planPath, JournalReader journal)
+    {
+        var start = journal.Records.Select((r, i) => (r, i)).LastOrDefault(p => JournalReader.Str(p.r, "event") == "fleet-start" && JournalReader.Str(p.r, "plan") == planPath);
+        var run = start.r is null ? [] : journal.Records.Skip(start.i + 1).TakeWhile(r => JournalReader.Str(r, "event") != "fleet-start").ToList();
+        return [.. plan.Machines.Select(m => (m.Machine, start.r is null
+            ? new PlanConformance(m.Plan.Stage.Number, Approved(m.Plan).Count, 0, [], [$"{journal.Path} holds no fleet run of the saved plan {planPath}"])
+            : Compare(m.Plan, [.. run.Where(r => JournalReader.Str(r, "host") == m.Machine)])))];
+    }
+
+    private static List<(PlannedHost Host, PlannedTarget Target, PlannedStep Step)> Approved(SavedPlan plan) =>
+        [.. plan.Steps().Where(s => s.Step.InStage && s.Step.WillChange)];
+
+    // The run's records (from its start to its end) against the plan.
+    private static PlanConformance Compare(SavedPlan plan, IReadOnlyList<JsonObject> run)
+    {
+        var approved = Approved(plan);
         var ran = run.Where(r => JournalReader.Str(r, "event") == "action")
             .GroupBy(r => (Host: JournalReader.Str(r, "host"), Target: JournalReader.Str(r, "target"), Step: (int?)r["step"]))
             .ToDictionary(g => g.Key, g => g.Select(r => r["action"]!).ToList());

@@ -11,16 +11,20 @@ namespace Runbooks.Journal;
 /// </summary>
 public sealed class UndoPlan
 {
-    private UndoPlan(string journal, IReadOnlyList<Target> targets, IReadOnlyList<string> cannotUndo)
+    private UndoPlan(string journal, IReadOnlyList<Target> targets, IReadOnlyList<string> cannotUndo, IReadOnlyList<(string Name, string Uri)> machines)
     {
         Journal = journal;
         Targets = targets;
         CannotUndo = cannotUndo;
+        Machines = machines;
     }
 
     public string Journal { get; }
 
-    /// <summary>Undo targets in the order they run (the newest change first), each depending on the one before.</summary>
+    /// <summary>A fleet run's machines and where they were reached (the journal's <c>fleet-start</c>); empty for a runbook's run.</summary>
+    public IReadOnlyList<(string Name, string Uri)> Machines { get; }
+
+    /// <summary>Undo targets in the order they run (the newest change first), each depending on the one before (on the same machine, for a fleet run).</summary>
     public IReadOnlyList<Target> Targets { get; }
 
     /// <summary>"on host H, target T step N: `summary` — why", newest first.</summary>
@@ -44,6 +48,14 @@ public sealed class UndoPlan
             throw new InvalidRunbookException($"{path} records no applied action (a plan, a run with nothing to change, or a journal older than undo): nothing to undo");
         }
 
+        // A fleet run's machines ran side by side, their records interleaved, each on its own: each machine is undone on
+        // its own, newest first, and one machine's refused step does not keep the others from being put back.
+        var fleet = journal.Records.Any(r => JournalReader.Str(r, "event") == "fleet-start");
+        if (fleet)
+        {
+            applied = [.. applied.GroupBy(r => JournalReader.Str(r, "host"), StringComparer.Ordinal).SelectMany(g => g)];
+        }
+
         var targets = new List<Target>();
         var cannot = new List<string>();
         var steps = new List<Step>();
@@ -58,7 +70,8 @@ public sealed class UndoPlan
                     name = $"undo-{c.Target}-{n}";
                 }
 
-                targets.Add(new Target(name, $"undo what target {c.Target} changed on {c.Host}", targets.Count == 0 ? [] : [targets[^1].Name], [.. steps]).On(c.Host));
+                var before = targets.LastOrDefault(t => !fleet || t.Host == c.Host);
+                targets.Add(new Target(name, $"undo what target {c.Target} changed on {c.Host}", before is null ? [] : [before.Name], [.. steps]).On(c.Host));
             }
 
             steps.Clear();
@@ -110,7 +123,7 @@ public sealed class UndoPlan
         }
 
         Close();
-        return new UndoPlan(journal.Path, targets, cannot);
+        return new UndoPlan(journal.Path, targets, cannot, journal.FleetMachines());
     }
 }
 

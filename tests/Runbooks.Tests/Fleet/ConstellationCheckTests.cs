@@ -26,22 +26,6 @@ public sealed class ConstellationCheckTests
         return path;
     }
 
-    [TestCase("plan", "--out")]
-    [TestCase("plan", "--after")]
-    [TestCase("run", "--plan")]
-    public void A_saved_plan_of_a_constellation_is_refused_as_not_supported_yet_before_anything_is_loaded(string verb, string option)
-    {
-        var plan = Write("plan.json", "{}");
-        // The roles' runbooks do not even exist: the refusal comes before the constellation is read.
-        var constellation = Write("fleet.constellation.csx", $"Role(\"web\", \"missing.csx\");\nMachine(\"box\", \"{Nowhere}\").Runs(\"web\");\n");
-
-        var (exit, output, error) = CliRunner.Run(verb, constellation, option, plan);
-
-        Assert.That(exit, Is.EqualTo(2), output + error);
-        Assert.That(error, Does.Contain("saved plans of a constellation are not supported yet").And.Contain("runbook plan ROLE.csx --host NAME=URI --out PLAN.json"));
-        Assert.That(System.IO.File.ReadAllText(plan), Is.EqualTo("{}"), "the plan file is left as it was");
-    }
-
     /// <summary>Two roles, each one step, on one machine.</summary>
     private string TwoRoles(string first, string second)
     {

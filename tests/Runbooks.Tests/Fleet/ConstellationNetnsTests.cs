@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using Runbooks.Commands;
+using Runbooks.Fleet;
+using Runbooks.Journal;
 using Runbooks.Tests.Support;
 using Runbooks.Transport;
 
@@ -9,8 +11,9 @@ namespace Runbooks.Tests.Fleet;
 /// <summary>
 /// The example constellation (runbooks/constellation) on three network namespaces, each a machine with its own
 /// sshd, reached over SSH from this machine through a veth: refused when two roles want one port, planned as
-/// drift, run in rolling batches, compliant afterwards, drift and unreachable machines reported, and a rollout
-/// stopped by --max-fail. The lifecycle is one test: each phase starts from the state the one before left.
+/// drift and saved, that saved plan run in rolling batches exactly as planned on every machine, compliant
+/// afterwards, drift and unreachable machines reported, a saved plan refused on the machine that moved after the
+/// review, a rollout stopped by --max-fail, and the undo of the rolling run planned per machine. The lifecycle is one test: each phase starts from the state the one before left.
 /// </summary>
 [Category("harness"), NonParallelizable]
 public sealed class ConstellationNetnsTests
@@ -140,14 +143,18 @@ public sealed class ConstellationNetnsTests
         await A_rolling_run_converges_every_machine_into_one_journal_and_roles_find_each_other(ct);
         await After_the_run_every_role_is_compliant_and_a_second_run_changes_nothing(ct);
         await Drift_on_one_machine_and_an_unreachable_one_are_reported_in_junit(ct);
+        await A_saved_plan_is_refused_on_the_machine_that_moved_after_the_review_and_runs_on_the_others(ct);
         await Max_fail_stops_the_rollout_before_the_next_batch(ct);
+        await The_rolling_run_is_undone_per_machine_over_the_addresses_its_journal_recorded(ct);
     }
 
     private async Task Fresh_machines_plan_as_drift_per_machine_and_role(CancellationToken ct)
     {
-        var (exit, output, error) = CliRunner.Run("plan", Example("example.constellation.csx"), "--inventory", _inventory, "--format", "json", "--detailed-exitcode");
+        var (exit, output, error) = CliRunner.Run("plan", Example("example.constellation.csx"), "--inventory", _inventory, "--format", "json", "--detailed-exitcode", "--out", FleetPlanPath);
 
         Assert.That(exit, Is.EqualTo(3), output + error);
+        Assert.That(error, Does.Contain($"plan saved: {FleetPlanPath}, 3 machine(s)"));
+        Assert.That(FleetPlan.Load(FleetPlanPath).Machines.Select(m => m.Machine), Is.EqualTo(Machines));
         var roles = JsonNode.Parse(output)!["roles"]!.AsArray();
         Assert.That(roles.Select(r => $"{r!["machine"]}/{r["role"]}={r["status"]}"), Is.EquivalentTo(new[]
         {
@@ -158,13 +165,24 @@ public sealed class ConstellationNetnsTests
         Assert.That(await OnMachineAsync(2, ct, "ls", "/srv"), Is.Empty, "a plan changed nothing");
     }
 
+    private string FleetPlanPath => Path.Combine(_dir, "fleet-plan.json");
+
     private async Task A_rolling_run_converges_every_machine_into_one_journal_and_roles_find_each_other(CancellationToken ct)
     {
         var journal = Path.Combine(_dir, "run.jsonl");
 
-        var (exit, output, error) = CliRunner.Run("run", Example("example.constellation.csx"), "--inventory", _inventory, "--serial", "2", "--limit", "2", "--journal", journal);
+        // The plan the first phase saved, as a reviewer approved it.
+        var (exit, output, error) = CliRunner.Run("run", Example("example.constellation.csx"), "--inventory", _inventory, "--plan", FleetPlanPath, "--approved-by", "carol",
+            "--serial", "2", "--limit", "2", "--journal", journal);
 
         Assert.That(exit, Is.EqualTo(0), output + error);
+        var conformance = PlanConformance.OfFleet(FleetPlan.Load(FleetPlanPath), FleetPlanPath, JournalReader.Read(journal));
+        Assert.That(conformance.Select(c => c.Machine), Is.EqualTo(Machines));
+        Assert.That(conformance.Where(c => !c.Conformance.Equal || c.Conformance.Actions == 0).Select(c => c.Machine), Is.Empty,
+            "every machine ran exactly its planned actions: " + string.Join("; ", conformance.Select(c => $"{c.Machine} {c.Conformance}")));
+
+        // Both roles on server-a plan the one sysctl; the proxy's step sets it, so the app's holds when it is reached.
+        Assert.That(conformance.SelectMany(c => c.Conformance.HeldWhenProbedAgain), Is.EqualTo(new[] { "on host server-a: app-server/default step 5 ('sysctl net.core.somaxconn = 1024')" }));
         Assert.That(output, Does.Contain("batch 1/2: server-a, server-b").And.Contain("batch 2/2: server-c"));
         Assert.That(output, Does.Contain("[server-c] database/default: changed"), "plain per-host lines, not a live display, when not on a terminal");
         Assert.That(output, Does.Match(@"server-a\s+changed\s+[\d.]+s\s+\d+\s+reverse-proxy, app-server"), "the summary table");
@@ -232,6 +250,29 @@ public sealed class ConstellationNetnsTests
         Assert.That(output, Does.Not.Contain("server-a"), "--on @db selects the database machines only");
     }
 
+    private async Task A_saved_plan_is_refused_on_the_machine_that_moved_after_the_review_and_runs_on_the_others(CancellationToken ct)
+    {
+        // Reviewed while server-c drifted (the phase before); then someone edits server-c again before it runs.
+        var plan = Path.Combine(_dir, "db-plan.json");
+        var (exit, output, error) = CliRunner.Run("plan", Example("example.constellation.csx"), "--inventory", _inventory, "--on", "@db", "--out", plan);
+        Assert.That(exit, Is.EqualTo(0), output + error);
+        Assert.That(FleetPlan.Load(plan).Machines.Select(m => $"{m.Machine} {m.Plan.PendingChanges}"), Is.EqualTo(new[] { "server-b 0", "server-c 1" }));
+        await OnMachineAsync(2, ct, "sh", "-c", "echo 'mode = standby' > /srv/db/db.conf");
+
+        var journal = Path.Combine(_dir, "refused.jsonl");
+        (exit, output, error) = CliRunner.Run("run", Example("example.constellation.csx"), "--inventory", _inventory, "--plan", plan, "--journal", journal);
+
+        Assert.That(exit, Is.EqualTo(1), output + error);
+        Assert.That(output, Does.Match(@"server-c\s+refused").And.Contain("on host server-c: the fact").And.Contain("/srv/db/db.conf"));
+        Assert.That(output, Does.Match(@"server-b\s+unchanged"), "the machine whose facts held ran its plan (nothing to change)");
+        Assert.That(await OnMachineAsync(2, ct, "cat", "/srv/db/db.conf"), Is.EqualTo("mode = standby\n"), "nothing ran on the refused machine");
+        var conformance = PlanConformance.OfFleet(FleetPlan.Load(plan), plan, JournalReader.Read(journal)).ToDictionary(c => c.Machine, c => c.Conformance);
+        Assert.That((conformance["server-b"].Exact, conformance["server-c"].Actions), Is.EqualTo((true, 0)));
+
+        // Left as the phase before left it, for the next one.
+        await OnMachineAsync(2, ct, "sh", "-c", "echo 'mode = primary' > /srv/db/db.conf");
+    }
+
     private async Task Max_fail_stops_the_rollout_before_the_next_batch(CancellationToken ct)
     {
         var (exit, output, error) = CliRunner.Run("run", Example("example.constellation.csx"), "--inventory", _inventory, "--host", $"server-a=ssh://root@{Address(0)}:2",
@@ -241,5 +282,22 @@ public sealed class ConstellationNetnsTests
         Assert.That(output, Does.Contain("rollout stopped after batch 1 of 3: 1 of 1 machine(s) failed, more than --max-fail 0%"));
         Assert.That(output, Does.Match(@"server-b\s+not run").And.Match(@"server-c\s+not run"));
         Assert.That(await OnMachineAsync(2, ct, "cat", "/srv/db/db.conf"), Is.EqualTo("mode = primary\n"), "server-c's drift was left alone: its batch never ran");
+    }
+
+    private async Task The_rolling_run_is_undone_per_machine_over_the_addresses_its_journal_recorded(CancellationToken ct)
+    {
+        var accepted = Accepted();
+
+        // A plan of the undo, read-only: no --host or --inventory, the journal's fleet-start says where each machine is.
+        var (exit, output, error) = CliRunner.Run("undo", Path.Combine(_dir, "run.jsonl"));
+
+        Assert.That(Accepted(), Is.GreaterThan(accepted), "every machine was reached over SSH at its recorded address");
+        Assert.That(output, Does.Contain($"host server-a (root@{Address(0)}:22)").And.Contain("target undo-reverse-proxy/default").And.Contain($"host server-b (root@{Address(1)}:22)"));
+
+        // Later phases rewrote server-c's db.conf: that change is refused, naming the read, and the rest is planned.
+        Assert.That(exit, Is.EqualTo(1), output + error);
+        Assert.That(output, Does.Contain("it changed since the run").And.Contain("/srv/db/db.conf"));
+        Assert.That(output, Does.Contain("cannot be undone").And.Contain("http.server"), "a raw command's server start is listed as not undoable");
+        Assert.That(await OnMachineAsync(2, ct, "cat", "/srv/db/db.conf"), Is.EqualTo("mode = primary\n"), "an undo plan changes nothing");
     }
 }

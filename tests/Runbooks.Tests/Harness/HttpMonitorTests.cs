@@ -65,37 +65,48 @@ public class HttpMonitorTests
         await System.IO.File.WriteAllLinesAsync(manifest, objects.Select(o => $"{Convert.ToHexStringLower(SHA256.HashData(o.Value))}  {o.Key}"), ct);
 
         // A budget of 10 bytes/s: both objects are fetched in the first second, the listing in between.
-        // The server lies about object-2 and leaves it out of the listing, and answers 503 for a while.
+        // The server lies about object-2 and leaves it out of the listing, and answers 503 for a while. The test
+        // moves on when the server has seen what it waits for, not after fixed sleeps, and compares the monitor's
+        // outage with the one the server served: a loaded machine stretches both alike.
         var down = false;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var served = new System.Collections.Concurrent.ConcurrentQueue<(string Path, int Status, TimeSpan At)>();
         using var server = new LoopbackServer(request =>
         {
-            if (Volatile.Read(ref down))
-            {
-                return (503, []);
-            }
-
             var name = request.TrimStart('/');
-            return name.Length == 0
-                ? (200, Encoding.ASCII.GetBytes("<a href=\"object-1.bin\">object-1.bin</a>"))
+            (int Status, byte[] Body) answer = Volatile.Read(ref down) ? (503, [])
+                : name.Length == 0 ? (200, Encoding.ASCII.GetBytes("<a href=\"object-1.bin\">object-1.bin</a>"))
                 : (200, name == "object-2.bin" ? Encoding.ASCII.GetBytes("tampered") : objects[name]);
+            served.Enqueue((request, answer.Status, clock.Elapsed));
+            return answer;
         });
+        async Task Until(Func<bool> seen)
+        {
+            while (!seen())
+            {
+                await Task.Delay(20, ct);
+            }
+        }
 
         await using var transport = new LocalTransport();
         var declared = Monitors.Http("local", server.Address.Port, "/").ContentMatches(manifest, bytesPerSecond: 10);
         await using var monitor = new HttpAvailabilityMonitor(declared, transport, server.Address);
         await monitor.StartAsync(ct);
-        await Task.Delay(600, ct);
+        await Until(() => served.Any(s => s.Path == "/object-2.bin") && served.Any(s => s.Path == "/"));
         Volatile.Write(ref down, true);
-        await Task.Delay(500, ct);
+        await Until(() => served.Count(s => s.Status == 503) >= 3 && clock.Elapsed - served.First(s => s.Status == 503).At >= TimeSpan.FromSeconds(0.5));
         Volatile.Write(ref down, false);
-        await Task.Delay(400, ct);
+        var up = served.Count;
+        await Until(() => served.Skip(up).Count(s => s.Status == 200) >= 2);
         var seen = await monitor.StopAsync();
 
         Assert.That(seen["wrong content"], Does.Contain("object-2.bin"));
         Assert.That(seen["wrong content"], Does.Contain("missing from the listing"));
         Assert.That(int.Parse(seen["failed"]), Is.GreaterThan(0));
+        var firstDown = served.First(s => s.Status == 503).At;
+        var backUp = served.Skip(up).First(s => s.Status == 200).At;
         var outage = double.Parse(seen["longest outage"].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.That(outage, Is.InRange(0.3, 1.5), "the outage lasted about 0.5 s");
+        Assert.That(outage, Is.EqualTo((backUp - firstDown).TotalSeconds).Within(0.3), $"the server answered 503 from {firstDown} to {backUp}");
     }
 
     [Test]

@@ -169,6 +169,9 @@ public sealed class PostgresCluster
     internal Command Start =>
         new Command("runuser", ["-u", "postgres", "--", Bin("pg_ctl"), "start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", $"-c config_file={ConfigFile}"]).WithTimeout(TimeSpan.FromSeconds(90));
 
+    // pg_ctl says only "could not start server"; the server's reason is at the end of its log.
+    internal Command LogTail => new Command("tail", ["-n", "20", "--", LogFile]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
+
     internal Command StopFast =>
         new Command("runuser", ["-u", "postgres", "--", Bin("pg_ctl"), "stop", "-w", "-t", "60", "-m", "fast", "-D", DataDirectory]).WithTimeout(TimeSpan.FromSeconds(90));
 

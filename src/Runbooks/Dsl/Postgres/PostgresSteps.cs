@@ -123,7 +123,7 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
                 : $"no readable cluster in {cluster.DataDirectory} ({PostgresCluster.FirstLine(control.StandardError)}): a base backup");
         }
 
-        actions.Add(new RunCommand(cluster.Start));
+        actions.Add(new RunCommand(cluster.Start) { WhenItFailsRead = cluster.LogTail });
         actions.Add(new WaitUntil(cluster.Standby(primary), StreamTimeout, Interval) { WhenItFails = $"read {cluster.LogFile}" });
         return StepProbe.Act(status.ToString(), actions) with { Notes = notes };
     }

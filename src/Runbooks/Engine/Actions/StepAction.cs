@@ -81,6 +81,13 @@ public sealed record RunCommand(Command Command) : StepAction
     /// </summary>
     public bool StderrMeansFailure { get; init; }
 
+    /// <summary>
+    /// A read-only command run when this one fails, where the tool wrote why (a server's log tail): its output joins
+    /// the error and the journal, so the retrospective need not go back to the host.
+    /// </summary>
+    /// <example><c>new RunCommand(start) { WhenItFailsRead = new Command("tail", ["-n", "20", "--", log]) }</c></example>
+    public Command? WhenItFailsRead { get; init; }
+
     public override string Kind => "run";
 
     public override string Summary => "$ " + Command.Render();
@@ -92,11 +99,23 @@ public sealed record RunCommand(Command Command) : StepAction
         new("argv", Array(Command.RenderedArgv())),
         new("stdin", Command.Stdin is { } stdin ? Node(stdin.IsSecret ? Secret.Mask : SecretRedactor.Redact(stdin.Reveal())) : null),
         new("stderrMeansFailure", StderrMeansFailure ? true : null),
+        new("whenItFailsRead", WhenItFailsRead is { } read ? Array(read.RenderedArgv()) : null),
     ];
 
     internal override async Task ExecuteAsync(HostContext host, CancellationToken cancellationToken)
     {
-        var result = await host.ApplyAsync(Command, cancellationToken).ConfigureAwait(false);
+        CommandResult result;
+        try
+        {
+            result = await host.ApplyAsync(Command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CommandFailedException failed) when (WhenItFailsRead is { } read)
+        {
+            var why = await host.TryReadAsync(read, cancellationToken).ConfigureAwait(false);
+            var text = why.ExitCode == 0 ? why.StdoutTail(20) : $"(exited {why.ExitCode}: {why.StderrTail(2)})";
+            throw new CommandFailedException(failed.Host, failed.Command, failed.Result, $"{read.Render()}:\n{text}");
+        }
+
         if (StderrMeansFailure && !string.IsNullOrWhiteSpace(result.StandardError))
         {
             throw new CommandFailedException(host.Name, Command, result);

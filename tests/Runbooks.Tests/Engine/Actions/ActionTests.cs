@@ -40,6 +40,24 @@ public class ActionTests
         Assert.That(host.Ran, Is.Empty, "pvremove must not run");
     }
 
+    [Test]
+    public async Task A_failed_command_with_a_read_for_its_failure_carries_what_the_read_found()
+    {
+        var start = new Command("pg_ctl", ["start", "-w", "-D", "/var/lib/postgresql/15/main"]);
+        var tail = new Command("tail", ["-n", "20", "--", "/var/log/postgresql/postgresql-15-main.log"]).AsReadOnly();
+        var host = new FakeTransport()
+            .On(start, "waiting for server to start.... stopped waiting\n", exit: 1, stderr: "pg_ctl: could not start server\n")
+            .On(tail, "LOG:  starting PostgreSQL 15.18\nFATAL:  requested timeline 4 does not contain minimum recovery point 0/3053018 on timeline 1\n");
+        var action = new RunCommand(start) { WhenItFailsRead = tail };
+
+        var error = await Assert.ThrowsAsync<CommandFailedException>(() => host.Context().RunActionsAsync([action], CancellationToken.None));
+
+        Assert.That(error!.Message, Does.Contain("exited 1").And.Contain("stderr: pg_ctl: could not start server"));
+        Assert.That(error.Message, Does.Contain("tail -n 20 -- /var/log/postgresql/postgresql-15-main.log:\n    LOG:  starting PostgreSQL 15.18\n    FATAL:  requested timeline 4"));
+        Assert.That(host.Ran.Select(FakeTransport.Key), Is.EqualTo(new[] { FakeTransport.Key(start), FakeTransport.Key(tail) }), "the read runs only after the failure");
+        Assert.That((string?)action.ToJson()["whenItFailsRead"]![0], Is.EqualTo("tail"));
+    }
+
     [TestCase(true, "yes")]
     [TestCase(false, "no")]
     public async Task A_branch_runs_the_side_its_condition_picks_at_apply_time(bool condition, string expected)
