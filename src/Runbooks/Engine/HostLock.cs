@@ -115,43 +115,37 @@ internal static class HostLock
     private const string ReleaseScript =
         "if grep -qx -- \"token=$2\" \"$1/owner\" 2>/dev/null; then rm -f -- \"$1/owner\" && rmdir -- \"$1\"; fi";
 
-    // The machine (its /etc/machine-id, or dbus's copy) and the directory the lock lives in (device:inode):
-    // two inventory names for one machine reach the same directory, while netns hosts that share the
-    // machine's id keep a private /run/lock each and so a lock each.
-    private const string IdentityScript =
-        "d=$(dirname -- \"$1\") && mkdir -p -- \"$d\" && id=$(cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null) && " +
-        "[ -n \"$id\" ] && printf '%s %s\\n' \"$id\" \"$(stat -c %d:%i -- \"$d\")\"; exit 0";
-
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Locks every host in <paramref name="hosts"/> once per machine, in order, adding each context it locked through to
-    /// <paramref name="locked"/> as it goes (so a refusal part-way still releases the rest). A host whose machine
-    /// cannot be identified is locked under its own name.
+    /// <paramref name="locked"/> as it goes (so a refusal part-way still releases the rest). Two inventory names for one
+    /// machine reach one lock directory: the second finds it held by this very run and is not locked again, while netns
+    /// hosts that share the machine's id keep a private /run/lock each and so a lock each. One command per host.
     /// </summary>
     public static async Task AcquireAllAsync(IEnumerable<HostContext> hosts, HostLocking locking, List<HostContext> locked, CancellationToken cancellationToken)
     {
-        var machines = new HashSet<string>(StringComparer.Ordinal);
         foreach (var host in hosts)
         {
-            var identity = (await RunAsync(host, Shell.Script(IdentityScript, locking.Path), cancellationToken).ConfigureAwait(false)).StandardOutput.Trim();
-            if (!machines.Add(identity.Length > 0 ? identity : $"name:{host.Name}"))
+            if (await AcquireAsync(host, locking, cancellationToken).ConfigureAwait(false))
             {
-                // Another name for a machine this run has locked already: taking the lock again would find it held.
-                continue;
+                locked.Add(host);
             }
-
-            await AcquireAsync(host, locking, cancellationToken).ConfigureAwait(false);
-            locked.Add(host);
         }
     }
 
-    public static async Task AcquireAsync(HostContext host, HostLocking locking, CancellationToken cancellationToken)
+    /// <summary>Takes the host's lock (true), or finds it held by this run through another name for the machine (false); throws when someone else holds it.</summary>
+    public static async Task<bool> AcquireAsync(HostContext host, HostLocking locking, CancellationToken cancellationToken)
     {
         var holder = await TryAcquireAsync(host, locking, cancellationToken).ConfigureAwait(false);
         if (holder.Taken)
         {
-            return;
+            return true;
+        }
+
+        if (holder.Owner?.Token == locking.Owner.Token)
+        {
+            return false;
         }
 
         var alive = holder.Owner is null ? true : locking.HolderAlive(holder.Owner);
@@ -161,7 +155,7 @@ internal static class HostLock
             holder = await TryAcquireAsync(host, locking, cancellationToken).ConfigureAwait(false);
             if (holder.Taken)
             {
-                return;
+                return true;
             }
 
             alive = holder.Owner is null ? true : locking.HolderAlive(holder.Owner);

@@ -357,14 +357,18 @@ public sealed class SshTransport : ITransport, IFreshConnections
     private void DropClient()
     {
         var client = _client;
+        var watchdog = _watchdog;
         _client = null;
-        _watchdog?.Dispose();
         _watchdog = null;
         if (client is null)
         {
+            watchdog?.Dispose();
             return;
         }
 
+        // The connection first, then the watchdog's channel: closed on its own while its script still runs, the channel
+        // waited out SSH.NET's channel-close timeout (1 s at every disconnect); with the session gone the watchdog sees
+        // its sshd go, reaps what is left and ends.
         try
         {
             client.Disconnect();
@@ -372,6 +376,15 @@ public sealed class SshTransport : ITransport, IFreshConnections
         catch (Exception ex) when (ex is SshException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
             // Already gone; nothing to close.
+        }
+
+        try
+        {
+            watchdog?.Dispose();
+        }
+        catch (Exception ex) when (ex is SshException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Its channel went with the connection.
         }
 
         client.Dispose();
