@@ -13,7 +13,7 @@ namespace Runbooks.Transport;
 /// connection per host and a channel per command.
 /// </summary>
 /// <example><c>await using var ssh = new SshTransport(SshEndpoint.Parse("ssh://root@10.0.0.5"), "/root/.ssh/id_ed25519", "/root/.ssh/known_hosts");</c></example>
-public sealed class SshTransport : ITransport, IFreshConnections
+public sealed partial class SshTransport : ITransport, IFreshConnections
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
 
@@ -96,19 +96,25 @@ public sealed class SshTransport : ITransport, IFreshConnections
 
     /// <summary>
     /// The text the remote shell runs: values quoted one by one, the command's marker (the connection's and its own
-    /// number, which <see cref="Reaper"/> finds it by) and its environment through <c>env</c>. <c>exec</c>: sshd
-    /// made the shell a session and process group leader, so the command leads its own group.
+    /// number, which <see cref="Reaper"/> finds it by) and its environment as assignments in front of <c>exec</c>,
+    /// which exports them to the program. <c>exec</c>: sshd made the shell a session and process group leader, so the
+    /// command leads its own group. Not <c>exec env NAME=VALUE</c>: that is one more program started per command,
+    /// 0.05 s under emulation (measured 0.29 against 0.23 s for <c>losetup -J -l</c>); <c>env</c> is kept only for a
+    /// name the shell cannot assign.
     /// </summary>
     internal static string RemoteCommandText(Command command, string marker)
     {
+        var environment = command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+        var viaEnv = environment.Any(e => !ShellName().IsMatch(e.Key));
         // $$ unquoted: the remote shell's pid, which exec hands to the command, ends the marker (see Reaper).
-        var text = new StringBuilder("exec env ").Append(ShellQuote.Quote($"{MarkerVariable}={marker}")).Append(".$$");
-        foreach (var (name, value) in command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
+        var text = new StringBuilder(viaEnv ? "exec env " : "").Append(MarkerVariable).Append('=').Append(ShellQuote.Quote(marker)).Append(".$$");
+        foreach (var (name, value) in environment)
         {
-            text.Append(' ').Append(ShellQuote.Quote($"{name}={value}"));
+            // NAME='value': a quoted value keeps it an assignment; env takes the whole word quoted.
+            text.Append(' ').Append(viaEnv ? ShellQuote.Quote($"{name}={value}") : $"{name}={ShellQuote.Quote(value)}");
         }
 
-        text.Append(' ').Append(ShellQuote.Quote(command.Program));
+        text.Append(viaEnv ? " " : " exec ").Append(ShellQuote.Quote(command.Program));
         foreach (var arg in command.Arguments)
         {
             text.Append(' ').Append(ShellQuote.Quote(arg.Reveal()));
@@ -116,6 +122,9 @@ public sealed class SshTransport : ITransport, IFreshConnections
 
         return text.ToString();
     }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex ShellName();
 
     /// <summary>What starts the <see cref="ConnectionWatchdog"/> of the connection marked <paramref name="connection"/>.</summary>
     internal static string WatchdogCommandText(string connection) => $"exec sh -c {ShellQuote.Quote(ConnectionWatchdog)} runbooks-watchdog {ShellQuote.Quote(connection)}";

@@ -62,7 +62,23 @@ public class SshTransportTests
 
         Assert.That(result.StandardOutput, Is.EqualTo("private-key-material hello world"));
         Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.Not.Contain("private-key-material"));
-        Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.StartWith("exec env RUNBOOKS_COMMAND=c0ffee.1.$$ 'GREETING=hello world' sh -c"));
+        Assert.That(SshTransport.RemoteCommandText(command, "c0ffee.1"), Does.StartWith("RUNBOOKS_COMMAND=c0ffee.1.$$ GREETING='hello world' exec sh -c"));
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task The_marker_reaches_the_program_and_a_name_the_shell_cannot_assign_goes_through_env(CancellationToken ct)
+    {
+        await using var ssh = SshTransport.FromUri(Uri, UserKey, Sshd.KnownHosts);
+        var plain = await ssh.RunAsync(new Command("sh", ["-c", "tr '\\0' '\\n' < /proc/$$/environ; echo \"pid=$$\""]).WithEnvironment("LANG", "C"), ct);
+        var odd = new Command("env", []).WithEnvironment("odd-name", "x y");
+
+        var oddResult = await ssh.RunAsync(odd, ct);
+
+        var pid = plain.StandardOutput.Split('\n').Single(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..];
+        Assert.That(plain.StandardOutput, Does.Match($@"(?m)^RUNBOOKS_COMMAND=\S+\.\d+\.{pid}$").And.Contain("LANG=C\n"), "assignments in front of exec reach the program itself, and the marker ends in its pid (the reaper's test of in flight)");
+        Assert.That(SshTransport.RemoteCommandText(odd, "c0ffee.2"), Does.StartWith("exec env RUNBOOKS_COMMAND=c0ffee.2.$$ 'odd-name=x y' env"));
+        Assert.That(oddResult.StandardOutput, Does.Contain("odd-name=x y\n").And.Contain("RUNBOOKS_COMMAND="));
     }
 
     [Test]
