@@ -19,7 +19,8 @@ public sealed record WriteFile : StepAction
     // renamed over (EBUSY): it is written in place, the only way there is; any other failure is cat's to report.
     // With $5 (this run's directory on the host) the old file is first copied there for undo and the hash is checked
     // on that copy, so what is kept, named by its SHA-256, is exactly what gets replaced. The last line printed is the
-    // file's hash as written: the after-state undo compares, without a second command.
+    // file's hash as written: the after-state undo compares, without a second command. Every program started costs
+    // 0.05 s on an emulated host, so the hash is cut by the shell, not by `cut`, and a given mode skips --reference.
     internal const string Script =
         "set -e\n" +
         "tmp= keep=\n" +
@@ -27,19 +28,20 @@ public sealed record WriteFile : StepAction
         "case \"$2\" in\n" +
         "  absent) [ ! -e \"$1\" ] || { echo \"$1 was created since it was probed; nothing written, plan again\" >&2; exit 3; } ;;\n" +
         "  *) old=$1\n" +
-        "     if [ -n \"$5\" ]; then mkdir -p -m 700 -- \"$5\"; keep=$(mktemp \"$5/$2.XXXXXX\"); cp -p -- \"$1\" \"$keep\"; old=$keep; fi\n" +
-        "     [ \"$(sha256sum 2>/dev/null < \"$old\" | cut -d' ' -f1)\" = \"$2\" ] || { echo \"$1 changed since it was probed; nothing written, plan again\" >&2; exit 3; }\n" +
+        "     if [ -n \"$5\" ]; then [ -d \"$5\" ] || mkdir -p -m 700 -- \"$5\"; keep=$(mktemp \"$5/$2.XXXXXX\"); cp -p -- \"$1\" \"$keep\"; old=$keep; fi\n" +
+        "     h=$(sha256sum 2>/dev/null < \"$old\") || h=\n" +
+        "     [ \"${h%% *}\" = \"$2\" ] || { echo \"$1 changed since it was probed; nothing written, plan again\" >&2; exit 3; }\n" +
         "     if [ -n \"$keep\" ]; then mv -f -- \"$keep\" \"$5/$2\"; keep=; fi ;;\n" +
         "esac\n" +
         "tmp=$(mktemp \"$1.runbook.XXXXXX\")\n" +
         "if [ -n \"$4\" ]; then cat -- \"$4\" > \"$tmp\"; else cat > \"$tmp\"; fi\n" +
-        "if [ -e \"$1\" ]; then chmod --reference=\"$1\" -- \"$tmp\"; chown --reference=\"$1\" -- \"$tmp\" 2>/dev/null || :; fi\n" +
+        "if [ -e \"$1\" ]; then [ -n \"$3\" ] || chmod --reference=\"$1\" -- \"$tmp\"; chown --reference=\"$1\" -- \"$tmp\" 2>/dev/null || :; fi\n" +
         "if [ -n \"$3\" ]; then chmod \"$3\" -- \"$tmp\"; elif [ -n \"$4\" ]; then chmod --reference=\"$4\" -- \"$tmp\"; elif [ ! -e \"$1\" ]; then chmod 0644 -- \"$tmp\"; fi\n" +
         "mv -f -- \"$tmp\" \"$1\" 2>/dev/null || cat -- \"$tmp\" > \"$1\"\n" +
         HashScript + "\n";
 
     // The file's SHA-256, or "absent": the state undo compares.
-    private const string HashScript = "if [ -e \"$1\" ]; then sha256sum < \"$1\" | cut -d' ' -f1; else echo absent; fi";
+    private const string HashScript = "if [ -e \"$1\" ]; then h=$(sha256sum < \"$1\"); echo \"${h%% *}\"; else echo absent; fi";
 
     private WriteFile(string path, Arg content, string? mode, string? expectedSha256, string? before)
     {
