@@ -8,7 +8,7 @@ namespace Runbooks.Engine;
 /// <see cref="Command.FactView"/>, as one of the facts a decision rested on.
 /// </summary>
 /// <example><c>new Fact&lt;long&gt;(new Command("blockdev", ["--getsize64", "/dev/loop1"]), r => long.Parse(r.StandardOutput))</c></example>
-public sealed record Fact<T>
+public sealed record Fact<T> : IFact
 {
     /// <param name="read">The command; made read-only here, so a fact can never change the host.</param>
     /// <param name="parse">Turns the answer into the fact; sees the exit code, so "no such device" can be an answer.</param>
@@ -39,6 +39,14 @@ public sealed record Fact<T>
 
     /// <summary>A read that answers this fact among others; asked first when this round has read neither.</summary>
     public CombinedRead? Via { get; init; }
+}
+
+/// <summary>A fact whatever its type: the read that answers it, and the combined read that may answer it with others.</summary>
+public interface IFact
+{
+    Command Read { get; }
+
+    CombinedRead? Via { get; }
 }
 
 /// <summary>

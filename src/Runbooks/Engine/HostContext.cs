@@ -101,15 +101,63 @@ public sealed partial class HostContext
     /// <summary>
     /// Reads several files in one round trip and files each answer in the probe round under
     /// <see cref="FileRead"/>, so the step's own <c>TryReadAsync(FileRead(path))</c> then costs nothing.
-    /// Over SSH to a slow host every command is a channel, an exec and a shell (0.2–0.3 s under emulation);
-    /// a probe that looks at four files should pay for one. Files already read this round are not read again.
+    /// Files already read this round are not read again.
     /// </summary>
-    public async Task PrefetchFilesAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
+    /// <example><c>await host.PrefetchFilesAsync(["/etc/fstab", "/etc/hosts"], ct);</c></example>
+    public Task PrefetchFilesAsync(IEnumerable<string> paths, CancellationToken cancellationToken) =>
+        PrefetchAsync(paths.Select(FileContentIfReadable), cancellationToken);
+
+    /// <summary>
+    /// Reads the facts this round has not read yet in one round trip (<see cref="ReadBatch"/>): a fact answered by a
+    /// combined read through it, each answer filed as if read alone. Over SSH to a slow host every command is a
+    /// channel, a shell and an exec (0.15–0.2 s under emulation); a probe that looks at four things should pay for
+    /// one. Best effort: a batch that times out or does not split leaves each fact to its own read and error. Not
+    /// logged as a fact itself: a decision rests on the reads it then asks for, which the plan records one by one.
+    /// </summary>
+    /// <example><c>await host.PrefetchAsync([LoopReads.Devices, LoopReads.FileSize("/media/disk3.img")], ct);</c></example>
+    public async Task PrefetchAsync(IEnumerable<IFact> facts, CancellationToken cancellationToken)
     {
-        var wanted = paths.Distinct(StringComparer.Ordinal).Where(p => !HasRead(FileRead(p))).ToList();
-        if (wanted.Count >= 2)
+        var wanted = new List<Command>();
+        var combined = new Dictionary<Command, CombinedRead>();
+        foreach (var fact in facts)
         {
-            await ReadCombinedAsync(FileBatch.Read(wanted), cancellationToken).ConfigureAwait(false);
+            if (HasRead(fact.Read) || (fact.Via is { } via && HasRead(via.Read)))
+            {
+                continue;
+            }
+
+            var read = fact.Via?.Read ?? fact.Read;
+            if (ReadBatch.Fits(read) && !wanted.Contains(read))
+            {
+                wanted.Add(read);
+                if (fact.Via is { } through)
+                {
+                    combined[read] = through;
+                }
+            }
+        }
+
+        if (wanted.Count < 2)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReadCombinedAsync(ReadBatch.Of(wanted), logged: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransportException)
+        {
+            // Timed out, or the host is not reachable: each fact's own read then says so, naming its command.
+            return;
+        }
+
+        foreach (var (read, through) in combined)
+        {
+            if (_facts.TryGetValue(read, out var answer) && answer.IsCompletedSuccessfully)
+            {
+                File(through, answer.Result);
+            }
         }
     }
 
@@ -123,7 +171,7 @@ public sealed partial class HostContext
         ArgumentNullException.ThrowIfNull(fact);
         if (fact.Via is { } via && !HasRead(fact.Read) && !HasRead(via.Read))
         {
-            await ReadCombinedAsync(via, cancellationToken).ConfigureAwait(false);
+            await ReadCombinedAsync(via, logged: true, cancellationToken).ConfigureAwait(false);
         }
 
         var result = await TryReadAsync(fact.Read, cancellationToken).ConfigureAwait(false);
@@ -131,9 +179,15 @@ public sealed partial class HostContext
     }
 
     // A combined read that fails or does not split leaves each part to be read on its own, with its own error.
-    private async Task ReadCombinedAsync(CombinedRead read, CancellationToken cancellationToken)
+    private async Task ReadCombinedAsync(CombinedRead read, bool logged, CancellationToken cancellationToken)
     {
-        var combined = await TryReadAsync(read.Read, cancellationToken).ConfigureAwait(false);
+        var command = read.Read.AsReadOnly();
+        var combined = await (logged ? TryReadAsync(command, cancellationToken) : _facts.GetOrAdd(command, c => RunRecordedAsync(c, cancellationToken))).ConfigureAwait(false);
+        File(read, combined);
+    }
+
+    private void File(CombinedRead read, CommandResult combined)
+    {
         if (combined.ExitCode != 0 || read.Split(combined) is not { } parts)
         {
             return;

@@ -60,13 +60,23 @@ public sealed class Runner
     {
         var clock = Stopwatch.StartNew();
         _observer.RunStarted(request.Mode, order);
+        if (request.Mode == RunMode.Plan)
+        {
+            // A plan changes nothing, so every step's declared reads hold for the whole plan: one round trip per host.
+            await Task.WhenAll(order.GroupBy(t => t.Host, StringComparer.Ordinal).Select(host =>
+                _inventory.Context(host.Key).PrefetchAsync(host.SelectMany(t => t.Steps).SelectMany(s => s.Reads), cancellationToken))).ConfigureAwait(false);
+        }
+
         var inRun = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var results = new Dictionary<string, Task<TargetResult>>(StringComparer.Ordinal);
-        foreach (var target in order)
+        for (var index = 0; index < order.Count; index++)
         {
+            var target = order[index];
             // Dependencies outside this run (--skip-dependencies) are not waited for.
             var dependencies = target.Dependencies.Where(inRun.Contains).Select(d => results[d]).ToList();
-            var task = StartTargetAsync(request, target, dependencies, cancellationToken);
+            // In order one target at a time, the next target's first step on the same host probes right after this one's last.
+            var next = !request.Parallel && index + 1 < order.Count && order[index + 1].Host == target.Host && order[index + 1].Steps is [var first, ..] ? first : null;
+            var task = StartTargetAsync(request, target, dependencies, next, cancellationToken);
             results[target.Name] = task;
             if (!request.Parallel)
             {
@@ -83,7 +93,7 @@ public sealed class Runner
         return summary;
     }
 
-    private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, CancellationToken cancellationToken)
+    private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, Step? next, CancellationToken cancellationToken)
     {
         var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
         var failed = finished.FirstOrDefault(d => !d.Ok && d.Status != TargetStatus.Waiting);
@@ -105,7 +115,7 @@ public sealed class Runner
         {
             _observer.TargetStarted(target);
             var waitsFor = finished.Select(d => d.WaitsFor).FirstOrDefault(w => w is not null);
-            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved, request.ConfirmTimeout, waitsFor).RunAsync(cancellationToken).ConfigureAwait(false);
+            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved, request.ConfirmTimeout, waitsFor, next).RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _observer.TargetEnded(result);

@@ -33,6 +33,14 @@ public abstract class Step
     /// <summary>False for a raw command with nothing to verify: it is applied and not probed again.</summary>
     public virtual bool HasPostcondition => true;
 
+    /// <summary>
+    /// The facts the probe reads whatever it finds, known before it runs. The engine reads them together with the
+    /// next step's in one round trip (a plan: those of every step of a host at once). A fact the probe reads only on
+    /// some paths, or whose command depends on an earlier answer, is not declared here.
+    /// </summary>
+    /// <example><c>public override IEnumerable&lt;IFact&gt; Reads => [LoopReads.Devices];</c></example>
+    public virtual IEnumerable<IFact> Reads => [];
+
     /// <summary>Reads the facts it needs and decides. Must run read-only commands only.</summary>
     public abstract Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken);
 

@@ -7,7 +7,7 @@ namespace Runbooks.Engine;
 /// One target on one host: requires → steps → ensures, with every decision reported. In a plan, a dependency's
 /// blocked step (<c>waitsFor</c>) makes every step of this target wait for the next stage too.
 /// </summary>
-internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null, TimeSpan? confirmTimeout = null, string? waitsFor = null)
+internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null, TimeSpan? confirmTimeout = null, string? waitsFor = null, Step? nextOnHost = null)
 {
     private readonly List<StepResult> _steps = [];
     private readonly List<CheckOutcome> _checks = [];
@@ -81,6 +81,7 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         StepProbe? before = null;
         try
         {
+            await PrefetchAsync(index, cancellationToken).ConfigureAwait(false);
             var facts = mode == RunMode.Plan ? FactLog.Begin() : null;
             try
             {
@@ -130,6 +131,7 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
                 return Result(StepOutcome.Changed, "(no postcondition to verify)");
             }
 
+            await PrefetchAsync(index, cancellationToken).ConfigureAwait(false);
             var after = await step.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
             observer.StepProbed(target, index, step, after, verifying: true);
             return after.Decision == StepDecision.Satisfied
@@ -142,6 +144,12 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
                 before?.Actions ?? [], before?.Notes ?? [], clock.Elapsed, null, WithNextStep(ex));
         }
     }
+
+    // This step's declared reads and the next one's, in one round trip: nothing is applied between this probe (or
+    // verify) and the next step's probe, so both answers are used and none is read for nothing. Further ahead would
+    // be a guess: the next step may change what they read.
+    private Task PrefetchAsync(int index, CancellationToken cancellationToken) =>
+        host.PrefetchAsync([.. target.Steps[index].Reads, .. (index + 1 < target.Steps.Count ? target.Steps[index + 1] : nextOnHost)?.Reads ?? []], cancellationToken);
 
     // The probe is made again right before the step runs; an earlier step may have changed what it reads, and then
     // its actions are no longer the approved ones: nothing of this step runs, and the operator plans again.

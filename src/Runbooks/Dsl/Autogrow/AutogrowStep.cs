@@ -20,9 +20,15 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
 
     public override string Description => $"autogrow '{settings.Name}' keeps {settings.Mount} below {settings.ThresholdPercent}% and {settings.Lead.TotalSeconds:0.#} s of writing free (step {Bytes.Show(settings.StepBytes)})";
 
+    private static readonly Fact<bool> Systemd = new(Shell.Script(SystemdState), r => r.StandardOutput.Trim() is "running" or "degraded" or "starting");
+
+    // The wrapper's files too: without systemd (the harness's guests, containers) they are what the probe reads next.
+    public override IEnumerable<IFact> Reads =>
+        [Systemd, .. new[] { settings.ScriptPath, settings.SupervisorPath, settings.PidFile, settings.StoppedFile }.Select(HostContext.FileContentIfReadable)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
-        var systemd = await UsesSystemdAsync(host, cancellationToken).ConfigureAwait(false);
+        var systemd = await host.FactAsync(Systemd, cancellationToken).ConfigureAwait(false);
         var files = new List<(string Path, string Content, string Mode)> { (settings.ScriptPath, AutogrowScript.Daemon(settings), "0755") };
         files.Add(systemd ? (settings.UnitPath, AutogrowScript.Unit(settings), "0644") : (settings.SupervisorPath, AutogrowScript.Supervisor(settings), "0755"));
         await host.PrefetchFilesAsync([.. files.Select(f => f.Path), .. systemd ? Array.Empty<string>() : [settings.PidFile], settings.StoppedFile], cancellationToken).ConfigureAwait(false);
@@ -67,11 +73,6 @@ public sealed class AutogrowStep(AutogrowSettings settings) : Step
         // The wrapper writes its pid file a moment after setsid returns: the wait gives it that moment.
         return StepProbe.Act(observed, [.. stale, .. commands.Select(c => new RunCommand(c)), new WaitUntil(Check.From(this), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100))])
             with { Notes = [$"logs to {settings.LogPath}"] };
-    }
-
-    private static async Task<bool> UsesSystemdAsync(HostContext host, CancellationToken ct)
-    {
-        return await host.FactAsync(new Fact<bool>(Shell.Script(SystemdState), r => r.StandardOutput.Trim() is "running" or "degraded" or "starting"), ct).ConfigureAwait(false);
     }
 
     private async Task<bool> IsRunningAsync(HostContext host, bool systemd, CancellationToken ct)

@@ -10,6 +10,8 @@ public sealed class RemountStep(string target, bool writable) : Step
 
     public override IEnumerable<ResourceClaim> Claims => [ResourceClaim.Mount(target, writable ? "read-write" : "read-only")];
 
+    public override IEnumerable<IFact> Reads => [FsReads.MountedAt(target)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var mount = await FsReads.MountAsync(host, target, cancellationToken).ConfigureAwait(false);
@@ -35,6 +37,8 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
     public override string Description => $"{fstabPath} mounts {target} {wanted}";
 
     public override IEnumerable<ResourceClaim> Claims => [new("fstab entry", $"{target} in {fstabPath}", wanted)];
+
+    public override IEnumerable<IFact> Reads => [FsReads.FstabEntry(fstabPath, target)];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
@@ -62,6 +66,8 @@ public sealed class FstabOptionsStep(string fstabPath, string target, Func<IRead
 public sealed class GrowFilesystemStep(string target) : Step
 {
     public override string Description => $"the filesystem at {target} fills its device";
+
+    public override IEnumerable<IFact> Reads => [FsReads.MountedAt(target)];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -9,6 +9,8 @@ public sealed class ImageFileStep(string path, long size) : Step
 {
     public override string Description => $"{path} is an image of at least {Bytes.Show(size)}";
 
+    public override IEnumerable<IFact> Reads => [LoopReads.FileSize(path)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var existing = await LoopReads.FileSizeAsync(host, path, cancellationToken).ConfigureAwait(false);
@@ -37,6 +39,8 @@ public sealed class ImageFileStep(string path, long size) : Step
 public sealed class AttachStep(string image, string? device) : Step
 {
     public override string Description => $"{image} is attached to {device ?? "a loop device"}";
+
+    public override IEnumerable<IFact> Reads => [LoopReads.Devices];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
@@ -73,6 +77,8 @@ public sealed class DetachStep(string device) : Step
     public override string Description => $"{device} is detached";
 
     public override string? Destroys => $"the attachment of {device} (the image file stays)";
+
+    public override IEnumerable<IFact> Reads => [LoopReads.Devices];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -29,6 +29,9 @@ public sealed class GrowLvStep : VolumeGroupStep
         ? $"LV {_volumeGroup}/{_name} and its filesystem are at least {Bytes.Show(size)}"
         : $"LV {_volumeGroup}/{_name} and its filesystem grew by {Bytes.Show(_delta!.Value)} in this run";
 
+    // The filesystem under lvm's own name for the LV (its lv_path), which the probe reads once the LV is found.
+    public override IEnumerable<IFact> Reads => [.. base.Reads, FsReads.ExtSize($"/dev/{_volumeGroup}/{_name}")];
+
     protected override async Task<VolumeGroupDecision> DecideAsync(HostContext host, CancellationToken cancellationToken)
     {
         var lvs = await LvmReads.LvsAsync(host, cancellationToken).ConfigureAwait(false);

@@ -6,6 +6,8 @@ namespace Runbooks.Dsl;
 /// <summary><c>pvcreate</c> on a blank device; satisfied when the device is already a PV.</summary>
 public sealed class CreatePvStep(string device) : Step
 {
+    public override IEnumerable<IFact> Reads => [LvmReads.PhysicalVolumes];
+
     public override string Description => $"{device} is an LVM physical volume";
 
     public override string? Destroys => $"the first sectors of {device} (pvcreate writes a label; refused unless the device is blank)";

@@ -9,6 +9,9 @@ namespace Runbooks.Dsl;
 /// </summary>
 public abstract class VolumeGroupStep : Step
 {
+    /// <summary>Every VG step starts from the PVs (one <c>lvm fullreport</c> answers them with the VGs and LVs).</summary>
+    public override IEnumerable<IFact> Reads => [LvmReads.PhysicalVolumes];
+
     public sealed override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var decision = await DecideAsync(host, cancellationToken).ConfigureAwait(false);

@@ -19,6 +19,8 @@ public sealed class ReleaseDeletedFilesStep(string program, Check serviceUp, boo
 
     internal sealed record Holder(int Pid, long StartTime, int ParentPid, string Parent, long Bytes);
 
+    public override IEnumerable<IFact> Reads => [ProcReads.DeletedLinkList];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var holders = await HoldersAsync(host, cancellationToken).ConfigureAwait(false);
