@@ -25,6 +25,10 @@ public sealed class Check
 
     public string Description { get; }
 
+    /// <summary>The facts it reads whatever it finds (see <see cref="Step.Reads"/>): read with the step before it in one round trip.</summary>
+    /// <example><c>new Check("GET / returns 200", evaluate) { Reads = [Http.Get("http://127.0.0.1:8000/").Answer] }</c></example>
+    public IReadOnlyList<IFact> Reads { get; init; } = [];
+
     /// <summary>True for a check that writes to find out; a plan does not run it and says so.</summary>
     public bool Writes { get; private init; }
 
@@ -45,7 +49,7 @@ public sealed class Check
         {
             var probe = await step.ProbeAsync(h, ct).ConfigureAwait(false);
             return new CheckResult(probe.Decision == StepDecision.Satisfied, probe.Observed);
-        });
+        }) { Reads = [.. step.Reads] };
 
     public async Task<CheckResult> EvaluateAsync(HostContext host, CancellationToken cancellationToken)
     {

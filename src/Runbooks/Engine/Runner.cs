@@ -64,7 +64,7 @@ public sealed class Runner
         {
             // A plan changes nothing, so every step's declared reads hold for the whole plan: one round trip per host.
             await Task.WhenAll(order.GroupBy(t => t.Host, StringComparer.Ordinal).Select(host =>
-                _inventory.Context(host.Key).PrefetchAsync(host.SelectMany(t => t.Steps).SelectMany(s => s.Reads), cancellationToken))).ConfigureAwait(false);
+                _inventory.Context(host.Key).PrefetchAsync(host.SelectMany(t => (IEnumerable<IFact>)[.. t.Requirements.SelectMany(c => c.Reads), .. t.Steps.SelectMany(s => s.Reads), .. t.Guarantees.SelectMany(c => c.Reads)]), cancellationToken))).ConfigureAwait(false);
         }
 
         var inRun = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
@@ -75,7 +75,7 @@ public sealed class Runner
             // Dependencies outside this run (--skip-dependencies) are not waited for.
             var dependencies = target.Dependencies.Where(inRun.Contains).Select(d => results[d]).ToList();
             // In order one target at a time, the next target's first step on the same host probes right after this one's last.
-            var next = !request.Parallel && index + 1 < order.Count && order[index + 1].Host == target.Host && order[index + 1].Steps is [var first, ..] ? first : null;
+            var next = !request.Parallel && index + 1 < order.Count && order[index + 1].Host == target.Host ? order[index + 1] : null;
             var task = StartTargetAsync(request, target, dependencies, next, cancellationToken);
             results[target.Name] = task;
             if (!request.Parallel)
@@ -93,7 +93,7 @@ public sealed class Runner
         return summary;
     }
 
-    private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, Step? next, CancellationToken cancellationToken)
+    private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, Target? next, CancellationToken cancellationToken)
     {
         var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
         var failed = finished.FirstOrDefault(d => !d.Ok && d.Status != TargetStatus.Waiting);

@@ -7,6 +7,8 @@ namespace Runbooks.Dsl;
 /// <summary>A regular file whose content (and mode) is exactly as given.</summary>
 public sealed class FileContentStep(string path, Arg content, string mode) : Step
 {
+    public override IEnumerable<IFact> Reads => [FileCommands.Facts(path), HostContext.FileContentIfReadable(path)];
+
     public override string Description => $"{path} has the given content{(content.IsSecret ? " (secret)" : "")}, mode {mode}";
 
     // Secret content is never hashed into a message: any second owner of a secret file is a conflict.
@@ -53,6 +55,8 @@ public sealed class FileContentStep(string path, Arg content, string mode) : Ste
 /// <summary>A line present in a text file; the rest of the file is left alone.</summary>
 public sealed class FileLineStep(string path, string line, bool create, Regex? replacing = null) : Step
 {
+    public override IEnumerable<IFact> Reads => [FileCommands.Facts(path), HostContext.FileContentIfReadable(path)];
+
     /// <summary>
     /// The line takes the place of the first line matching <paramref name="pattern"/>, and any other matching line
     /// goes: one <c>listen = …</c> afterwards, not two. Appended when nothing matches. Written whole, atomically.
@@ -108,6 +112,8 @@ public sealed class FileLineStep(string path, string line, bool create, Regex? r
 /// <summary>No line of a text file matches a pattern; the other lines are kept as they are.</summary>
 public sealed class FileLinesAbsentStep(string path, Regex pattern) : Step
 {
+    public override IEnumerable<IFact> Reads => [FileCommands.Facts(path), HostContext.FileContentIfReadable(path)];
+
     public override string Description => $"no line of {path} matches /{pattern}/";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
@@ -129,6 +135,8 @@ public sealed class FileLinesAbsentStep(string path, Regex pattern) : Step
 /// <summary>A file no larger than a size, truncated to zero in place when larger.</summary>
 public sealed class FileTruncatedStep(string path, long atMost) : Step
 {
+    public override IEnumerable<IFact> Reads => [FileCommands.Facts(path)];
+
     public override string Description => atMost == 0 ? $"{path} is empty" : $"{path} is at most {Bytes.Show(atMost)}";
 
     public override string? Destroys => $"the content of {path}";
@@ -148,6 +156,8 @@ public sealed class FileTruncatedStep(string path, long atMost) : Step
 /// <summary>An existing file or directory with the given owner (and group).</summary>
 public sealed class FileOwnerStep(string path, string owner, string? group) : Step
 {
+    public override IEnumerable<IFact> Reads => [FileCommands.Facts(path)];
+
     public override string Description => $"{path} is owned by {owner}{(group is null ? "" : $":{group}")}";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
@@ -167,6 +177,8 @@ public sealed class FileOwnerStep(string path, string owner, string? group) : St
 /// <summary>A directory present with the given mode.</summary>
 public sealed class DirectoryStep(string path, string mode) : Step
 {
+    public override IEnumerable<IFact> Reads => [FileCommands.Facts(path)];
+
     public override string Description => $"directory {path} exists, mode {mode}";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
@@ -190,6 +202,8 @@ public sealed class DirectoryStep(string path, string mode) : Step
 /// <summary>An existing file or directory with the given mode.</summary>
 public sealed class FileModeStep(string path, string mode) : Step
 {
+    public override IEnumerable<IFact> Reads => [FileCommands.Facts(path)];
+
     public override string Description => $"{path} has mode {mode}";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)

@@ -73,6 +73,6 @@ namespace Runbooks.Dsl
             var probe = await ProbeAsync(host, ct).ConfigureAwait(false);
             return new CheckResult(probe.Status == status,
                 probe.Status == 0 ? $"no answer: {probe.Error}" : $"{probe.Status} in {probe.Elapsed.TotalMilliseconds:0} ms");
-        });
+        }) { Reads = [Answer] };
     }
 }

@@ -28,6 +28,8 @@ public sealed class TruncateDeletedFilesStep(string program, Check serviceUp, Ti
 
     public override string? Destroys => $"the contents of deleted files that '{program}' holds open (no path reaches them; the process keeps running)";
 
+    public override IEnumerable<IFact> Reads => [ProcReads.DeletedLinkList];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var files = await HeldAsync(host, cancellationToken).ConfigureAwait(false);
