@@ -52,11 +52,11 @@ internal sealed class ConstellationRun
     /// </summary>
     public async Task<int> PlanAsync(ParseResult parse, TargetRun run, string format, bool detailedExitCode, FileInfo? output, FileInfo? after, CancellationToken cancellationToken)
     {
-        var previous = after is null ? null : FleetPlan.Load(after.FullName);
+        var previous = after is null ? null : FleetPlanFile.Load(after.FullName);
         await using var fleet = await PrepareAsync(parse, run).ConfigureAwait(false);
-        if (previous is not null && previous.Constellation != fleet.Constellation.Path)
+        if (previous is not null && previous.Plan.Constellation != fleet.Constellation.Path)
         {
-            throw new InvalidRunbookException($"{after!.FullName}: a plan of {previous.Constellation}, not of {fleet.Constellation.Path}; --after names the plan of this constellation's previous stage");
+            throw new InvalidRunbookException($"{after!.FullName}: a plan of {previous.Plan.Constellation}, not of {fleet.Constellation.Path}; --after names the plan of this constellation's previous stage");
         }
 
         var progress = new FleetProgress(Console.Error, Terminal.IsInteractive(parse.GetValue(run.NoColor)) && !Console.IsErrorRedirected);
@@ -77,7 +77,7 @@ internal sealed class ConstellationRun
                 return ExitCodes.Failed;
             }
 
-            var document = FleetPlan.From(fleet, summary, previous is null ? null : (previous, after!.FullName));
+            var document = FleetPlan.From(fleet, summary, previous);
             await System.IO.File.WriteAllTextAsync(output.FullName, document.ToJson(), cancellationToken).ConfigureAwait(false);
             var name = Path.GetFileName(fleet.Constellation.Path);
             Console.Error.WriteLine($"plan saved: {output.FullName}, {document.Machines.Count} machine(s), {document.PendingChanges} step(s) to change " +
@@ -85,7 +85,7 @@ internal sealed class ConstellationRun
             foreach (var staged in document.Machines.Where(m => !m.Plan.Stage.Last))
             {
                 Console.Error.WriteLine($"  {staged.Machine}: stage {staged.Plan.Stage.Number}, {staged.Plan.Stage.Blocked.Count} step(s) blocked now and {staged.Plan.Stage.Waiting} waiting behind them: " +
-                    $"once it has run, plan the next stage with `runbook plan {name} --out NEXT.json --after {output.Name}`");
+                    StageHints.OnceRun(name, output.Name));
             }
         }
 
@@ -104,14 +104,14 @@ internal sealed class ConstellationRun
     public async Task<int> RunAsync(ParseResult parse, TargetRun run, string? journalOption, bool breakLock, FileInfo? planFile, string? approvedBy, CancellationToken cancellationToken)
     {
         var options = Options(parse);
-        var approved = planFile is null ? null : FleetPlan.Load(planFile.FullName);
+        var approved = planFile is null ? null : FleetPlanFile.Load(planFile.FullName);
         if (approved is not null && (parse.GetValue(On) ?? []).Length > 0)
         {
             throw new InvalidRunbookException("--plan runs the machines the plan was made for; drop --on (to approve fewer machines, plan with --on)");
         }
 
-        await using var fleet = await PrepareAsync(parse, run, approved?.Machines.Select(m => m.Machine).ToList()).ConfigureAwait(false);
-        if (approved is not null && approved.Drift(fleet) is { Count: > 0 } drift)
+        await using var fleet = await PrepareAsync(parse, run, approved?.Plan.Machines.Select(m => m.Machine).ToList()).ConfigureAwait(false);
+        if (approved is not null && approved.Plan.Drift(fleet) is { Count: > 0 } drift)
         {
             Console.Error.WriteLine(new PlanRefusal($"refusing the saved plan {planFile!.FullName}: what it was made from has changed; nothing was run on any machine.", drift, "plan again, review, and run the new plan"));
             return ExitCodes.Failed;
@@ -145,12 +145,12 @@ internal sealed class ConstellationRun
                 ["address"] = m.Transport!.Name,
                 ["uri"] = m.Uri,
                 ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode?)r.Role)]),
-                ["planStage"] = approved?.Machine(m.Name)?.Plan.Stage.Number,
+                ["planStage"] = approved?.Plan.Machine(m.Name)?.Plan.Stage.Number,
             }))),
         });
         var progress = new FleetProgress(Console.Out, Terminal.IsInteractive(parse.GetValue(run.NoColor)));
         var summary = await new Rollout(fleet, options, progress, m => new CompositeObserver(journal, progress.For(m)))
-            .RunAsync(RunMode.Run, RunVerb.Locking(path, breakLock), cancellationToken, approved is null ? null : (approved, planFile!.FullName)).ConfigureAwait(false);
+            .RunAsync(RunMode.Run, RunVerb.Locking(path, breakLock), cancellationToken, approved).ConfigureAwait(false);
         progress.Stop();
         journal.Record("fleet-end", new JsonObject
         {
@@ -168,8 +168,7 @@ internal sealed class ConstellationRun
         Console.WriteLine($"journal: {journal.Path}");
         if (summary.Succeeded && summary.StageDone.Count > 0)
         {
-            Console.WriteLine($"stage done on {string.Join(", ", summary.StageDone.Select(m => m.Name))}, steps blocked there: plan again " +
-                $"(`runbook plan {Path.GetFileName(path)} --out NEXT.json --after {planFile!.Name}`, review it, run it)");
+            Console.WriteLine(StageHints.PlanAgain($"stage done on {string.Join(", ", summary.StageDone.Select(m => m.Name))}, steps blocked there", Path.GetFileName(path), planFile!.Name));
             return ExitCodes.StageDone;
         }
 

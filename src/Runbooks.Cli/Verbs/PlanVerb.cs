@@ -50,7 +50,7 @@ internal static class PlanVerb
                         Console.Error.WriteLine(document.Stage.Changes == 0
                             ? $"  stage {document.Stage.Number} changes nothing and {document.Stage.Blocked.Count} step(s) stay blocked: no step before them unblocks them (see their preconditions above)"
                             : $"  this stage changes {document.Stage.Changes} step(s); {document.Stage.Blocked.Count} are blocked now and {document.Stage.Waiting} more wait behind them: " +
-                              $"once it has run, plan the next stage with `runbook plan {name} --out NEXT.json --after {file.Name}`");
+                              StageHints.OnceRun(name, file.Name));
                     }
                 }
 

@@ -124,8 +124,7 @@ internal static class RunVerb
                     if (approved is not null && summary!.StageDone)
                     {
                         var name = parse.GetValue(run.File)!.Name;
-                        Console.WriteLine($"stage {approved.Stage.Number} done, {approved.Stage.Blocked.Count} steps blocked: plan again " +
-                            $"(`runbook plan {name} --out stage{approved.Stage.Number + 1}.json --after {parse.GetValue(savedPlan)!.Name}`, review it, run it)");
+                        Console.WriteLine(StageHints.PlanAgain($"stage {approved.Stage.Number} done, {approved.Stage.Blocked.Count} steps blocked", name, parse.GetValue(savedPlan)!.Name, $"stage{approved.Stage.Number + 1}.json"));
                         return ExitCodes.StageDone;
                     }
 

@@ -63,24 +63,33 @@ public sealed record SavedPlan(
     public string ToJson() => Commands.SecretRedactor.Redact(JsonSerializer.Serialize(this, Json)) + "\n";
 
     /// <summary>Reads a saved plan; fails naming the file when it is not one.</summary>
-    public static SavedPlan Load(string path)
+    public static SavedPlan Load(string path) => LoadHashed(path).Plan;
+
+    // The plan and the SHA-256 of the very bytes it was read from: what the next stage's plan records.
+    internal static (SavedPlan Plan, string Sha256) LoadHashed(string path)
     {
-        SavedPlan? plan;
+        var (plan, schema, sha256) = ReadDocument<SavedPlan>(path, CurrentSchema, "FILE");
+        return (plan ?? throw new InvalidRunbookException($"{path}: schema '{schema}' is not {CurrentSchema}; plan again with this version"), sha256);
+    }
+
+    /// <summary>
+    /// A plan document (a runbook's or a constellation's) read once from its file: the document when its schema is
+    /// <paramref name="schema"/> (else null, with the schema found), and the SHA-256 of the file's bytes.
+    /// </summary>
+    internal static (T? Document, string? Schema, string Sha256) ReadDocument<T>(string path, string schema, string planned)
+        where T : class
+    {
         try
         {
-            plan = JsonSerializer.Deserialize<SavedPlan>(System.IO.File.ReadAllText(path), Json);
+            var bytes = System.IO.File.ReadAllBytes(path);
+            using var document = JsonDocument.Parse(bytes);
+            var found = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("schema", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            return (found == schema ? document.RootElement.Deserialize<T>(Json) : null, found, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
         }
         catch (Exception ex) when (ex is JsonException or IOException)
         {
-            throw new InvalidRunbookException($"{path}: not a saved plan ({ex.Message}); save one with `runbook plan FILE --out {path}`");
+            throw new InvalidRunbookException($"{path}: not a saved plan ({ex.Message}); save one with `runbook plan {planned} --out {path}`");
         }
-
-        if (plan is null || plan.Schema != CurrentSchema)
-        {
-            throw new InvalidRunbookException($"{path}: schema '{plan?.Schema}' is not {CurrentSchema}; plan again with this version");
-        }
-
-        return plan;
     }
 
     /// <summary>Every step of the plan with its target and host.</summary>
@@ -235,14 +244,14 @@ public sealed record PreviousStage(int Number, string Plan, string Sha256)
     /// <summary>Reads the saved plan of the stage before; refuses one made for another runbook or other targets.</summary>
     public static PreviousStage Of(string path, string runbook, IReadOnlyList<string> targets)
     {
-        var previous = SavedPlan.Load(path);
+        var (previous, sha256) = SavedPlan.LoadHashed(path);
         if (previous.Runbook != runbook || !previous.Targets.SequenceEqual(targets))
         {
             throw new InvalidRunbookException(
                 $"{path}: a plan of {previous.Runbook} [{string.Join(", ", previous.Targets)}], not of {runbook} [{string.Join(", ", targets)}]; --after names the plan of this runbook's previous stage");
         }
 
-        return new(previous.Stage.Number, path, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.IO.File.ReadAllBytes(path))));
+        return new(previous.Stage.Number, path, sha256);
     }
 }
 

@@ -27,7 +27,7 @@ public sealed record FleetPlan(
     /// The document for a fleet plan in which every machine was reached and probed; <paramref name="after"/> is the
     /// saved plan of the stage before (each machine's stage follows its own entry there).
     /// </summary>
-    public static FleetPlan From(PreparedFleet fleet, FleetSummary plan, (FleetPlan Plan, string Path)? after = null)
+    public static FleetPlan From(PreparedFleet fleet, FleetSummary plan, FleetPlanFile? after = null)
     {
         var machines = plan.Machines.Select(m => new PlannedMachine(
             m.Machine.Name,
@@ -46,36 +46,13 @@ public sealed record FleetPlan(
     /// One machine's saved plan: what <see cref="From"/> records and what a run builds again, read-only, right before
     /// the machine runs, so the two compare like any saved plan.
     /// </summary>
-    public static SavedPlan MachinePlan(PreparedFleet fleet, FleetMachine machine, RunSummary summary, (FleetPlan Plan, string Path)? after = null)
+    public static SavedPlan MachinePlan(PreparedFleet fleet, FleetMachine machine, RunSummary summary, FleetPlanFile? after = null)
     {
-        PreviousStage? previous = after is { } a && a.Plan.Machine(machine.Name) is { } before
-            ? new(before.Plan.Stage.Number, a.Path, Convert.ToHexStringLower(SHA256.HashData(System.IO.File.ReadAllBytes(a.Path))))
-            : null;
+        PreviousStage? previous = after?.Plan.Machine(machine.Name) is { } before ? new(before.Plan.Stage.Number, after.Path, after.Sha256) : null;
         return SavedPlan.From(summary, fleet.Constellation.Path, MachineSha256(fleet, machine), machine.TargetNames, previous);
     }
 
     public string ToJson() => Commands.SecretRedactor.Redact(JsonSerializer.Serialize(this, SavedPlan.Json)) + "\n";
-
-    /// <summary>Reads a saved fleet plan; fails naming the file when it is not one (a single runbook's plan included).</summary>
-    public static FleetPlan Load(string path)
-    {
-        FleetPlan? plan;
-        string? schema;
-        try
-        {
-            var text = System.IO.File.ReadAllText(path);
-            schema = JsonDocument.Parse(text).RootElement.TryGetProperty("schema", out var s) ? s.GetString() : null;
-            plan = schema == CurrentSchema ? JsonSerializer.Deserialize<FleetPlan>(text, SavedPlan.Json) : null;
-        }
-        catch (Exception ex) when (ex is JsonException or IOException)
-        {
-            throw new InvalidRunbookException($"{path}: not a saved plan ({ex.Message}); save one with `runbook plan CONSTELLATION --out {path}`");
-        }
-
-        return plan ?? throw new InvalidRunbookException(schema == SavedPlan.CurrentSchema
-            ? $"{path}: a runbook's saved plan, not a constellation's; run it with `runbook run RUNBOOK --plan {path}`"
-            : $"{path}: schema '{schema}' is not {CurrentSchema}; plan again with this version");
-    }
 
     /// <summary>The entry of machine <paramref name="name"/>, or null when the plan has none.</summary>
     public PlannedMachine? Machine(string name) => Machines.FirstOrDefault(m => m.Machine == name);
@@ -119,6 +96,20 @@ public sealed record FleetPlan(
     private static string MachineSha256(PreparedFleet fleet, FleetMachine machine) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             string.Join("\n", [fleet.Constellation.TextHash, .. machine.Roles.Select(r => $"{r.Role} {r.RunbookPath} {r.RunbookSha256}")]))));
+}
+
+/// <summary>A saved fleet plan as read from its file: the plan, the path it goes by, and the SHA-256 of the file (what the next stage records).</summary>
+/// <example><c>var approved = FleetPlanFile.Load("fleet.json");</c></example>
+public sealed record FleetPlanFile(FleetPlan Plan, string Path, string Sha256)
+{
+    /// <summary>Reads a saved fleet plan; fails naming the file when it is not one (a single runbook's plan included).</summary>
+    public static FleetPlanFile Load(string path)
+    {
+        var (plan, schema, sha256) = SavedPlan.ReadDocument<FleetPlan>(path, FleetPlan.CurrentSchema, "CONSTELLATION");
+        return plan is not null ? new(plan, path, sha256) : throw new InvalidRunbookException(schema == SavedPlan.CurrentSchema
+            ? $"{path}: a runbook's saved plan, not a constellation's; run it with `runbook run RUNBOOK --plan {path}`"
+            : $"{path}: schema '{schema}' is not {FleetPlan.CurrentSchema}; plan again with this version");
+    }
 }
 
 /// <summary>A role's runbook as the plan was made from it.</summary>

@@ -129,7 +129,7 @@ public sealed class Rollout(PreparedFleet fleet, RolloutOptions options, IFleetO
     /// exactly its saved actions, after its facts are read again, read-only, right before it runs: a machine where one
     /// moved is refused and nothing runs there.
     /// </summary>
-    public async Task<FleetSummary> RunAsync(RunMode mode, HostLocking? locking, CancellationToken cancellationToken, (FleetPlan Plan, string Path)? approved = null)
+    public async Task<FleetSummary> RunAsync(RunMode mode, HostLocking? locking, CancellationToken cancellationToken, FleetPlanFile? approved = null)
     {
         var clock = Stopwatch.StartNew();
         var machines = fleet.Machines;
@@ -175,7 +175,7 @@ public sealed class Rollout(PreparedFleet fleet, RolloutOptions options, IFleetO
         return new FleetSummary(mode, results, clock.Elapsed, stopped);
     }
 
-    private async Task<MachineResult> MachineAsync(FleetMachine machine, RunMode mode, HostLocking? locking, (FleetPlan Plan, string Path)? approved, CancellationToken cancellationToken)
+    private async Task<MachineResult> MachineAsync(FleetMachine machine, RunMode mode, HostLocking? locking, FleetPlanFile? approved, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var transport = machine.Transport ?? throw new InvalidOperationException($"machine {machine.Name} has no transport");

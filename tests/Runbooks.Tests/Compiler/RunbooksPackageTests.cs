@@ -10,24 +10,16 @@ namespace Runbooks.Tests.Compiler;
 /// its dependencies from this machine's NuGet cache (used as a folder feed) before the served one.
 /// </summary>
 [Category("process"), NonParallelizable]
-public class RunbooksPackageTests
+public class RunbooksPackageTests : TempFolderTest
 {
     private const string Version = "0.1.0-local";
 
     private static readonly string Repository = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", ".."));
 
-    private string _root = "";
-
-    [SetUp]
-    public void CreateRoot() => _root = Directory.CreateTempSubdirectory("rb-package-").FullName;
-
-    [TearDown]
-    public void RemoveRoot() => Directory.Delete(_root, recursive: true);
-
     [Test, CancelAfter(600_000)]
     public void A_project_that_uses_the_package_gets_the_runbook_analyzers_in_dotnet_build()
     {
-        var feed = Directory.CreateDirectory(Path.Combine(_root, "feed")).FullName;
+        var feed = Directory.CreateDirectory(Path.Combine(Folder, "feed")).FullName;
         // --no-build: the solution build made the DSL and analyzer assemblies; a fixed version keeps the packed file predictable.
         var pack = Dotnet(Repository, privatePackages: false, "pack", Path.Combine(Repository, "src", "Runbooks", "Runbooks.csproj"), "-c", "Release", "--no-build", "-o", feed, "-p:RunbooksVersionFromGit=false", $"-p:Version={Version}");
         Assert.That(pack.Exit, Is.Zero, pack.Output);
@@ -37,7 +29,7 @@ public class RunbooksPackageTests
             Assert.That(archive.Entries.Select(e => e.FullName), Does.Contain("analyzers/dotnet/cs/Runbooks.Analyzers.dll").And.Contain("lib/net10.0/Runbooks.dll"));
         }
 
-        var project = Directory.CreateDirectory(Path.Combine(_root, "fleet")).FullName;
+        var project = Directory.CreateDirectory(Path.Combine(Folder, "fleet")).FullName;
         File.WriteAllText(Path.Combine(project, "fleet.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -89,7 +81,7 @@ public class RunbooksPackageTests
         if (privatePackages)
         {
             // The tiny project restores into its own folder: a package packed again under the same version is never served stale from the cache.
-            environment["NUGET_PACKAGES"] = Path.Combine(_root, "packages");
+            environment["NUGET_PACKAGES"] = Path.Combine(Folder, "packages");
         }
 
         return ChildProcess.Run("dotnet", arguments, TimeSpan.FromMinutes(4), workingDirectory, environment);

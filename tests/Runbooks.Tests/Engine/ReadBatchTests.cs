@@ -7,26 +7,20 @@ namespace Runbooks.Tests.Engine;
 
 /// <summary>Several reads in one round trip must answer exactly as each would alone, through a real shell.</summary>
 [Category("process")]
-public class ReadBatchTests
+public class ReadBatchTests : TempFolderTest
 {
-    private string _dir = "";
-
     [SetUp]
     public void Files()
     {
-        _dir = Directory.CreateTempSubdirectory("rb-batch-").FullName;
-        System.IO.File.WriteAllText(Path.Combine(_dir, "lines"), "first line\nsecond line\n\n");
-        System.IO.File.WriteAllText(Path.Combine(_dir, "cmdline"), "python3\0/usr/local/bin/server\0--port\08000\0");
-        System.IO.File.WriteAllText(Path.Combine(_dir, "empty"), "");
+        System.IO.File.WriteAllText(Path.Combine(Folder, "lines"), "first line\nsecond line\n\n");
+        System.IO.File.WriteAllText(Path.Combine(Folder, "cmdline"), "python3\0/usr/local/bin/server\0--port\08000\0");
+        System.IO.File.WriteAllText(Path.Combine(Folder, "empty"), "");
     }
-
-    [TearDown]
-    public void Remove() => Directory.Delete(_dir, recursive: true);
 
     [Test, CancelAfter(30_000)]
     public async Task Prefetched_files_answer_like_cat_of_each_and_cost_one_command(CancellationToken ct)
     {
-        var paths = new[] { "lines", "cmdline", "empty", "missing" }.Select(n => Path.Combine(_dir, n)).ToList();
+        var paths = new[] { "lines", "cmdline", "empty", "missing" }.Select(n => Path.Combine(Folder, n)).ToList();
         var counting = new FakeTransport("local").Forwarding(new LocalTransport());
         await using var inventory = new Inventory().Add("local", counting);
         var host = inventory.Context("local");
@@ -51,8 +45,8 @@ public class ReadBatchTests
     [Test, CancelAfter(30_000)]
     public async Task Files_already_read_this_round_are_not_read_again_and_an_applied_command_ends_the_round(CancellationToken ct)
     {
-        var lines = Path.Combine(_dir, "lines");
-        var empty = Path.Combine(_dir, "empty");
+        var lines = Path.Combine(Folder, "lines");
+        var empty = Path.Combine(Folder, "empty");
         var counting = new FakeTransport("local").Forwarding(new LocalTransport());
         await using var inventory = new Inventory().Add("local", counting);
         var host = inventory.Context("local");
@@ -73,13 +67,13 @@ public class ReadBatchTests
         {
             new("printf", ["%s|", "it's", "$HOME", "*", "a b", ""]),
             new("printf", ["no newline at the end"]),
-            new("cat", ["--", Path.Combine(_dir, "cmdline")]),
+            new("cat", ["--", Path.Combine(Folder, "cmdline")]),
             Shell.Script("echo out; echo err >&2; exit 3"),
             Shell.Script("printf '%s' \"$GREETING\"").WithEnvironment("GREETING", "hello 'world' $USER"),
             new("printf", ["%s %s %s %s %s %s %s %s %s %s %s\n", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]),
             new("printf", ["runbooks-read- 0\n\nlooks like a frame\n"]),
             new("no-such-program-here", ["x"]),
-            new("cat", ["--", Path.Combine(_dir, "missing")]),
+            new("cat", ["--", Path.Combine(Folder, "missing")]),
             new("echo", [Secret.Of("s3cret")]),
         };
         reads = [.. reads.Select(r => r.AsReadOnly())];

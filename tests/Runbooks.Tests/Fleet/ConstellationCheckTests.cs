@@ -8,20 +8,13 @@ namespace Runbooks.Tests.Fleet;
 /// listens on, so a constellation that passes its checks ends "unreachable" (exit 1), one refused ends exit 2.
 /// </summary>
 [NonParallelizable]
-public sealed class ConstellationCheckTests
+public sealed class ConstellationCheckTests : TempFolderTest
 {
     private const string Nowhere = "ssh://root@127.0.0.1:1";
-    private string _dir = "";
-
-    [SetUp]
-    public void Folder() => _dir = Directory.CreateTempSubdirectory("rb-constellation-").FullName;
-
-    [TearDown]
-    public void Remove() => Directory.Delete(_dir, recursive: true);
 
     private string Write(string name, string text)
     {
-        var path = Path.Combine(_dir, name);
+        var path = Path.Combine(Folder, name);
         System.IO.File.WriteAllText(path, text);
         return path;
     }
@@ -62,7 +55,7 @@ public sealed class ConstellationCheckTests
         var constellation = TwoRoles(first, second);
         foreach (var verb in new[] { "plan", "run" })
         {
-            var (exit, output, error) = verb == "run" ? CliRunner.Run(verb, constellation, "--journal", Path.Combine(_dir, "j.jsonl")) : CliRunner.Run(verb, constellation);
+            var (exit, output, error) = verb == "run" ? CliRunner.Run(verb, constellation, "--journal", Path.Combine(Folder, "j.jsonl")) : CliRunner.Run(verb, constellation);
 
             Assert.That(exit, Is.EqualTo(2), output + error);
             Assert.That(error, Does.Contain($"machine 'box': roles 'one' and 'two' {expected}"));
@@ -70,7 +63,7 @@ public sealed class ConstellationCheckTests
             Assert.That(error, Does.Not.Contain("unreachable"), "no machine was reached");
         }
 
-        Assert.That(System.IO.File.Exists(Path.Combine(_dir, "j.jsonl")), Is.False, "a refused run writes no journal");
+        Assert.That(System.IO.File.Exists(Path.Combine(Folder, "j.jsonl")), Is.False, "a refused run writes no journal");
     }
 
     [Test]

@@ -154,7 +154,7 @@ public sealed class ConstellationNetnsTests
 
         Assert.That(exit, Is.EqualTo(3), output + error);
         Assert.That(error, Does.Contain($"plan saved: {FleetPlanPath}, 3 machine(s)"));
-        Assert.That(FleetPlan.Load(FleetPlanPath).Machines.Select(m => m.Machine), Is.EqualTo(Machines));
+        Assert.That(FleetPlanFile.Load(FleetPlanPath).Plan.Machines.Select(m => m.Machine), Is.EqualTo(Machines));
         var roles = JsonNode.Parse(output)!["roles"]!.AsArray();
         Assert.That(roles.Select(r => $"{r!["machine"]}/{r["role"]}={r["status"]}"), Is.EquivalentTo(new[]
         {
@@ -176,7 +176,7 @@ public sealed class ConstellationNetnsTests
             "--serial", "2", "--limit", "2", "--journal", journal);
 
         Assert.That(exit, Is.EqualTo(0), output + error);
-        var conformance = PlanConformance.OfFleet(FleetPlan.Load(FleetPlanPath), FleetPlanPath, JournalReader.Read(journal));
+        var conformance = PlanConformance.OfFleet(FleetPlanFile.Load(FleetPlanPath).Plan, FleetPlanPath, JournalReader.Read(journal));
         Assert.That(conformance.Select(c => c.Machine), Is.EqualTo(Machines));
         Assert.That(conformance.Where(c => !c.Conformance.Equal || c.Conformance.Actions == 0).Select(c => c.Machine), Is.Empty,
             "every machine ran exactly its planned actions: " + string.Join("; ", conformance.Select(c => $"{c.Machine} {c.Conformance}")));
@@ -256,7 +256,7 @@ public sealed class ConstellationNetnsTests
         var plan = Path.Combine(_dir, "db-plan.json");
         var (exit, output, error) = CliRunner.Run("plan", Example("example.constellation.csx"), "--inventory", _inventory, "--on", "@db", "--out", plan);
         Assert.That(exit, Is.EqualTo(0), output + error);
-        Assert.That(FleetPlan.Load(plan).Machines.Select(m => $"{m.Machine} {m.Plan.PendingChanges}"), Is.EqualTo(new[] { "server-b 0", "server-c 1" }));
+        Assert.That(FleetPlanFile.Load(plan).Plan.Machines.Select(m => $"{m.Machine} {m.Plan.PendingChanges}"), Is.EqualTo(new[] { "server-b 0", "server-c 1" }));
         await OnMachineAsync(2, ct, "sh", "-c", "echo 'mode = standby' > /srv/db/db.conf");
 
         var journal = Path.Combine(_dir, "refused.jsonl");
@@ -266,7 +266,7 @@ public sealed class ConstellationNetnsTests
         Assert.That(output, Does.Match(@"server-c\s+refused").And.Contain("on host server-c: the fact").And.Contain("/srv/db/db.conf"));
         Assert.That(output, Does.Match(@"server-b\s+unchanged"), "the machine whose facts held ran its plan (nothing to change)");
         Assert.That(await OnMachineAsync(2, ct, "cat", "/srv/db/db.conf"), Is.EqualTo("mode = standby\n"), "nothing ran on the refused machine");
-        var conformance = PlanConformance.OfFleet(FleetPlan.Load(plan), plan, JournalReader.Read(journal)).ToDictionary(c => c.Machine, c => c.Conformance);
+        var conformance = PlanConformance.OfFleet(FleetPlanFile.Load(plan).Plan, plan, JournalReader.Read(journal)).ToDictionary(c => c.Machine, c => c.Conformance);
         Assert.That((conformance["server-b"].Exact, conformance["server-c"].Actions), Is.EqualTo((true, 0)));
 
         // Left as the phase before left it, for the next one.

@@ -12,9 +12,8 @@ namespace Runbooks.Tests.Fleet;
 /// The same on three SSH machines in network namespaces: <see cref="ConstellationNetnsTests"/>.
 /// </summary>
 [Category("process"), NonParallelizable]
-public sealed class FleetPlanTests
+public sealed class FleetPlanTests : TempFolderTest
 {
-    private string _dir = "";
     private string _constellation = "";
     private string _role = "";
     private string _plan = "";
@@ -22,9 +21,8 @@ public sealed class FleetPlanTests
     [SetUp]
     public void Fleet()
     {
-        _dir = Directory.CreateTempSubdirectory("rb-fleet-plan-").FullName;
-        _plan = Path.Combine(_dir, "fleet-plan.json");
-        _role = Path.Combine(_dir, "conf.csx");
+        _plan = Path.Combine(Folder, "fleet-plan.json");
+        _role = Path.Combine(Folder, "conf.csx");
         System.IO.File.WriteAllText(_role, """
             var dir = Role.Param("dir");
             Target("default", "the config is written",
@@ -32,18 +30,15 @@ public sealed class FleetPlanTests
                 File.Content($"{dir}/app.conf", $"port = 8080\nmachine = {Role.Machine}\n"));
             await RunAsync(Args);
             """);
-        _constellation = Path.Combine(_dir, "pair.constellation.csx");
+        _constellation = Path.Combine(Folder, "pair.constellation.csx");
         System.IO.File.WriteAllText(_constellation, $"""
             Role("conf", "conf.csx");
-            Machine("one", "local").Runs("conf", ("dir", "{_dir}/one"));
-            Machine("two", "local").Runs("conf", ("dir", "{_dir}/two"));
+            Machine("one", "local").Runs("conf", ("dir", "{Folder}/one"));
+            Machine("two", "local").Runs("conf", ("dir", "{Folder}/two"));
             """);
     }
 
-    [TearDown]
-    public void Remove() => Directory.Delete(_dir, recursive: true);
-
-    private string Conf(string machine) => Path.Combine(_dir, machine, "app.conf");
+    private string Conf(string machine) => Path.Combine(Folder, machine, "app.conf");
 
     private (int Exit, string Out, string Error) Plan() => CliRunner.Run("plan", _constellation, "--out", _plan);
 
@@ -58,12 +53,12 @@ public sealed class FleetPlanTests
 
         Assert.That(exit, Is.EqualTo(0), output + error);
         Assert.That(error, Does.Contain($"plan saved: {_plan}, 2 machine(s), 4 step(s) to change"));
-        var saved = FleetPlan.Load(_plan);
+        var saved = FleetPlanFile.Load(_plan).Plan;
         Assert.That(saved.Machines.Select(m => $"{m.Machine}: {string.Join(",", m.Roles)} {m.Plan.Hosts.Single().Host}"), Is.EqualTo(new[] { "one: conf one", "two: conf two" }));
         Assert.That(saved.Runbooks.Single().Path, Is.EqualTo(_role));
-        Assert.That(Directory.Exists(Path.Combine(_dir, "one")), Is.False, "a plan changes nothing");
+        Assert.That(Directory.Exists(Path.Combine(Folder, "one")), Is.False, "a plan changes nothing");
 
-        var journal = Path.Combine(_dir, "run.jsonl");
+        var journal = Path.Combine(Folder, "run.jsonl");
         (exit, output, error) = RunPlan(journal, "--approved-by", "alice");
 
         Assert.That(exit, Is.EqualTo(0), output + error);
@@ -79,10 +74,10 @@ public sealed class FleetPlanTests
     public void A_machine_whose_facts_moved_is_refused_and_nothing_runs_there_while_the_other_runs_its_plan()
     {
         Assert.That(Plan().Exit, Is.EqualTo(0));
-        Directory.CreateDirectory(Path.Combine(_dir, "two"));
+        Directory.CreateDirectory(Path.Combine(Folder, "two"));
         System.IO.File.WriteAllText(Conf("two"), "port = 9090\n");
 
-        var journal = Path.Combine(_dir, "run.jsonl");
+        var journal = Path.Combine(Folder, "run.jsonl");
         var (exit, output, error) = RunPlan(journal);
 
         Assert.That(exit, Is.EqualTo(1), output + error);
@@ -90,7 +85,7 @@ public sealed class FleetPlanTests
         Assert.That(output, Does.Match(@"one\s+changed"));
         Assert.That(System.IO.File.ReadAllText(Conf("two")), Is.EqualTo("port = 9090\n"), "nothing ran on the refused machine");
         Assert.That(System.IO.File.ReadAllText(Conf("one")), Is.EqualTo("port = 8080\nmachine = one\n"));
-        var conformance = PlanConformance.OfFleet(FleetPlan.Load(_plan), _plan, JournalReader.Read(journal)).ToDictionary(c => c.Machine, c => c.Conformance);
+        var conformance = PlanConformance.OfFleet(FleetPlanFile.Load(_plan).Plan, _plan, JournalReader.Read(journal)).ToDictionary(c => c.Machine, c => c.Conformance);
         Assert.That(conformance["one"].Exact, Is.True, conformance["one"].ToString());
         Assert.That(conformance["two"].Actions, Is.Zero);
         Assert.That(conformance["two"].Equal, Is.False, "an approved step that never ran is not its plan");
@@ -107,38 +102,38 @@ public sealed class FleetPlanTests
             Target("default", File.Line($"{dir}/new.conf", "a = 1", create: true), File.Line($"{dir}/new.conf", "b = 2"));
             await RunAsync(Args);
             """);
-        Directory.CreateDirectory(Path.Combine(_dir, "one"));
-        Directory.CreateDirectory(Path.Combine(_dir, "two"));
+        Directory.CreateDirectory(Path.Combine(Folder, "one"));
+        Directory.CreateDirectory(Path.Combine(Folder, "two"));
 
         var (exit, output, error) = Plan();
         Assert.That(exit, Is.EqualTo(0), output + error);
         Assert.That(error, Does.Contain("one: stage 1, 1 step(s) blocked now").And.Contain("--after fleet-plan.json"));
 
-        (exit, output, error) = RunPlan(Path.Combine(_dir, "stage1.jsonl"));
+        (exit, output, error) = RunPlan(Path.Combine(Folder, "stage1.jsonl"));
         Assert.That(exit, Is.EqualTo(4), output + error);
         Assert.That(output, Does.Contain("stage done on one, two"));
-        Assert.That(System.IO.File.ReadAllText(Path.Combine(_dir, "two", "new.conf")), Is.EqualTo("a = 1\n"), "the blocked step did not run, though unblocked by now");
+        Assert.That(System.IO.File.ReadAllText(Path.Combine(Folder, "two", "new.conf")), Is.EqualTo("a = 1\n"), "the blocked step did not run, though unblocked by now");
 
-        var next = Path.Combine(_dir, "stage2.json");
+        var next = Path.Combine(Folder, "stage2.json");
         (exit, output, error) = CliRunner.Run("plan", _constellation, "--out", next, "--after", _plan);
         Assert.That(exit, Is.EqualTo(0), output + error);
-        var stages = FleetPlan.Load(next).Machines.Select(m => (m.Plan.Stage.Number, m.Plan.Stage.After, m.Plan.Stage.Last)).Distinct();
+        var stages = FleetPlanFile.Load(next).Plan.Machines.Select(m => (m.Plan.Stage.Number, m.Plan.Stage.After, m.Plan.Stage.Last)).Distinct();
         Assert.That(stages, Is.EqualTo(new[] { (2, (string?)_plan, true) }));
 
-        var journal = Path.Combine(_dir, "stage2.jsonl");
+        var journal = Path.Combine(Folder, "stage2.jsonl");
         (exit, output, error) = CliRunner.Run("run", _constellation, "--plan", next, "--limit", "1", "--journal", journal);
         Assert.That(exit, Is.EqualTo(0), output + error);
-        Assert.That(System.IO.File.ReadAllText(Path.Combine(_dir, "one", "new.conf")), Is.EqualTo("a = 1\nb = 2\n"));
-        Assert.That(PlanConformance.OfFleet(FleetPlan.Load(next), next, JournalReader.Read(journal)).Select(c => c.Conformance.Exact), Is.All.True);
+        Assert.That(System.IO.File.ReadAllText(Path.Combine(Folder, "one", "new.conf")), Is.EqualTo("a = 1\nb = 2\n"));
+        Assert.That(PlanConformance.OfFleet(FleetPlanFile.Load(next).Plan, next, JournalReader.Read(journal)).Select(c => c.Conformance.Exact), Is.All.True);
     }
 
     [Test, CancelAfter(90_000)]
     public void A_fleet_run_is_undone_machine_by_machine_each_reached_where_its_journal_says()
     {
         Assert.That(Plan().Exit, Is.EqualTo(0));
-        var journal = Path.Combine(_dir, "run.jsonl");
+        var journal = Path.Combine(Folder, "run.jsonl");
         Assert.That(RunPlan(journal).Exit, Is.EqualTo(0));
-        System.IO.File.WriteAllText(Path.Combine(_dir, "two", "extra"), "made after the run\n");
+        System.IO.File.WriteAllText(Path.Combine(Folder, "two", "extra"), "made after the run\n");
 
         // No --host: the journal's fleet-start recorded each machine's address.
         var (exit, output, error) = CliRunner.Run("undo", journal);
@@ -147,12 +142,12 @@ public sealed class FleetPlanTests
         Assert.That(output, Does.Contain("2 change(s) blocked now").And.Contain("stops that machine's undo at the first still blocked"),
             "each directory holds a file until the step before removes it; two's also holds one the run did not make");
 
-        (exit, output, error) = CliRunner.Run("undo", journal, "--apply", "--journal", Path.Combine(_dir, "undo.jsonl"));
+        (exit, output, error) = CliRunner.Run("undo", journal, "--apply", "--journal", Path.Combine(Folder, "undo.jsonl"));
         Assert.That(exit, Is.EqualTo(1), output + error);
-        Assert.That(Directory.Exists(Path.Combine(_dir, "one")), Is.False, "machine one is as before the run");
+        Assert.That(Directory.Exists(Path.Combine(Folder, "one")), Is.False, "machine one is as before the run");
         Assert.That(System.IO.File.Exists(Conf("two")), Is.False, "two's file is removed again");
-        Assert.That(Directory.Exists(Path.Combine(_dir, "two")), Is.True, "two's directory holds a file the run did not make: kept, and the undo says so");
-        Assert.That(output + error, Does.Contain($"{_dir}/two"));
+        Assert.That(Directory.Exists(Path.Combine(Folder, "two")), Is.True, "two's directory holds a file the run did not make: kept, and the undo says so");
+        Assert.That(output + error, Does.Contain($"{Folder}/two"));
     }
 
     [TestCase("role runbook")]
@@ -162,19 +157,19 @@ public sealed class FleetPlanTests
         Assert.That(Plan().Exit, Is.EqualTo(0));
         System.IO.File.AppendAllText(changed == "constellation" ? _constellation : _role, "// edited after the review\n");
 
-        var journal = Path.Combine(_dir, "run.jsonl");
+        var journal = Path.Combine(Folder, "run.jsonl");
         var (exit, output, error) = RunPlan(journal);
 
         Assert.That(exit, Is.EqualTo(1), output + error);
         Assert.That(error, Does.Contain("nothing was run on any machine").And.Contain($"the {changed} {(changed == "constellation" ? _constellation : _role)} changed since the plan was made"));
-        Assert.That(Directory.Exists(Path.Combine(_dir, "one")) || Directory.Exists(Path.Combine(_dir, "two")), Is.False);
+        Assert.That(Directory.Exists(Path.Combine(Folder, "one")) || Directory.Exists(Path.Combine(Folder, "two")), Is.False);
         Assert.That(System.IO.File.Exists(journal), Is.False, "refused before the run began");
     }
 
     [Test]
     public void A_fleet_plan_is_saved_only_when_every_machine_was_probed_and_runs_only_the_machines_it_was_made_for()
     {
-        var partial = Path.Combine(_dir, "partial.json");
+        var partial = Path.Combine(Folder, "partial.json");
         var (exit, output, error) = CliRunner.Run("plan", _constellation, "--host", "two=ssh://root@127.0.0.1:1", "--out", partial);
         Assert.That(exit, Is.EqualTo(1), output + error);
         Assert.That(error, Does.Contain("plan not saved: two unreachable"));
@@ -186,11 +181,11 @@ public sealed class FleetPlanTests
         Assert.That(error, Does.Contain("--plan runs the machines the plan was made for"));
 
         // A single runbook's saved plan handed to a constellation names what it is.
-        var single = Path.Combine(_dir, "single.json");
+        var single = Path.Combine(Folder, "single.json");
         System.IO.File.WriteAllText(single, "{\"schema\": \"runbooks-plan/2\"}");
         (exit, _, error) = CliRunner.Run("run", _constellation, "--plan", single);
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain("a runbook's saved plan, not a constellation's"));
-        Assert.That(Directory.Exists(Path.Combine(_dir, "one")), Is.False);
+        Assert.That(Directory.Exists(Path.Combine(Folder, "one")), Is.False);
     }
 }

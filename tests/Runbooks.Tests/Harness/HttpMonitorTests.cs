@@ -1,3 +1,4 @@
+using Runbooks.Tests.Support;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -42,16 +43,8 @@ public class FetchScheduleTests
 
 /// <summary>The monitor against a real HTTP server on loopback that the test can corrupt and stop.</summary>
 [NonParallelizable]
-public class HttpMonitorTests
+public class HttpMonitorTests : TempFolderTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp() => _dir = Directory.CreateTempSubdirectory("runbooks-monitor-").FullName;
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     [Test]
     [CancelAfter(30_000)]
     public async Task Wrong_bytes_a_missing_object_and_an_outage_are_all_reported(CancellationToken ct)
@@ -61,7 +54,7 @@ public class HttpMonitorTests
             ["object-1.bin"] = Encoding.ASCII.GetBytes("first"),
             ["object-2.bin"] = Encoding.ASCII.GetBytes("second"),
         };
-        var manifest = Path.Combine(_dir, "objects.sha256");
+        var manifest = Path.Combine(Folder, "objects.sha256");
         await System.IO.File.WriteAllLinesAsync(manifest, objects.Select(o => $"{Convert.ToHexStringLower(SHA256.HashData(o.Value))}  {o.Key}"), ct);
 
         // A budget of 10 bytes/s: both objects are fetched in the first second, the listing in between.
@@ -138,7 +131,7 @@ public class HttpMonitorTests
     [Test]
     public async Task A_monitor_on_a_port_the_microvm_does_not_forward_is_rejected_before_anything_boots()
     {
-        var path = Path.Combine(_dir, "web.scenario.csx");
+        var path = Path.Combine(Folder, "web.scenario.csx");
         await System.IO.File.WriteAllTextAsync(path, """
             MicroVm().ForwardPort(8000);
             Target("break", File.Directory("/srv/web"));

@@ -9,19 +9,13 @@ namespace Runbooks.Tests.Harness;
 /// the name of what is wrong, and no host is created.
 /// </summary>
 [NonParallelizable]
-public class ScenarioFileTests
+public class ScenarioFileTests : TempFolderTest
 {
-    private string _dir = "";
-
     [SetUp]
     public void Create()
     {
-        _dir = Directory.CreateTempSubdirectory("rb-scenario-").FullName;
-        System.IO.File.WriteAllText(Path.Combine(_dir, "repair.csx"), "Target(\"fix\", File.Line(\"/tmp/rb-never/x\", \"y\", create: true)).On(\"web\");\nawait RunAsync(Args);\n");
+        System.IO.File.WriteAllText(Path.Combine(Folder, "repair.csx"), "Target(\"fix\", File.Line(\"/tmp/rb-never/x\", \"y\", create: true)).On(\"web\");\nawait RunAsync(Args);\n");
     }
-
-    [TearDown]
-    public void Remove() => Directory.Delete(_dir, recursive: true);
 
     private const string Good = """
         Netns().Host("web");
@@ -86,10 +80,10 @@ public class ScenarioFileTests
     [TestCaseSource(nameof(Mistakes))]
     public void A_bad_scenario_exits_2_and_nothing_boots(string text, string expected)
     {
-        var scenario = Path.Combine(_dir, "bad.scenario.csx");
+        var scenario = Path.Combine(Folder, "bad.scenario.csx");
         System.IO.File.WriteAllText(scenario, text);
 
-        var (exit, output, error) = CliRunner.Run("harness", "run", scenario, "-o", Path.Combine(_dir, "out"));
+        var (exit, output, error) = CliRunner.Run("harness", "run", scenario, "-o", Path.Combine(Folder, "out"));
 
         Assert.That(exit, Is.EqualTo(2), output + error);
         Assert.That(error, Does.Contain(expected));
@@ -100,7 +94,7 @@ public class ScenarioFileTests
     [Test]
     public async Task A_good_scenario_defines_its_hosts_specs_break_and_runbook()
     {
-        var path = Path.Combine(_dir, "good.scenario.csx");
+        var path = Path.Combine(Folder, "good.scenario.csx");
         System.IO.File.WriteAllText(path, Good);
 
         var scenario = await ScenarioFile.LoadAsync(path, 0.1, cache: null);
@@ -110,13 +104,13 @@ public class ScenarioFileTests
         Assert.That(scenario.Backend.HostNames, Is.EqualTo(new[] { "web" }));
         Assert.That(scenario.Specs.Select(s => (s.Name, s.Host, s.BrokenByIncident)), Is.EqualTo(new[] { ("fixed", "web", true) }));
         Assert.That(scenario.Break.Targets.Select(t => (t.Name, t.Host)), Is.EqualTo(new[] { ("break", "web") }));
-        Assert.That(scenario.Runbook, Is.EqualTo(Path.Combine(_dir, "repair.csx")));
+        Assert.That(scenario.Runbook, Is.EqualTo(Path.Combine(Folder, "repair.csx")));
     }
 
     [Test]
     public void Check_of_a_scenario_file_compiles_it_against_the_scenario_globals()
     {
-        var path = Path.Combine(_dir, "good.scenario.csx");
+        var path = Path.Combine(Folder, "good.scenario.csx");
         System.IO.File.WriteAllText(path, Good);
 
         var (exit, output, error) = CliRunner.Run("check", path);
@@ -132,7 +126,7 @@ public class ScenarioFileTests
     [Test]
     public async Task Scale_reaches_the_scenario()
     {
-        var path = Path.Combine(_dir, "scaled.scenario.csx");
+        var path = Path.Combine(Folder, "scaled.scenario.csx");
         System.IO.File.WriteAllText(path, Good.Replace("Target(\"break\"", "Target($\"break-{(int)(Scale * 100)}\"", StringComparison.Ordinal));
 
         Assert.That((await ScenarioFile.LoadAsync(path, 0.25, cache: null)).Break.Targets.Single().Name, Is.EqualTo("break-25"));
@@ -151,18 +145,18 @@ public class ScenarioFileTests
     [Test]
     public void List_as_json_names_every_scenario_in_a_folder_for_a_ci_matrix()
     {
-        System.IO.File.WriteAllText(Path.Combine(_dir, "one.scenario.csx"), Good);
-        Directory.CreateDirectory(Path.Combine(_dir, "sub"));
-        System.IO.File.Copy(Path.Combine(_dir, "repair.csx"), Path.Combine(_dir, "sub", "repair.csx"));
-        System.IO.File.WriteAllText(Path.Combine(_dir, "sub", "two.scenario.csx"), Good);
+        System.IO.File.WriteAllText(Path.Combine(Folder, "one.scenario.csx"), Good);
+        Directory.CreateDirectory(Path.Combine(Folder, "sub"));
+        System.IO.File.Copy(Path.Combine(Folder, "repair.csx"), Path.Combine(Folder, "sub", "repair.csx"));
+        System.IO.File.WriteAllText(Path.Combine(Folder, "sub", "two.scenario.csx"), Good);
 
-        var (exit, output, error) = CliRunner.Run("harness", "list", "--format", "json", _dir);
+        var (exit, output, error) = CliRunner.Run("harness", "list", "--format", "json", Folder);
 
         Assert.That(exit, Is.EqualTo(0), error);
         using var json = System.Text.Json.JsonDocument.Parse(output);
         Assert.That(json.RootElement.EnumerateArray().Select(e => (e.GetProperty("name").GetString(), e.GetProperty("backend").GetString())),
             Is.EqualTo(new[] { ("one", "netns"), ("two", "netns") }));
-        Assert.That(json.RootElement[1].GetProperty("runbook").GetString(), Is.EqualTo(Path.Combine(_dir, "sub", "repair.csx")));
+        Assert.That(json.RootElement[1].GetProperty("runbook").GetString(), Is.EqualTo(Path.Combine(Folder, "sub", "repair.csx")));
     }
 
     [Test]

@@ -9,7 +9,7 @@ namespace Runbooks.Tests.Journal;
 /// A run's journal compared with its saved plan, as the harness compares every converge stage: a branch runs as itself
 /// and one arm, an approved step that already held runs nothing, and anything else is a difference naming the step.
 /// </summary>
-public class PlanConformanceTests
+public class PlanConformanceTests : TempFolderTest
 {
     private static readonly Target Target = new("repair", "", [], []);
     private static readonly RunCommand Stop = new(new Command("sv", ["down", "master"]));
@@ -17,19 +17,14 @@ public class PlanConformanceTests
     private static readonly RunCommand Start = new(new Command("sv", ["up", "master"]));
     private static readonly RunCommand Flush = new(new Command("iptables", ["-F"]));
     private static readonly Branch StopOrKill = new(Check.From("master is running", () => true), [Stop], [Kill]);
-    private string _dir = "";
     private string _plan = "";
     private string _journal = "";
 
     [SetUp]
     public void Paths()
     {
-        _dir = Directory.CreateTempSubdirectory("rb-conformance-").FullName;
-        (_plan, _journal) = (Path.Combine(_dir, "plan.json"), Path.Combine(_dir, "run.jsonl"));
+        (_plan, _journal) = (Path.Combine(Folder, "plan.json"), Path.Combine(Folder, "run.jsonl"));
     }
-
-    [TearDown]
-    public void Remove() => Directory.Delete(_dir, recursive: true);
 
     private static SavedPlan Plan(params (string Decision, StepAction[] Actions)[] steps) => new(
         SavedPlan.CurrentSchema, "repair.csx", new string('0', 64), [], steps.Length, new PlanStage(1, null, null, steps.Length, [], 0),
@@ -98,8 +93,8 @@ public class PlanConformanceTests
     {
         Run(([Flush], StepOutcome.Changed));
 
-        var conformance = PlanConformance.Of(Plan(("willChange", [Flush])), Path.Combine(_dir, "other.json"), JournalReader.Read(_journal));
+        var conformance = PlanConformance.Of(Plan(("willChange", [Flush])), Path.Combine(Folder, "other.json"), JournalReader.Read(_journal));
 
-        Assert.That(conformance.Differences, Is.EqualTo(new[] { $"{_journal} holds no run of the saved plan {Path.Combine(_dir, "other.json")}" }));
+        Assert.That(conformance.Differences, Is.EqualTo(new[] { $"{_journal} holds no run of the saved plan {Path.Combine(Folder, "other.json")}" }));
     }
 }

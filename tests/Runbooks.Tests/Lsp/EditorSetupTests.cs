@@ -11,36 +11,28 @@ namespace Runbooks.Tests.Lsp;
 /// start <c>runbook lsp</c>; the Neovim file is also run under Lua against a stand-in <c>vim</c> table.
 /// </summary>
 [Category("process"), NonParallelizable]
-public class EditorSetupTests
+public class EditorSetupTests : TempFolderTest
 {
     private const string Luac = "luac5.4";
     private const string Lua = "lua5.4";
 
-    private string _root = "";
-
-    [SetUp]
-    public void CreateRoot() => _root = Directory.CreateTempSubdirectory("rb-editor-").FullName;
-
-    [TearDown]
-    public void RemoveRoot() => Directory.Delete(_root, recursive: true);
-
     [Test]
     public void Editor_setup_writes_settings_each_editor_parses_and_each_starts_runbook_lsp()
     {
-        var inventory = Path.Combine(_root, "ops", "hosts.inventory");
+        var inventory = Path.Combine(Folder, "ops", "hosts.inventory");
         Directory.CreateDirectory(Path.GetDirectoryName(inventory)!);
         File.WriteAllText(inventory, "web = ssh://root@web:22\n");
 
-        var (exit, output, error) = CliRunner.Run("editor", "setup", _root, "--inventory", inventory);
+        var (exit, output, error) = CliRunner.Run("editor", "setup", Folder, "--inventory", inventory);
 
         Assert.That(exit, Is.Zero, error);
         Assert.That(output, Does.Contain(".nvim.lua (written)"));
-        var vscode = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, ".vscode", "settings.json")))!;
+        var vscode = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, ".vscode", "settings.json")))!;
         Assert.That(vscode["glspc.server.command"]!.GetValue<string>(), Is.EqualTo("runbook"));
         Assert.That(vscode["glspc.server.commandArguments"]!.AsArray().Select(a => a!.GetValue<string>()), Is.EqualTo(new[] { "lsp" }));
         Assert.That(vscode["files.associations"]!["*.csx"]!.GetValue<string>(), Is.EqualTo("csharp"));
 
-        var helix = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(Path.Combine(_root, ".helix", "languages.toml")))!;
+        var helix = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(Path.Combine(Folder, ".helix", "languages.toml")))!;
         var server = (TomlTable)((TomlTable)helix["language-server"])["runbook"];
         Assert.That(server["command"], Is.EqualTo("runbook"));
         Assert.That(((TomlArray)server["args"]).Cast<object>(), Is.EqualTo(new object[] { "lsp" }));
@@ -48,29 +40,29 @@ public class EditorSetupTests
         Assert.That(((TomlArray)language["language-servers"]).Cast<object>(), Is.EqualTo(new object[] { "runbook" }));
         Assert.That(((TomlTable)((TomlArray)language["file-types"])[0]!)["glob"], Is.EqualTo("*.csx"));
 
-        var lua = Path.Combine(_root, ".nvim.lua");
+        var lua = Path.Combine(Folder, ".nvim.lua");
         RequireTool(Luac);
         var (syntaxExit, syntax) = Run(Luac, "-p", lua);
         Assert.That(syntaxExit, Is.Zero, syntax);
-        Assert.That(Neovim(lua, Path.Combine(_root, "disk-full", "disk-full.csx")), Is.EqualTo($"cs|runbook lsp|{_root}"));
+        Assert.That(Neovim(lua, Path.Combine(Folder, "disk-full", "disk-full.csx")), Is.EqualTo($"cs|runbook lsp|{Folder}"));
 
-        var runbookJson = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, ".runbook.json")))!;
+        var runbookJson = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, ".runbook.json")))!;
         Assert.That(runbookJson["inventory"]!.GetValue<string>(), Is.EqualTo("ops/hosts.inventory"));
     }
 
     [Test]
     public void An_existing_vscode_settings_file_keeps_its_settings_and_a_helix_file_someone_else_wrote_is_kept_unless_forced()
     {
-        Directory.CreateDirectory(Path.Combine(_root, ".vscode"));
-        File.WriteAllText(Path.Combine(_root, ".vscode", "settings.json"), "{\n  // mine\n  \"editor.tabSize\": 2,\n  \"files.associations\": { \"*.tf\": \"terraform\" },\n}\n");
-        Directory.CreateDirectory(Path.Combine(_root, ".helix"));
-        File.WriteAllText(Path.Combine(_root, ".helix", "languages.toml"), "[[language]]\nname = \"rust\"\n");
+        Directory.CreateDirectory(Path.Combine(Folder, ".vscode"));
+        File.WriteAllText(Path.Combine(Folder, ".vscode", "settings.json"), "{\n  // mine\n  \"editor.tabSize\": 2,\n  \"files.associations\": { \"*.tf\": \"terraform\" },\n}\n");
+        Directory.CreateDirectory(Path.Combine(Folder, ".helix"));
+        File.WriteAllText(Path.Combine(Folder, ".helix", "languages.toml"), "[[language]]\nname = \"rust\"\n");
 
-        var first = EditorSetup.Write(_root);
-        var helixAfterFirst = File.ReadAllText(Path.Combine(_root, ".helix", "languages.toml"));
-        var forced = EditorSetup.Write(_root, force: true);
+        var first = EditorSetup.Write(Folder);
+        var helixAfterFirst = File.ReadAllText(Path.Combine(Folder, ".helix", "languages.toml"));
+        var forced = EditorSetup.Write(Folder, force: true);
 
-        var vscode = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, ".vscode", "settings.json")))!;
+        var vscode = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, ".vscode", "settings.json")))!;
         Assert.That(vscode["editor.tabSize"]!.GetValue<int>(), Is.EqualTo(2));
         Assert.That(vscode["files.associations"]!["*.tf"]!.GetValue<string>(), Is.EqualTo("terraform"));
         Assert.That(vscode["files.associations"]!["*.csx"]!.GetValue<string>(), Is.EqualTo("csharp"));
@@ -78,20 +70,20 @@ public class EditorSetupTests
         Assert.That(first.Single(f => f.Path == Path.Combine(".helix", "languages.toml")).Outcome, Is.EqualTo("kept"));
         Assert.That(helixAfterFirst, Is.EqualTo("[[language]]\nname = \"rust\"\n"));
         Assert.That(forced.Single(f => f.Path == Path.Combine(".helix", "languages.toml")).Outcome, Is.EqualTo("written"));
-        Assert.That(EditorSetup.Write(_root).Single(f => f.Path == ".nvim.lua").Outcome, Is.EqualTo("written"), "its own file is rewritten without --force");
+        Assert.That(EditorSetup.Write(Folder).Single(f => f.Path == ".nvim.lua").Outcome, Is.EqualTo("written"), "its own file is rewritten without --force");
     }
 
     [Test]
     public void A_settings_json_that_does_not_parse_is_refused_with_its_line_and_nothing_is_written()
     {
-        Directory.CreateDirectory(Path.Combine(_root, ".vscode"));
-        File.WriteAllText(Path.Combine(_root, ".vscode", "settings.json"), "{\n  \"a\": 1\n  \"b\": 2\n}\n");
+        Directory.CreateDirectory(Path.Combine(Folder, ".vscode"));
+        File.WriteAllText(Path.Combine(Folder, ".vscode", "settings.json"), "{\n  \"a\": 1\n  \"b\": 2\n}\n");
 
-        var (exit, _, error) = CliRunner.Run("editor", "setup", _root);
+        var (exit, _, error) = CliRunner.Run("editor", "setup", Folder);
 
         Assert.That(exit, Is.EqualTo(2));
-        Assert.That(error, Does.Contain(Path.Combine(_root, ".vscode", "settings.json") + ":3:"));
-        Assert.That(File.Exists(Path.Combine(_root, ".nvim.lua")), Is.False);
+        Assert.That(error, Does.Contain(Path.Combine(Folder, ".vscode", "settings.json") + ":3:"));
+        Assert.That(File.Exists(Path.Combine(Folder, ".nvim.lua")), Is.False);
     }
 
     /// <summary>
@@ -102,7 +94,7 @@ public class EditorSetupTests
     private string Neovim(string lua, string script)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(script)!);
-        var harness = Path.Combine(_root, "nvim-stub.lua");
+        var harness = Path.Combine(Folder, "nvim-stub.lua");
         File.WriteAllText(harness, $$"""
             local started, callback = nil, nil
             local buffers = { [7] = {} }

@@ -1,3 +1,4 @@
+using Runbooks.Tests.Support;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -10,25 +11,17 @@ namespace Runbooks.Tests.Watch;
 /// against files in a temporary directory that the test changes behind its back.
 /// </summary>
 [Category("process"), NonParallelizable]
-public class WatchProcessTests
+public class WatchProcessTests : TempFolderTest
 {
-    private string _root = "";
-
-    [SetUp]
-    public void CreateRoot() => _root = Directory.CreateTempSubdirectory("rb-watch-").FullName;
-
-    [TearDown]
-    public void RemoveRoot() => Directory.Delete(_root, recursive: true);
-
     [Test, CancelAfter(120_000)]
     public async Task A_drift_introduced_while_watching_is_repaired_within_one_interval(CancellationToken ct)
     {
-        var config = Path.Combine(_root, "app.conf");
+        var config = Path.Combine(Folder, "app.conf");
         var runbook = Write("keep.csx", $$"""
             Target("config", "the app listens on every address", File.Content("{{config}}", "listen = 0.0.0.0:8080\n"));
             await RunAsync(Args);
             """);
-        var journal = Path.Combine(_root, "watch.jsonl");
+        var journal = Path.Combine(Folder, "watch.jsonl");
         var interval = TimeSpan.FromSeconds(2);
         using var watch = Start("watch", runbook, "--every", "2s", "--journal", journal);
 
@@ -62,10 +55,10 @@ public class WatchProcessTests
     {
         var runbook = Write("failing.csx", $$"""
             Target("never", "a repair that cannot work",
-                Exec("a command that always fails", new Command("false", [])).Until(File.Exists("{{_root}}/never-there")));
+                Exec("a command that always fails", new Command("false", [])).Until(File.Exists("{{Folder}}/never-there")));
             await RunAsync(Args);
             """);
-        var journal = Path.Combine(_root, "watch.jsonl");
+        var journal = Path.Combine(Folder, "watch.jsonl");
         using var watch = Start("watch", runbook, "--every", "300ms", "--max-passes", "4", "--journal", journal);
         await watch.WaitForExitAsync(ct);
 
@@ -97,10 +90,10 @@ public class WatchProcessTests
     {
         var runbook = Write("slow.csx", $$"""
             Target("slow", "a slow repair",
-                Exec("take a while, then mark it done", Shell.Script("sleep 30 && touch \"$1\"", "{{_root}}/done")).Until(File.Exists("{{_root}}/done")));
+                Exec("take a while, then mark it done", Shell.Script("sleep 30 && touch \"$1\"", "{{Folder}}/done")).Until(File.Exists("{{Folder}}/done")));
             await RunAsync(Args);
             """);
-        var journal = Path.Combine(_root, "watch.jsonl");
+        var journal = Path.Combine(Folder, "watch.jsonl");
         using var watch = Start("watch", runbook, "--every", "1s", "--journal", journal);
         await UntilAsync(() => Records(journal).Any(r => (string?)r["event"] == "run-start" && (string?)r["mode"] == "run"), TimeSpan.FromSeconds(60), watch, ct);
         await Task.Delay(300, ct);
@@ -116,13 +109,13 @@ public class WatchProcessTests
             Assert.That(read.Records.Select(r => (string?)r["event"]), Does.Contain("run-aborted"));
             Assert.That((string?)read.Records[^1]["event"], Is.EqualTo("watch-end"));
             Assert.That((string?)read.Records[^1]["reason"], Does.Contain("during pass 1"));
-            Assert.That(System.IO.File.Exists(Path.Combine(_root, "done")), Is.False);
+            Assert.That(System.IO.File.Exists(Path.Combine(Folder, "done")), Is.False);
         });
     }
 
     private string Write(string name, string text)
     {
-        var path = Path.Combine(_root, name);
+        var path = Path.Combine(Folder, name);
         System.IO.File.WriteAllText(path, text);
         return path;
     }
@@ -135,7 +128,7 @@ public class WatchProcessTests
             RedirectStandardError = true,
         };
         start.Environment["RUNBOOK_CACHE_DIR"] = Path.Combine(Path.GetTempPath(), "runbooks-test-cache");
-        start.Environment["RUNBOOK_LOCK"] = Path.Combine(_root, "lock", "runbook");
+        start.Environment["RUNBOOK_LOCK"] = Path.Combine(Folder, "lock", "runbook");
         start.Environment["NO_COLOR"] = "1";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => TestContext.Progress.WriteLine($"watch: {e.Data}");

@@ -7,6 +7,8 @@ public sealed class ServiceRunningStep(ServiceDefinition definition) : Step
 {
     public override string Description => $"service {definition.Name} runs" + (definition.Health is null ? "" : $" and '{definition.Health.Description}'");
 
+    public override IEnumerable<IFact> Reads => [ServiceReads.Location(definition.Name)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await ServiceControl.ObserveAsync(host, definition, cancellationToken).ConfigureAwait(false);
@@ -37,6 +39,8 @@ public sealed class ServiceStoppedStep(ServiceDefinition definition) : Step
 {
     public override string Description => $"service {definition.Name} is stopped";
 
+    public override IEnumerable<IFact> Reads => [ServiceReads.Location(definition.Name)];
+
     public override string? Destroys => $"the running {definition.Name} process (killed if it outlives {ServiceControl.Seconds(definition.StopGrace)} after TERM)";
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
@@ -62,6 +66,8 @@ public sealed class ServiceRestartStep(ServiceDefinition definition) : Step
     private long? _before;
 
     public override string Description => $"service {definition.Name} restarted and healthy";
+
+    public override IEnumerable<IFact> Reads => [ServiceReads.Location(definition.Name)];
 
     public override string? Destroys => $"the running {definition.Name} process";
 
@@ -100,6 +106,8 @@ public sealed class ServiceRestartOnChangeStep(ServiceDefinition definition, IRe
     private string Names => string.Join(" or ", triggers.Select(t => $"target '{t}'"));
 
     public override string Description => $"service {definition.Name} restarted when {Names} changed something in this run";
+
+    public override IEnumerable<IFact> Reads => [ServiceReads.Location(definition.Name)];
 
     public override string? Destroys => $"the running {definition.Name} process, only when {Names} changed something";
 

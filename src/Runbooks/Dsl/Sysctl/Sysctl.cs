@@ -57,6 +57,8 @@ public sealed class SysctlStep : Step
 
     public override string Description => $"sysctl {_key} = {_value}{(_persist ? $" (persisted in {PersistPath})" : "")}";
 
+    public override IEnumerable<IFact> Reads => [Sysctl.Current(_key)];
+
     public override IEnumerable<ResourceClaim> Claims => [ResourceClaim.Sysctl(_key, Sysctl.Normalize(_value))];
 
     private string PersistPath => $"/etc/sysctl.d/90-runbook-{_key}.conf";

@@ -1,23 +1,16 @@
+using Runbooks.Tests.Support;
 using Runbooks.Engine;
 
 namespace Runbooks.Tests.Engine.Actions;
 
 /// <summary>The one atomic write, run by the local transport against temp files.</summary>
 [Category("process")]
-public class WriteFileTests
+public class WriteFileTests : TempFolderTest
 {
-    private string _root = "";
-
-    [SetUp]
-    public void Create() => _root = Directory.CreateTempSubdirectory("rb-write-").FullName;
-
-    [TearDown]
-    public void Remove() => Directory.Delete(_root, recursive: true);
-
     [Test, CancelAfter(20_000)]
     public async Task A_file_is_replaced_when_it_is_as_probed_keeping_its_mode(CancellationToken cancellationToken)
     {
-        var path = Path.Combine(_root, "fstab");
+        var path = Path.Combine(Folder, "fstab");
         System.IO.File.WriteAllText(path, "a ro\n");
         System.IO.File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
 
@@ -25,13 +18,13 @@ public class WriteFileTests
 
         Assert.That(System.IO.File.ReadAllText(path), Is.EqualTo("a rw\n"));
         Assert.That(Convert.ToString((int)System.IO.File.GetUnixFileMode(path), 8), Is.EqualTo("640"));
-        Assert.That(Directory.GetFiles(_root), Has.Length.EqualTo(1), "no temporary file left behind");
+        Assert.That(Directory.GetFiles(Folder), Has.Length.EqualTo(1), "no temporary file left behind");
     }
 
     [Test, CancelAfter(20_000)]
     public async Task A_file_edited_after_the_probe_is_refused_and_left_alone(CancellationToken cancellationToken)
     {
-        var path = Path.Combine(_root, "fstab");
+        var path = Path.Combine(Folder, "fstab");
         System.IO.File.WriteAllText(path, "a ro\nb edited by hand\n");
 
         var error = await Assert.ThrowsAsync<CommandFailedException>(() =>
@@ -44,7 +37,7 @@ public class WriteFileTests
     [Test, CancelAfter(20_000)]
     public async Task A_new_file_gets_its_mode_and_is_refused_if_it_appeared_meanwhile(CancellationToken cancellationToken)
     {
-        var path = Path.Combine(_root, "key");
+        var path = Path.Combine(Folder, "key");
         var host = Inventory.Local().Context(Inventory.DefaultHost);
 
         await host.RunActionsAsync([WriteFile.New(path, "k\n", "0600")], cancellationToken);
@@ -94,7 +87,7 @@ public class WriteFileTests
     [Test, CancelAfter(20_000)]
     public async Task A_new_file_journals_absent_before_and_its_hash_after_without_reading_either(CancellationToken cancellationToken)
     {
-        var path = Path.Combine(_root, "motd");
+        var path = Path.Combine(Folder, "motd");
         var (inventory, applied) = RunWithUndo();
         await using var _ = inventory;
 
@@ -104,11 +97,11 @@ public class WriteFileTests
         Assert.That((applied.Before, applied.Left), Is.EqualTo(("absent", await Sha256SumAsync(path, cancellationToken))));
     }
 
-    private string Keep => Path.Combine(_root, "undo", "run");
+    private string Keep => Path.Combine(Folder, "undo", "run");
 
     private string FileWith(string name, string text)
     {
-        var path = Path.Combine(_root, name);
+        var path = Path.Combine(Folder, name);
         System.IO.File.WriteAllText(path, text);
         return path;
     }
