@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 using Runbooks.Commands;
 
 namespace Runbooks.Engine;
@@ -17,10 +16,10 @@ namespace Runbooks.Engine;
 /// stderr + <c>\n</c>, then <c>B end\n</c>, where B (<c>$1</c>) is a hash of the reads: output that happened to
 /// contain it would have to contain a SHA-256 of the very commands that print it.
 /// </remarks>
-internal static partial class ReadBatch
+internal static class ReadBatch
 {
     /// <summary>Whether a read can go into a batch: no stdin (the batch's stdin is the shell's) and environment names the shell can assign.</summary>
-    public static bool Fits(Command read) => read.Stdin is null && read.Environment.Keys.All(ShellName().IsMatch);
+    public static bool Fits(Command read) => read.Stdin is null && read.Environment.Keys.All(ShellQuote.IsAssignableName);
 
     /// <summary>The reads as one, each read's answer filed under the read itself.</summary>
     public static CombinedRead Of(IReadOnlyList<Command> reads)
@@ -96,6 +95,4 @@ internal static partial class ReadBatch
     private static string Boundary(IReadOnlyList<Command> reads) =>
         "runbooks-read-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\0", reads.Select(r => string.Join("\u0001", [r.Program, .. r.Arguments.Select(a => a.Reveal()), .. r.Environment.Select(e => e.Key + "=" + e.Value)]))))))[..32];
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex ShellName();
 }

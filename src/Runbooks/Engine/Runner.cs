@@ -64,7 +64,7 @@ public sealed class Runner
         {
             // A plan changes nothing, so every step's declared reads hold for the whole plan: one round trip per host.
             await Task.WhenAll(order.GroupBy(t => t.Host, StringComparer.Ordinal).Select(host =>
-                _inventory.Context(host.Key).PrefetchAsync(host.SelectMany(t => (IEnumerable<IFact>)[.. t.Requirements.SelectMany(c => c.Reads), .. t.Steps.SelectMany(s => s.Reads), .. t.Guarantees.SelectMany(c => c.Reads)]), cancellationToken))).ConfigureAwait(false);
+                _inventory.Context(host.Key).PrefetchAsync(host.SelectMany(t => t.DeclaredReads), cancellationToken))).ConfigureAwait(false);
         }
 
         var inRun = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);

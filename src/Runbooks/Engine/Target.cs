@@ -38,6 +38,9 @@ public sealed class Target
 
     public IReadOnlyList<Check> Guarantees => _ensures;
 
+    /// <summary>Every fact its requires, steps and ensures declare (<see cref="Step.Reads"/>), in the order they are read.</summary>
+    internal IEnumerable<IFact> DeclaredReads => [.. _requires.SelectMany(c => c.Reads), .. Steps.SelectMany(s => s.Reads), .. _ensures.SelectMany(c => c.Reads)];
+
     /// <summary>Binds the target to an inventory host.</summary>
     /// <example><c>Target("peer", …).On("client")</c></example>
     public Target On(string host)

@@ -13,7 +13,7 @@ namespace Runbooks.Transport;
 /// connection per host and a channel per command.
 /// </summary>
 /// <example><c>await using var ssh = new SshTransport(SshEndpoint.Parse("ssh://root@10.0.0.5"), "/root/.ssh/id_ed25519", "/root/.ssh/known_hosts");</c></example>
-public sealed partial class SshTransport : ITransport, IFreshConnections
+public sealed class SshTransport : ITransport, IFreshConnections
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
 
@@ -105,7 +105,7 @@ public sealed partial class SshTransport : ITransport, IFreshConnections
     internal static string RemoteCommandText(Command command, string marker)
     {
         var environment = command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
-        var viaEnv = environment.Any(e => !ShellName().IsMatch(e.Key));
+        var viaEnv = environment.Any(e => !ShellQuote.IsAssignableName(e.Key));
         // $$ unquoted: the remote shell's pid, which exec hands to the command, ends the marker (see Reaper).
         var text = new StringBuilder(viaEnv ? "exec env " : "").Append(MarkerVariable).Append('=').Append(ShellQuote.Quote(marker)).Append(".$$");
         foreach (var (name, value) in environment)
@@ -123,8 +123,6 @@ public sealed partial class SshTransport : ITransport, IFreshConnections
         return text.ToString();
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex ShellName();
 
     /// <summary>What starts the <see cref="ConnectionWatchdog"/> of the connection marked <paramref name="connection"/>.</summary>
     internal static string WatchdogCommandText(string connection) => $"exec sh -c {ShellQuote.Quote(ConnectionWatchdog)} runbooks-watchdog {ShellQuote.Quote(connection)}";
