@@ -13,6 +13,7 @@ namespace Runbooks.Engine;
 public sealed partial class HostContext
 {
     private readonly ConcurrentDictionary<Command, Task<CommandResult>> _facts = new();
+    private long _round;
     private readonly Inventory _inventory;
     private readonly IRunObserver _observer;
 
@@ -142,6 +143,7 @@ public sealed partial class HostContext
             return;
         }
 
+        var round = Round;
         try
         {
             await ReadCombinedAsync(ReadBatch.Of(wanted), logged: false, cancellationToken).ConfigureAwait(false);
@@ -156,7 +158,7 @@ public sealed partial class HostContext
         {
             if (_facts.TryGetValue(read, out var answer) && answer.IsCompletedSuccessfully)
             {
-                File(through, answer.Result);
+                File(through, answer.Result, round);
             }
         }
     }
@@ -181,22 +183,36 @@ public sealed partial class HostContext
     // A combined read that fails or does not split leaves each part to be read on its own, with its own error.
     private async Task ReadCombinedAsync(CombinedRead read, bool logged, CancellationToken cancellationToken)
     {
+        var round = Round;
         var command = read.Read.AsReadOnly();
         var combined = await (logged ? TryReadAsync(command, cancellationToken) : _facts.GetOrAdd(command, c => RunRecordedAsync(c, cancellationToken))).ConfigureAwait(false);
-        File(read, combined);
+        File(read, combined, round);
     }
 
-    private void File(CombinedRead read, CommandResult combined)
+    // Filed only into the round the read was made in: in a parallel run another host's apply can end the round while
+    // the read is in flight, and its answers are then from before that change.
+    private void File(CombinedRead read, CommandResult combined, long round)
     {
-        if (combined.ExitCode != 0 || read.Split(combined) is not { } parts)
+        if (combined.ExitCode != 0 || Round != round || read.Split(combined) is not { } parts)
         {
             return;
         }
 
+        var filed = new List<KeyValuePair<Command, Task<CommandResult>>>();
         foreach (var (part, answer) in parts)
         {
             // A read already made this round keeps its own answer.
-            _facts.TryAdd(part.AsReadOnly(), Task.FromResult(answer));
+            var entry = KeyValuePair.Create(part.AsReadOnly(), Task.FromResult(answer));
+            if (_facts.TryAdd(entry.Key, entry.Value))
+            {
+                filed.Add(entry);
+            }
+        }
+
+        // The round may have ended while they were being filed: take back exactly these answers, nothing filed since.
+        if (Round != round)
+        {
+            filed.ForEach(entry => _facts.TryRemove(entry));
         }
     }
 
@@ -305,7 +321,14 @@ public sealed partial class HostContext
     }
 
     /// <summary>Forgets this host's cached facts: the engine does it after every applied command (on every host); a step or check that polls does it before each look.</summary>
-    public void InvalidateFacts() => _facts.Clear();
+    public void InvalidateFacts()
+    {
+        Interlocked.Increment(ref _round);
+        _facts.Clear();
+    }
+
+    /// <summary>Which probe round the host is in: it moves each time its cached facts are forgotten.</summary>
+    internal long Round => Interlocked.Read(ref _round);
 
     // Every command the engine runs goes through here, so the journal has each result, and each command a lost
     // connection took with it (the step's error says the same, but not which of its commands it was).

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Runbooks.Commands;
 
@@ -11,11 +10,7 @@ namespace Runbooks.Engine;
 /// the tool itself starts); a batch pays for one. The reads' values reach the shell as positional parameters, never
 /// as script text: the script is built from the reads' shapes only (how many words, which environment names).
 /// </summary>
-/// <remarks>
-/// Framing: on stdout each read is <c>B i\n</c> + its stdout + <c>\nB i EXIT\n</c>; on stderr <c>B i\n</c> + its
-/// stderr + <c>\n</c>, then <c>B end\n</c>, where B (<c>$1</c>) is a hash of the reads: output that happened to
-/// contain it would have to contain a SHA-256 of the very commands that print it.
-/// </remarks>
+/// <remarks>Each read is a frame keyed by its index (<see cref="ReadFrames"/>).</remarks>
 internal static class ReadBatch
 {
     /// <summary>Whether a read can go into a batch: no stdin (the batch's stdin is the shell's) and environment names the shell can assign.</summary>
@@ -29,70 +24,39 @@ internal static class ReadBatch
             throw new ArgumentException("a batch takes one or more reads without stdin", nameof(reads));
         }
 
-        var boundary = Boundary(reads);
-        var script = new StringBuilder();
-        var values = new List<Arg> { boundary };
+        var values = new List<Arg> { ReadFrames.Boundary(reads) };
+        var script = new StringBuilder("b=$1\n");
         for (var i = 0; i < reads.Count; i++)
         {
             var read = reads[i];
-            script.Append(CultureInfo.InvariantCulture, $"printf '%s {i}\\n' \"$1\"; printf '%s {i}\\n' \"$1\" >&2; ");
+            var words = new StringBuilder();
             foreach (var (name, value) in read.Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
             {
                 values.Add(value);
-                script.Append(CultureInfo.InvariantCulture, $"{name}={Positional(values.Count)} ");
+                words.Append(CultureInfo.InvariantCulture, $"{name}={Positional(values.Count)} ");
             }
 
             foreach (var word in (IEnumerable<Arg>)[read.Program, .. read.Arguments])
             {
                 values.Add(word);
-                script.Append(Positional(values.Count)).Append(' ');
+                words.Append(Positional(values.Count)).Append(' ');
             }
 
-            script.Append(CultureInfo.InvariantCulture, $"</dev/null; printf '\\n%s {i} %s\\n' \"$1\" \"$?\"; printf '\\n' >&2\n");
+            script.Append(ReadFrames.Around(i.ToString(CultureInfo.InvariantCulture), words.ToString().TrimEnd()));
         }
 
-        script.Append("printf '%s end\\n' \"$1\" >&2\n");
+        script.Append(ReadFrames.End);
         var timeout = TimeSpan.FromTicks(reads.Sum(r => r.Timeout.Ticks));
         return new CombinedRead(Shell.Script(script.ToString(), [.. values]).WithTimeout(timeout), reads, batch => Split(reads, batch));
     }
 
     /// <summary>Each read's answer as it would have been alone; nothing when the output does not fit the framing.</summary>
-    public static IEnumerable<(Command Part, CommandResult Answer)>? Split(IReadOnlyList<Command> reads, CommandResult batch)
-    {
-        var boundary = Boundary(reads);
-        var answers = new List<(Command, CommandResult)>();
-        int outAt = 0, errAt = 0;
-        var (stdout, stderr) = (batch.StandardOutput, batch.StandardError);
-        for (var i = 0; i < reads.Count; i++)
-        {
-            var open = $"{boundary} {i}\n";
-            var errOpen = stderr.IndexOf(open, errAt, StringComparison.Ordinal);
-            if (string.CompareOrdinal(stdout, outAt, open, 0, open.Length) != 0 || errOpen < 0)
-            {
-                return null;
-            }
-
-            var close = $"\n{boundary} {i} ";
-            var outEnd = stdout.IndexOf(close, outAt + open.Length, StringComparison.Ordinal);
-            var exitEnd = outEnd < 0 ? -1 : stdout.IndexOf('\n', outEnd + close.Length);
-            var next = i + 1 < reads.Count ? $"\n{boundary} {i + 1}\n" : $"\n{boundary} end\n";
-            var errEnd = stderr.IndexOf(next, errOpen + open.Length, StringComparison.Ordinal);
-            if (exitEnd < 0 || errEnd < 0 || !int.TryParse(stdout.AsSpan(outEnd + close.Length, exitEnd - outEnd - close.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var exit))
-            {
-                return null;
-            }
-
-            answers.Add((reads[i], new CommandResult(exit, stdout[(outAt + open.Length)..outEnd], stderr[(errOpen + open.Length)..errEnd], batch.Started, batch.Ended)));
-            outAt = exitEnd + 1;
-            errAt = errEnd + 1;
-        }
-
-        return answers;
-    }
+    public static IEnumerable<(Command Part, CommandResult Answer)>? Split(IReadOnlyList<Command> reads, CommandResult batch) =>
+        ReadFrames.Split(ReadFrames.Boundary(reads), batch) is { } frames
+            && frames.Count == reads.Count
+            && frames.Select((f, i) => f.Key == i.ToString(CultureInfo.InvariantCulture)).All(same => same)
+            ? frames.Select((f, i) => (reads[i], f.Answer))
+            : null;
 
     private static string Positional(int index) => index < 10 ? $"\"${index}\"" : $"\"${{{index}}}\"";
-
-    private static string Boundary(IReadOnlyList<Command> reads) =>
-        "runbooks-read-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\0", reads.Select(r => string.Join("\u0001", [r.Program, .. r.Arguments.Select(a => a.Reveal()), .. r.Environment.Select(e => e.Key + "=" + e.Value)]))))))[..32];
-
 }

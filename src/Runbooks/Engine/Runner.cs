@@ -68,15 +68,18 @@ public sealed class Runner
         }
 
         var inRun = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        // In order one target at a time, each host's targets are looked at one after another and read ahead as one
+        // sequence; in parallel each target reads ahead within itself.
+        var readAhead = request.Parallel
+            ? null
+            : order.GroupBy(t => t.Host, StringComparer.Ordinal).ToDictionary(h => h.Key, h => new ReadAhead(_inventory.Context(h.Key), h), StringComparer.Ordinal);
         var results = new Dictionary<string, Task<TargetResult>>(StringComparer.Ordinal);
         for (var index = 0; index < order.Count; index++)
         {
             var target = order[index];
             // Dependencies outside this run (--skip-dependencies) are not waited for.
             var dependencies = target.Dependencies.Where(inRun.Contains).Select(d => results[d]).ToList();
-            // In order one target at a time, the next target's first step on the same host probes right after this one's last.
-            var next = !request.Parallel && index + 1 < order.Count && order[index + 1].Host == target.Host ? order[index + 1] : null;
-            var task = StartTargetAsync(request, target, dependencies, next, cancellationToken);
+            var task = StartTargetAsync(request, target, dependencies, readAhead?[target.Host], cancellationToken);
             results[target.Name] = task;
             if (!request.Parallel)
             {
@@ -93,7 +96,7 @@ public sealed class Runner
         return summary;
     }
 
-    private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, Target? next, CancellationToken cancellationToken)
+    private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, ReadAhead? readAhead, CancellationToken cancellationToken)
     {
         var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
         var failed = finished.FirstOrDefault(d => !d.Ok && d.Status != TargetStatus.Waiting);
@@ -115,7 +118,7 @@ public sealed class Runner
         {
             _observer.TargetStarted(target);
             var waitsFor = finished.Select(d => d.WaitsFor).FirstOrDefault(w => w is not null);
-            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved, request.ConfirmTimeout, waitsFor, next).RunAsync(cancellationToken).ConfigureAwait(false);
+            result = await new TargetExecution(target, _inventory.Context(target.Host), _observer, request.Mode, request.Approved, request.ConfirmTimeout, waitsFor, readAhead).RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _observer.TargetEnded(result);

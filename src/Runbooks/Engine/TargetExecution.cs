@@ -7,15 +7,16 @@ namespace Runbooks.Engine;
 /// One target on one host: requires → steps → ensures, with every decision reported. In a plan, a dependency's
 /// blocked step (<c>waitsFor</c>) makes every step of this target wait for the next stage too.
 /// </summary>
-internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null, TimeSpan? confirmTimeout = null, string? waitsFor = null, Target? nextOnHost = null)
+internal sealed class TargetExecution(Target target, HostContext host, IRunObserver observer, RunMode mode, SavedPlan? approved = null, TimeSpan? confirmTimeout = null, string? waitsFor = null, ReadAhead? readAhead = null)
 {
     private readonly List<StepResult> _steps = [];
     private readonly List<CheckOutcome> _checks = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ReadAhead _ahead = readAhead ?? new ReadAhead(host, [target]);
 
     public async Task<TargetResult> RunAsync(CancellationToken cancellationToken)
     {
-        await host.PrefetchAsync(FirstReads(target), cancellationToken).ConfigureAwait(false);
+        await _ahead.TargetStartingAsync(target, cancellationToken).ConfigureAwait(false);
         var unmet = await EvaluateAsync("requires", target.Requirements, cancellationToken).ConfigureAwait(false);
         if (unmet.Count > 0 && mode == RunMode.Run)
         {
@@ -82,7 +83,7 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
         StepProbe? before = null;
         try
         {
-            await host.PrefetchAsync(step.Reads, cancellationToken).ConfigureAwait(false);
+            await _ahead.ProbingAsync(target, index, cancellationToken).ConfigureAwait(false);
             var facts = mode == RunMode.Plan ? FactLog.Begin() : null;
             try
             {
@@ -132,7 +133,7 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
                 return Result(StepOutcome.Changed, "(no postcondition to verify)");
             }
 
-            await PrefetchVerifyAsync(index, cancellationToken).ConfigureAwait(false);
+            await _ahead.VerifyingAsync(target, index, cancellationToken).ConfigureAwait(false);
             var after = await step.ProbeAsync(host, cancellationToken).ConfigureAwait(false);
             observer.StepProbed(target, index, step, after, verifying: true);
             return after.Decision == StepDecision.Satisfied
@@ -145,20 +146,6 @@ internal sealed class TargetExecution(Target target, HostContext host, IRunObser
                 before?.Actions ?? [], before?.Notes ?? [], clock.Elapsed, null, WithNextStep(ex));
         }
     }
-
-    // The verify reads this step's declared reads and the next one's in one round trip: nothing is applied between
-    // a verify and the next probe, so both answers are used. A probe reads only its own: the step may apply, and
-    // whatever else it had read would be read again. A plan applies nothing and reads everything up front (Runner).
-    private Task PrefetchVerifyAsync(int index, CancellationToken cancellationToken) =>
-        host.PrefetchAsync([.. target.Steps[index].Reads, .. index + 1 < target.Steps.Count ? target.Steps[index + 1].Reads : AfterLastStep()], cancellationToken);
-
-    // After the last step: the target's ensures, then the next target on this host starts with its requires and first step.
-    private IEnumerable<IFact> AfterLastStep() =>
-        [.. target.Guarantees.SelectMany(c => c.Reads), .. FirstReads(nextOnHost)];
-
-    /// <summary>What a target reads first: its requires and its first step's declared reads.</summary>
-    internal static IEnumerable<IFact> FirstReads(Target? next) =>
-        next is null ? [] : [.. next.Requirements.SelectMany(c => c.Reads), .. next.Steps.Take(1).SelectMany(s => s.Reads)];
 
     // The probe is made again right before the step runs; an earlier step may have changed what it reads, and then
     // its actions are no longer the approved ones: nothing of this step runs, and the operator plans again.

@@ -12,17 +12,29 @@ namespace Runbooks.Tests.Engine;
 [Category("process")]
 public class ReadAheadTests : TempFolderTest
 {
-    private async Task<(RunSummary Summary, IReadOnlyList<Runbooks.Commands.Command> Ran)> RunAsync(RunMode mode, CancellationToken ct)
+    private Task<(RunSummary Summary, IReadOnlyList<Runbooks.Commands.Command> Ran)> RunAsync(RunMode mode, CancellationToken ct) =>
+        RunAsync(mode, [new Target("t", "", [], [Line("a", "listen = 8080"), Line("b", "workers = 4")])], ct);
+
+    private async Task<(RunSummary Summary, IReadOnlyList<Runbooks.Commands.Command> Ran)> RunAsync(RunMode mode, IEnumerable<Target> targets, CancellationToken ct)
     {
         var counting = new FakeTransport("local").Forwarding(new LocalTransport());
         await using var inventory = new Inventory().Add(Inventory.DefaultHost, counting);
-        var steps = new Step[]
-        {
-            new FileLineStep(Path.Combine(Folder, "a.conf"), "listen = 8080", create: true),
-            new FileLineStep(Path.Combine(Folder, "b.conf"), "workers = 4", create: true),
-        };
-        var summary = await new Runner(new TargetGraph([new Target("t", "", [], steps)]), inventory, new RunObserver()).RunAsync(new RunRequest(mode, []), ct);
+        var summary = await new Runner(new TargetGraph([.. targets]), inventory, new RunObserver()).RunAsync(new RunRequest(mode, []), ct);
         return (summary, counting.Ran);
+    }
+
+    private FileLineStep Line(string file, string line) => new(Path.Combine(Folder, file + ".conf"), line, create: true);
+
+    // The files each command names, in the order the commands ran: "a" for a read of a.conf, "bc" for one of b and c.
+    private string[] FilesReadPerCommand(IEnumerable<Runbooks.Commands.Command> ran, params string[] files) =>
+        [.. ran.Select(c => string.Concat(files.Where(f => c.Render().Contains(Path.Combine(Folder, f + ".conf"), StringComparison.Ordinal))))];
+
+    private async Task WriteAsync(CancellationToken ct, params (string File, string Text)[] files)
+    {
+        foreach (var (file, text) in files)
+        {
+            await System.IO.File.WriteAllTextAsync(Path.Combine(Folder, file + ".conf"), text, ct);
+        }
     }
 
     [Test, CancelAfter(30_000)]
@@ -55,5 +67,50 @@ public class ReadAheadTests : TempFolderTest
         Assert.That(readingB[0], Is.SameAs(ran[^1]));
         Assert.That(readingB[0].Arguments.Select(a => a.Reveal()), Has.Member(Path.Combine(Folder, "a.conf")).And.Member(b));
         Assert.That(ran.Count(c => !c.ReadOnly), Is.EqualTo(1), "one write");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task A_run_where_nothing_changes_reads_further_ahead_with_each_satisfied_step(CancellationToken ct)
+    {
+        var files = new[] { "a", "b", "c", "d", "e", "f", "g", "h" };
+        await WriteAsync(ct, [.. files.Select(f => (f, $"{f} = 1\n"))]);
+
+        var (summary, ran) = await RunAsync(RunMode.Run, [new Target("t", "", [], [.. files.Select(f => Line(f, $"{f} = 1"))])], ct);
+
+        Assert.That(summary.Targets[0].Steps.Select(s => s.Outcome), Is.All.EqualTo(StepOutcome.Satisfied));
+        // The target starts with a's reads; b's probe reads one step ahead, c's two, e's four: each file once, four
+        // round trips for eight steps (one per step before).
+        Assert.That(FilesReadPerCommand(ran, files), Is.EqualTo(new[] { "a", "bc", "de", "fgh" }), string.Join(" | ", ran.Select(c => c.Render())));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task A_step_that_applies_starts_the_window_again_and_what_was_read_ahead_is_read_again(CancellationToken ct)
+    {
+        var files = new[] { "a", "b", "c", "d", "e", "f" };
+        await WriteAsync(ct, [.. files.Select(f => (f, f is "a" or "d" ? "" : $"{f} = 1\n"))]);
+
+        var (summary, ran) = await RunAsync(RunMode.Run, [new Target("t", "", [], [.. files.Select(f => Line(f, $"{f} = 1"))])], ct);
+
+        Assert.That(summary.Targets[0].Steps.Select(s => s.Outcome), Is.EqualTo(new[]
+        {
+            StepOutcome.Changed, StepOutcome.Satisfied, StepOutcome.Satisfied, StepOutcome.Changed, StepOutcome.Satisfied, StepOutcome.Satisfied,
+        }));
+        Assert.That(FilesReadPerCommand(ran.Where(c => !c.ReadOnly), files), Is.EqualTo(new[] { "a", "d" }), "the two appends");
+        // a's probe, the append between undo's hashes of a before and after, its verify with b; b's probe comes right after a change and reads
+        // nothing ahead; c's reads one step ahead (d), d's two (e, f); d applies, so its verify reads d and e again and f's probe f.
+        Assert.That(FilesReadPerCommand(ran, files), Is.EqualTo(new[] { "a", "a", "a", "a", "ab", "cd", "ef", "d", "d", "d", "de", "f" }), string.Join(" | ", ran.Select(c => c.Render())));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Reading_ahead_goes_on_into_the_next_target_on_the_same_host(CancellationToken ct)
+    {
+        await WriteAsync(ct, ("a", "a = 1\n"), ("b", "b = 1\n"), ("c", "c = 1\n"), ("d", "d = 1\n"));
+        var first = new Target("first", "", [], [Line("a", "a = 1"), Line("b", "b = 1")]);
+        var second = new Target("second", "", ["first"], [Line("c", "c = 1"), Line("d", "d = 1")]);
+
+        var (summary, ran) = await RunAsync(RunMode.Run, [first, second], ct);
+
+        Assert.That(summary.Succeeded, Is.True);
+        Assert.That(FilesReadPerCommand(ran, "a", "b", "c", "d"), Is.EqualTo(new[] { "a", "bc", "d" }), string.Join(" | ", ran.Select(c => c.Render())));
     }
 }

@@ -140,4 +140,27 @@ public class ReadBatchTests : TempFolderTest
 
         Assert.That(ReadBatch.Split(reads, batch), Is.Null);
     }
+
+    [Test, CancelAfter(30_000)]
+    public async Task A_batch_whose_round_ended_while_it_ran_files_none_of_its_answers(CancellationToken ct)
+    {
+        var paths = new[] { "lines", "cmdline" }.Select(n => Path.Combine(Folder, n)).ToList();
+        HostContext? host = null;
+        // Another host's apply ends every host's round while this batch is on the wire (a --parallel run).
+        var counting = new FakeTransport("local").Forwarding(new LocalTransport());
+        counting.When(c => c.Program == "sh", c =>
+        {
+            var answer = new LocalTransport().RunAsync(c, ct).GetAwaiter().GetResult();
+            host!.InvalidateFacts();
+            return answer;
+        });
+        await using var inventory = new Inventory().Add("local", counting);
+        host = inventory.Context("local");
+
+        await host.PrefetchFilesAsync(paths, ct);
+        var read = await host.TryReadAsync(HostContext.FileRead(paths[0]), ct);
+
+        Assert.That(read.StandardOutput, Is.EqualTo("first line\nsecond line\n\n"));
+        Assert.That(counting.Ran.Select(c => c.Program), Is.EqualTo(new[] { "sh", "cat" }), "the file is read again in the new round, not answered from before it");
+    }
 }

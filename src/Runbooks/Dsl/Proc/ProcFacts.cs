@@ -97,9 +97,12 @@ public static class ProcReads
     public static Command Sizes(IEnumerable<string> fds) =>
         new Command("stat", ["-L", "--printf", "%n\\t%s\\t%h\\n", "--", .. fds.Select(f => (Arg)f)]).WithSuccessExitCodes(0, 1).AsReadOnly();
 
-    /// <summary>The fds of deleted files: <c>/proc/PID/fd/N</c>, a tab and the link's target, a line each.</summary>
+    /// <summary>
+    /// The fds of deleted files: <c>/proc/PID/fd/N</c>, a tab and the link's target, a line each. Read together with
+    /// their sizes and their processes' command lines when this round has read none of them (one round trip, not three).
+    /// </summary>
     /// <example><c>var links = await host.FactAsync(ProcReads.DeletedLinkList, ct);</c></example>
-    public static readonly Fact<string> DeletedLinkList = new(DeletedLinks, r => r.StandardOutput);
+    public static readonly Fact<string> DeletedLinkList = new(DeletedLinks, r => r.StandardOutput) { Via = DeletedFilesRead.Read };
 
     /// <summary>What <see cref="Sizes"/> prints for the fds: name, size and link count, a line each.</summary>
     /// <example><c>var sizes = await host.FactAsync(ProcReads.SizesOf(["/proc/6019/fd/3"]), ct);</c></example>
