@@ -46,7 +46,10 @@ internal static class ReadBatch
         }
 
         script.Append(ReadFrames.End);
-        var timeout = TimeSpan.FromTicks(reads.Sum(r => r.Timeout.Ticks));
+        // The longest of the reads' own timeouts, not their sum: a batch takes a fraction of a second, so one that runs
+        // out of time holds a read that hung, and each read is then made alone under its own timeout. With the sum, a
+        // read ahead that hangs (LVM on a dying disk) would hold the step that needs none of it for minutes.
+        var timeout = reads.Max(r => r.Timeout);
         return new CombinedRead(Shell.Script(script.ToString(), [.. values]).WithTimeout(timeout), reads, batch => Split(reads, batch));
     }
 

@@ -163,4 +163,23 @@ public class ReadBatchTests : TempFolderTest
         Assert.That(read.StandardOutput, Is.EqualTo("first line\nsecond line\n\n"));
         Assert.That(counting.Ran.Select(c => c.Program), Is.EqualTo(new[] { "sh", "cat" }), "the file is read again in the new round, not answered from before it");
     }
+
+    [Test, CancelAfter(30_000)]
+    public async Task A_read_that_hangs_costs_the_batch_the_longest_single_timeout_and_each_fact_is_then_read_alone(CancellationToken ct)
+    {
+        var quick = HostContext.FileContent(Path.Combine(Folder, "lines"));
+        var hangs = new Fact<string>(new Command("sleep", ["60"]).WithTimeout(TimeSpan.FromSeconds(1)), r => r.StandardOutput);
+        var others = Enumerable.Range(0, 5).Select(i => new Fact<string>(new Command("echo", [$"{i}"]).WithTimeout(TimeSpan.FromSeconds(1)), r => r.StandardOutput)).ToList();
+        Assert.That(ReadBatch.Of([quick.Read, hangs.Read, .. others.Select(o => o.Read)]).Read.Timeout, Is.EqualTo(quick.Read.Timeout),
+            "the longest of the reads' timeouts, not their sum");
+
+        var counting = new FakeTransport("local").Forwarding(new LocalTransport());
+        await using var inventory = new Inventory().Add("local", counting);
+        var host = inventory.Context("local");
+        await host.PrefetchAsync([hangs, .. others], ct);
+        var first = await host.FactAsync(others[0], ct);
+
+        Assert.That(first, Is.EqualTo("0\n"));
+        Assert.That(counting.Ran.Select(c => c.Program), Is.EqualTo(new[] { "sh", "echo" }), "the batch ran out of time; the fact asked for is read alone");
+    }
 }

@@ -11,8 +11,8 @@ namespace Runbooks.Tests.Engine;
 /// <summary>
 /// Step tests as data (Fixtures/steps/*.json): given these recorded facts and this DSL call, expect this decision
 /// and exactly these actions, as the plan renders them. A case file is a list of
-/// <c>{ name, step, facts, decision, actions, unmet?, diff?, undo? }</c> (<c>undo</c>: per action, what undo would do,
-/// <c>cannot: why</c>, or <c>nothing</c>); <c>step</c> is a DSL call such as
+/// <c>{ name, step, facts, decision, actions, unmet?, diff?, undo?, notRead? }</c> (<c>undo</c>: per action, what undo
+/// would do, <c>cannot: why</c>, or <c>nothing</c>; <c>notRead</c>: the step's declared reads this case's path skips); <c>step</c> is a DSL call such as
 /// <c>Lvm.Pv("/dev/loop1").Evacuate()</c>; a fact's key is an argv (or PVS, VGS, LVS, ALL_LVS, PVMOVES for the
 /// LVM reports; PG_STATUS, PG_STATUS_AT ADDRESS and PG_CONTROLDATA for cluster 15/main's status query, the same query
 /// asked of ADDRESS:5432 and pg_controldata; HAPROXY_STATE BACKEND for <c>show servers state</c>) and its value the output, <c>@path</c> for a fixture file, or <c>{ stdout, exit, stderr }</c>.
@@ -55,8 +55,7 @@ public partial class StepCaseTests
         }
     }
 
-    [TestCaseSource(nameof(Cases))]
-    public async Task Given_recorded_facts_the_step_plans_these_actions(StepCase c)
+    private static FakeTransport Recorded(StepCase c)
     {
         var transport = new FakeTransport();
         foreach (var (key, value) in c.Case["facts"]!.AsObject())
@@ -72,6 +71,28 @@ public partial class StepCaseTests
             }
         }
 
+        return transport;
+    }
+
+    // A declared read the probe does not make is read ahead for nothing, and one that differs from the probe's in any
+    // part of the command (an argument, the environment, the timeout) is read twice. Each must be the very command the
+    // probe asks for; a case whose path skips one (an absent file's content) names it in notRead, which must be true too.
+    [TestCaseSource(nameof(Cases))]
+    public async Task Every_read_the_step_declares_is_one_its_probe_makes(StepCase c)
+    {
+        var transport = Recorded(c);
+        var step = Build((string)c.Case["step"]!);
+
+        await step.ProbeAsync(transport.Context(), CancellationToken.None);
+
+        var unread = step.Reads.Select(f => f.Read).Where(read => !transport.Ran.Contains(read)).Select(FakeTransport.Key);
+        Assert.That(unread, Is.EquivalentTo(c.Case["notRead"]?.AsArray().Select(r => (string)r!) ?? []), "declared reads the probe did not make");
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task Given_recorded_facts_the_step_plans_these_actions(StepCase c)
+    {
+        var transport = Recorded(c);
         var step = Build((string)c.Case["step"]!);
         var probe = await step.ProbeAsync(transport.Context(), CancellationToken.None);
 

@@ -93,6 +93,8 @@ public sealed class FirewallRuleStep : Step
     public override IEnumerable<ResourceClaim> Claims => [new("firewall-rule", $"`{_rule}`", _want == Want.Absent ? "absent" : "present")];
     public override bool CanCutOffController => true;
 
+    public override IEnumerable<IFact> Reads => [Firewall.Table(_rule.Family, _rule.Table)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await Firewall.ReadAsync(host, _rule.Family, _rule.Table, cancellationToken).ConfigureAwait(false);
@@ -158,6 +160,8 @@ public sealed class FirewallPolicyStep : Step
 
     public override string Description => $"{Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} policy {_policy}";
 
+    public override IEnumerable<IFact> Reads => [Firewall.Table(_chain.Family, _chain.Table)];
+
     public override bool CanCutOffController => true;
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
@@ -187,6 +191,8 @@ public sealed class FirewallFlushStep : Step
     internal FirewallFlushStep(FirewallChainRef chain) => _chain = chain;
 
     public override string Description => $"{Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} has no rules";
+
+    public override IEnumerable<IFact> Reads => [Firewall.Table(_chain.Family, _chain.Table)];
 
     public override string? Destroys => $"every rule of {Firewall.Tool(_chain.Family)} {_chain.Table}/{_chain.Name} (listed in the plan)";
 

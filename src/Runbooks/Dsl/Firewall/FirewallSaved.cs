@@ -32,9 +32,13 @@ public sealed class FirewallSavedStep(IpFamily family, string path) : Step
 {
     public override string Description => $"{path} holds the live {Firewall.Tool(family)} rules";
 
+    private Fact<string> Live => new(Firewall.SaveAll(family), r => Firewall.Comparable(r.StandardOutput));
+
+    public override IEnumerable<IFact> Reads => [Live, HostContext.FileContentIfReadable(path)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
-        var live = await host.FactAsync(new Fact<string>(Firewall.SaveAll(family), r => Firewall.Comparable(r.StandardOutput)), cancellationToken).ConfigureAwait(false);
+        var live = await host.FactAsync(Live, cancellationToken).ConfigureAwait(false);
         var rules = FirewallParser.Parse(family, live).Rules.Length;
         var saved = await host.FactAsync(HostContext.FileContentIfReadable(path), cancellationToken).ConfigureAwait(false);
         if (saved is null)

@@ -51,6 +51,9 @@ public sealed class HaproxyBackend
 
     internal Command StateRead => HaproxyState.Read(Socket, $"show servers state {Name}").WithFactView(HaproxyState.WithoutChecks);
 
+    /// <summary>The servers' state as a step declares it (<see cref="Step.Reads"/>); <see cref="ServersAsync"/> parses it.</summary>
+    internal IFact ServersRead => new Fact<CommandResult>(StateRead, r => r);
+
     internal RunCommand Set(string server, string state) => new(HaproxyState.Change(Socket, $"set server {Name}/{server} state {state}"));
 
     internal RunCommand ShutdownSessions(string server) => new(HaproxyState.Change(Socket, $"shutdown sessions server {Name}/{server}"));
@@ -101,6 +104,8 @@ internal sealed class HaproxyServerStep(HaproxyServerRef server, bool wantActive
 
     public override string? Destroys => wantActive ? null : $"the sessions open through {server.Backend.Name}/{server.Name}";
 
+    public override IEnumerable<IFact> Reads => [server.Backend.ServersRead];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var servers = await server.Backend.ServersAsync(host, cancellationToken).ConfigureAwait(false);
@@ -129,6 +134,8 @@ internal sealed class RoutesToPrimaryStep(HaproxyBackend backend) : Step
     public override string Description => $"{backend} routes only to the PostgreSQL primary";
 
     public override string? Destroys => $"the sessions open through {backend.Name}'s servers that are not the primary";
+
+    public override IEnumerable<IFact> Reads => [backend.ServersRead];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -93,6 +93,8 @@ public sealed class NetRouteStep : Step
 
     private string Describe() => new NetRouteState(_route.Destination, _route.Gateway, _route.Device, null).Render();
 
+    public override IEnumerable<IFact> Reads => [NetRead.RoutesToFact(_route.Destination)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var routes = await NetRead.RoutesToAsync(host, _route.Destination, cancellationToken).ConfigureAwait(false);
@@ -167,6 +169,8 @@ public sealed class NetLinkStep : Step
     public override string Description =>
         $"link {Name}{(DesiredMtu is { } m ? $" mtu {m}" : "")}{(DesiredUp ? " up" : "")}";
 
+    public override IEnumerable<IFact> Reads => [NetRead.LinkFact(Name)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var link = await NetRead.LinkAsync(host, Name, cancellationToken).ConfigureAwait(false);
@@ -212,6 +216,8 @@ public sealed class NetAddressesStep : Step
     public override string Description => $"addresses on {_device} exactly {string.Join(", ", _cidrs)}";
 
     public override string? Destroys => $"any other global address on {_device}";
+
+    public override IEnumerable<IFact> Reads => [NetRead.LinkFact(_device), NetRead.AddressesFact(_device)];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -144,6 +144,9 @@ public sealed class PostgresCluster
 
     internal static string? FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
 
+    /// <summary>The status read as a step declares it (<see cref="Step.Reads"/>); <see cref="StatusAsync"/> parses it.</summary>
+    internal IFact StatusRead => new Fact<CommandResult>(StatusQuery, r => r, mustSucceed: false);
+
     // psql exits 2 when it cannot connect: a fact (the server is down), not a failed read.
     internal Command StatusQuery => Psql(["-c", PostgresStatusParser.Query]).AsReadOnly().WithSuccessExitCodes(0, 2).WithFactView(PostgresStatusParser.WithoutMovingPositions);
 

@@ -10,6 +10,8 @@ internal sealed class PromotedStep(PostgresCluster cluster, long maxLag, int max
 
     public override string Description => $"{cluster} is the primary (a standby at most {Bytes.Show(maxLag)} and {maxSecondsBehind} s behind is promoted)";
 
+    public override IEnumerable<IFact> Reads => [cluster.StatusRead];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var status = await cluster.StatusAsync(host, cancellationToken).ConfigureAwait(false);
@@ -65,6 +67,8 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
     public override string Description => $"{cluster} is a standby streaming from {primary}:{port}";
+
+    public override IEnumerable<IFact> Reads => [cluster.StatusRead];
 
     public override string? Destroys =>
         $"what {cluster} wrote after it stopped streaming from {primary} (pg_rewind discards it; a base backup replaces the data directory, the old one kept as {cluster.DataDirectory}.before-rebuild)";
@@ -146,6 +150,8 @@ internal sealed class SynchronousStandbyStep(PostgresCluster cluster, string sta
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     public override string Description => $"{cluster} commits wait for standby {standby} (synchronous)";
+
+    public override IEnumerable<IFact> Reads => [cluster.StatusRead];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -81,6 +81,8 @@ public sealed class WgLinkStep : Step
 
     public override string Description => $"WireGuard interface {_name} exists";
 
+    public override IEnumerable<IFact> Reads => [NetRead.LinkFact(_name)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var link = await NetRead.LinkAsync(host, _name, cancellationToken).ConfigureAwait(false);
@@ -114,6 +116,8 @@ public sealed class WgConfigureStep : Step
             _wanted.PrivateKeyPath is null ? null : $"private key from {_wanted.PrivateKeyPath}",
             _wanted.Port is null ? null : $"listen port {_wanted.Port}",
         }.Where(s => s is not null).Concat(_wanted.PeerList.Select(p => $"peer {p.PublicKey} allowed {string.Join(",", p.AllowedIpList)}{(p.EndpointAddress is null ? "" : $" at {p.EndpointAddress}")}")));
+
+    public override IEnumerable<IFact> Reads => [WgRead.State(_wanted.Name)];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
@@ -218,6 +222,8 @@ public sealed class WgConfigFileStep : Step
         return new WgConfig(_wanted.AddressList, _wanted.Port, _wanted.MtuValue, null, _wanted.PrivateKeyPath, [.. peers]);
     }
 
+    public override IEnumerable<IFact> Reads => [WgRead.Mode(_wanted.ConfigPath), WgRead.Sha256(_wanted.ConfigPath)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var text = (await RenderAsync(host, cancellationToken).ConfigureAwait(false)).Render();
@@ -260,6 +266,8 @@ public sealed class WgPeerAbsentStep : Step
 
     public override string? Destroys => $"WireGuard peer {_peer} on {_name} (its session and allowed IPs)";
 
+    public override IEnumerable<IFact> Reads => [WgRead.State(_name)];
+
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
         var state = await WgRead.StateAsync(host, _name, cancellationToken).ConfigureAwait(false);
@@ -291,6 +299,8 @@ public sealed class WgHandshakeStep : Step
     }
 
     public override string Description => $"WireGuard {_name} has a handshake with peer {_peer} within {_within.TotalSeconds:0.#} s";
+
+    public override IEnumerable<IFact> Reads => [WgRead.State(_name)];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
