@@ -12,7 +12,9 @@ namespace Runbooks.Engine;
 /// </summary>
 public sealed partial class HostContext
 {
-    private readonly ConcurrentDictionary<Command, Task<CommandResult>> _facts = new();
+    // This round's reads. Each round is a dictionary of its own: ending the round swaps in an empty one, so a read that
+    // completes after the round ended (another host's apply in a parallel run) files its answers where no look finds them.
+    private ConcurrentDictionary<Command, Task<CommandResult>> _facts = new();
     private long _round;
     private readonly Inventory _inventory;
     private readonly IRunObserver _observer;
@@ -63,7 +65,7 @@ public sealed partial class HostContext
     public Task<CommandResult> TryReadAsync(Command command, CancellationToken cancellationToken)
     {
         command = command.AsReadOnly();
-        var read = _facts.GetOrAdd(command, c => RunRecordedAsync(c, cancellationToken));
+        var read = Facts.GetOrAdd(command, c => RunRecordedAsync(c, cancellationToken));
         return FactLog.Current is { } log ? log.RecordAsync(Name, command, read) : read;
     }
 
@@ -143,10 +145,10 @@ public sealed partial class HostContext
             return;
         }
 
-        var round = Round;
+        var round = Facts;
         try
         {
-            await ReadCombinedAsync(ReadBatch.Of(wanted), logged: false, cancellationToken).ConfigureAwait(false);
+            await ReadCombinedAsync(ReadBatch.Of(wanted), round, cancellationToken).ConfigureAwait(false);
         }
         catch (TransportException)
         {
@@ -156,7 +158,7 @@ public sealed partial class HostContext
 
         foreach (var (read, through) in combined)
         {
-            if (_facts.TryGetValue(read, out var answer) && answer.IsCompletedSuccessfully)
+            if (round.TryGetValue(read, out var answer) && answer.IsCompletedSuccessfully)
             {
                 File(through, answer.Result, round);
             }
@@ -173,50 +175,38 @@ public sealed partial class HostContext
         ArgumentNullException.ThrowIfNull(fact);
         if (fact.Via is { } via && !HasRead(fact.Read) && !HasRead(via.Read))
         {
-            await ReadCombinedAsync(via, logged: true, cancellationToken).ConfigureAwait(false);
+            await ReadCombinedAsync(via, Facts, cancellationToken).ConfigureAwait(false);
         }
 
         var result = await TryReadAsync(fact.Read, cancellationToken).ConfigureAwait(false);
         return fact.Answers(result) ? fact.Parse(result) : throw new CommandFailedException(Transport.Name, fact.Read, result);
     }
 
-    // A combined read that fails or does not split leaves each part to be read on its own, with its own error.
-    private async Task ReadCombinedAsync(CombinedRead read, bool logged, CancellationToken cancellationToken)
+    // A combined read that fails or does not split leaves each part to be read on its own, with its own error. It is
+    // not a fact of the plan itself: the parts a decision asks for are, one by one, as when it ran in a batch.
+    private async Task ReadCombinedAsync(CombinedRead read, ConcurrentDictionary<Command, Task<CommandResult>> round, CancellationToken cancellationToken)
     {
-        var round = Round;
-        var command = read.Read.AsReadOnly();
-        var combined = await (logged ? TryReadAsync(command, cancellationToken) : _facts.GetOrAdd(command, c => RunRecordedAsync(c, cancellationToken))).ConfigureAwait(false);
+        var combined = await round.GetOrAdd(read.Read.AsReadOnly(), c => RunRecordedAsync(c, cancellationToken)).ConfigureAwait(false);
         File(read, combined, round);
     }
 
-    // Filed only into the round the read was made in: in a parallel run another host's apply can end the round while
-    // the read is in flight, and its answers are then from before that change.
-    private void File(CombinedRead read, CommandResult combined, long round)
+    private static void File(CombinedRead read, CommandResult combined, ConcurrentDictionary<Command, Task<CommandResult>> round)
     {
-        if (combined.ExitCode != 0 || Round != round || read.Split(combined) is not { } parts)
+        if (combined.ExitCode != 0 || read.Split(combined) is not { } parts)
         {
             return;
         }
 
-        var filed = new List<KeyValuePair<Command, Task<CommandResult>>>();
         foreach (var (part, answer) in parts)
         {
             // A read already made this round keeps its own answer.
-            var entry = KeyValuePair.Create(part.AsReadOnly(), Task.FromResult(answer));
-            if (_facts.TryAdd(entry.Key, entry.Value))
-            {
-                filed.Add(entry);
-            }
-        }
-
-        // The round may have ended while they were being filed: take back exactly these answers, nothing filed since.
-        if (Round != round)
-        {
-            filed.ForEach(entry => _facts.TryRemove(entry));
+            round.TryAdd(part.AsReadOnly(), Task.FromResult(answer));
         }
     }
 
-    private bool HasRead(Command command) => _facts.ContainsKey(command.AsReadOnly());
+    private ConcurrentDictionary<Command, Task<CommandResult>> Facts => Volatile.Read(ref _facts);
+
+    private bool HasRead(Command command) => Facts.ContainsKey(command.AsReadOnly());
 
     internal void RecordChange(string target, string step) => _inventory.Changes.Record(target, step);
 
@@ -323,8 +313,8 @@ public sealed partial class HostContext
     /// <summary>Forgets this host's cached facts: the engine does it after every applied command (on every host); a step or check that polls does it before each look.</summary>
     public void InvalidateFacts()
     {
+        Volatile.Write(ref _facts, new());
         Interlocked.Increment(ref _round);
-        _facts.Clear();
     }
 
     /// <summary>Which probe round the host is in: it moves each time its cached facts are forgotten.</summary>

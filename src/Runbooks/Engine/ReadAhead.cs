@@ -1,8 +1,8 @@
 namespace Runbooks.Engine;
 
 /// <summary>
-/// The declared reads of one host's targets, in the order a run looks at them (a target's requires, its steps, its
-/// ensures, then the next target's), read ahead in one round trip per look. A probe reads its own step's facts and,
+/// The declared reads of targets that run one after another on one host, in the order a run looks at them (a target's
+/// requires, its steps, its ensures, then the next target's), read ahead in one round trip per look. A probe reads its own step's facts and,
 /// while nothing ends the host's round between two probes (no command applied, no poll), the next steps' too: one
 /// step ahead, then two, four, up to <see cref="MostStepsAhead"/>. A no-op run of the storage runbook then needs a
 /// few round trips instead of one per step. A step that applies ends the round and the window starts again from its
@@ -26,7 +26,7 @@ internal sealed class ReadAhead
     }
 
     /// <param name="host">Where the targets run.</param>
-    /// <param name="targets">The targets that run on this host, one after another, in run order.</param>
+    /// <param name="targets">Targets that run on this host one right after another, in run order.</param>
     public ReadAhead(HostContext host, IEnumerable<Target> targets)
     {
         _host = host;
@@ -41,9 +41,9 @@ internal sealed class ReadAhead
     /// <summary>How many steps past its own the last probe read ahead (for tests and the reasoning above).</summary>
     internal int Window => _window;
 
-    /// <summary>A target starts: its requires and its first step, and as far ahead as the last probe read.</summary>
+    /// <summary>A target starts: its requires and its first step, and as far ahead as the last probe read if nothing ended the round since.</summary>
     public Task TargetStartingAsync(Target target, CancellationToken cancellationToken) =>
-        ReadFromAsync(target, -1, Math.Max(1, _window), cancellationToken);
+        ReadFromAsync(target, -1, _host.Round == _roundOfLastProbe ? Math.Max(1, _window) : 1, cancellationToken);
 
     /// <summary>A step is probed: its own reads, and the next steps' while the host's round has lasted since the last probe.</summary>
     public Task ProbingAsync(Target target, int step, CancellationToken cancellationToken)

@@ -46,10 +46,11 @@ internal static class ReadBatch
         }
 
         script.Append(ReadFrames.End);
-        // The longest of the reads' own timeouts, not their sum: a batch takes a fraction of a second, so one that runs
-        // out of time holds a read that hung, and each read is then made alone under its own timeout. With the sum, a
-        // read ahead that hangs (LVM on a dying disk) would hold the step that needs none of it for minutes.
-        var timeout = reads.Max(r => r.Timeout);
+        // Their sum, but at most twice the longest single one: a read ahead that hangs (LVM on a dying disk) must not hold
+        // a step that needs none of it for the sum of thirty timeouts; a batch that runs out of time leaves each read to be
+        // made alone under its own timeout, and healthy reads that each took half their time still fit.
+        var longest = reads.Max(r => r.Timeout);
+        var timeout = TimeSpan.FromTicks(Math.Min(reads.Sum(r => r.Timeout.Ticks), 2 * longest.Ticks));
         return new CombinedRead(Shell.Script(script.ToString(), [.. values]).WithTimeout(timeout), reads, batch => Split(reads, batch));
     }
 

@@ -56,7 +56,9 @@ internal static class ReadFrames
 
             var key = stdout[(outAt + mark.Length)..lineEnd];
             var open = mark + key + "\n";
-            if (string.CompareOrdinal(stderr, errAt, open, 0, open.Length) != 0)
+            // Searched, not expected at once: a login shell may write a warning to stderr before the script starts.
+            errAt = stderr.IndexOf(open, errAt, StringComparison.Ordinal);
+            if (errAt < 0)
             {
                 return null;
             }

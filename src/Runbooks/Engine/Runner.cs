@@ -68,18 +68,14 @@ public sealed class Runner
         }
 
         var inRun = order.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        // In order one target at a time, each host's targets are looked at one after another and read ahead as one
-        // sequence; in parallel each target reads ahead within itself.
-        var readAhead = request.Parallel
-            ? null
-            : order.GroupBy(t => t.Host, StringComparer.Ordinal).ToDictionary(h => h.Key, h => new ReadAhead(_inventory.Context(h.Key), h), StringComparer.Ordinal);
+        var readAhead = request.Parallel ? null : ReadAheadBySegment(order);
         var results = new Dictionary<string, Task<TargetResult>>(StringComparer.Ordinal);
         for (var index = 0; index < order.Count; index++)
         {
             var target = order[index];
             // Dependencies outside this run (--skip-dependencies) are not waited for.
             var dependencies = target.Dependencies.Where(inRun.Contains).Select(d => results[d]).ToList();
-            var task = StartTargetAsync(request, target, dependencies, readAhead?[target.Host], cancellationToken);
+            var task = StartTargetAsync(request, target, dependencies, readAhead?[target.Name], cancellationToken);
             results[target.Name] = task;
             if (!request.Parallel)
             {
@@ -94,6 +90,29 @@ public sealed class Runner
         };
         _observer.RunEnded(summary);
         return summary;
+    }
+
+    // In order one target at a time, targets that run right after one another on the same host are read ahead as one
+    // sequence. Not across another host's target: a wait there polls only that host, and what was read ahead here
+    // before it could be minutes old by the time it is used. In parallel each target reads ahead within itself.
+    private Dictionary<string, ReadAhead> ReadAheadBySegment(IReadOnlyList<Target> order)
+    {
+        var bySegment = new Dictionary<string, ReadAhead>(StringComparer.Ordinal);
+        for (var start = 0; start < order.Count;)
+        {
+            var end = start + 1;
+            while (end < order.Count && order[end].Host == order[start].Host)
+            {
+                end++;
+            }
+
+            var segment = order.Skip(start).Take(end - start).ToList();
+            var ahead = new ReadAhead(_inventory.Context(order[start].Host), segment);
+            segment.ForEach(t => bySegment[t.Name] = ahead);
+            start = end;
+        }
+
+        return bySegment;
     }
 
     private async Task<TargetResult> StartTargetAsync(RunRequest request, Target target, List<Task<TargetResult>> dependencies, ReadAhead? readAhead, CancellationToken cancellationToken)

@@ -37,7 +37,8 @@ public abstract class Step
     /// The facts the probe reads whatever it finds, known before it runs; the engine reads them in one round trip:
     /// for the probe, the step's own and, after satisfied steps, the next steps' too (<see cref="ReadAhead"/>); for its
     /// verify, with the next step's (nothing is applied in between); for a plan, those of every step of a host at once.
-    /// A fact the probe reads only on some paths, or whose command depends on an earlier answer, is not declared here.
+    /// Declare what the probe reads on its usual path (a declared read a path skips costs one more program in a batch);
+    /// a read made only rarely, or whose command depends on an earlier answer, is not declared here.
     /// </summary>
     /// <example><c>public override IEnumerable&lt;IFact&gt; Reads => [LoopReads.Devices];</c></example>
     public virtual IEnumerable<IFact> Reads => [];

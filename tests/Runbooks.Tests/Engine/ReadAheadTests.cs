@@ -78,8 +78,8 @@ public class ReadAheadTests : TempFolderTest
         var (summary, ran) = await RunAsync(RunMode.Run, [new Target("t", "", [], [.. files.Select(f => Line(f, $"{f} = 1"))])], ct);
 
         Assert.That(summary.Targets[0].Steps.Select(s => s.Outcome), Is.All.EqualTo(StepOutcome.Satisfied));
-        // The target starts with a's reads; b's probe reads one step ahead, c's two, e's four: each file once, four
-        // round trips for eight steps (one per step before).
+        // The target starts with a's reads; b's probe reads one step ahead (c), c's two (d, e), d's four (f, g, h: all
+        // that is left): each file once, four round trips for eight steps (one per step before).
         Assert.That(FilesReadPerCommand(ran, files), Is.EqualTo(new[] { "a", "bc", "de", "fgh" }), string.Join(" | ", ran.Select(c => c.Render())));
     }
 
@@ -112,5 +112,43 @@ public class ReadAheadTests : TempFolderTest
 
         Assert.That(summary.Succeeded, Is.True);
         Assert.That(FilesReadPerCommand(ran, "a", "b", "c", "d"), Is.EqualTo(new[] { "a", "bc", "d" }), string.Join(" | ", ran.Select(c => c.Render())));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task A_target_after_one_whose_last_step_applied_starts_from_its_own_first_step(CancellationToken ct)
+    {
+        await WriteAsync(ct, ("a", "a = 1\n"), ("b", "b = 1\n"), ("c", ""), ("d", "d = 1\n"), ("e", "e = 1\n"), ("f", "f = 1\n"));
+        var first = new Target("first", "", [], [Line("a", "a = 1"), Line("b", "b = 1"), Line("c", "c = 1")]);
+        var second = new Target("second", "", ["first"], [Line("d", "d = 1"), Line("e", "e = 1"), Line("f", "f = 1")]);
+
+        var (summary, ran) = await RunAsync(RunMode.Run, [first, second], ct);
+
+        Assert.That(summary.Succeeded, Is.True);
+        // c's probe reads d and e ahead, then c applies; its verify reads c with d, the next target's first step. The next
+        // target starts from d, not with the two steps c's probe had earned (that would read e alone at once), and
+        // e's probe reads e again with f.
+        var files = new[] { "a", "b", "c", "d", "e", "f" };
+        Assert.That(FilesReadPerCommand(ran, files), Is.EqualTo(new[] { "a", "bc", "de", "c", "c", "c", "cd", "ef" }), string.Join(" | ", ran.Select(c => c.Render())));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Reading_ahead_does_not_cross_another_hosts_target(CancellationToken ct)
+    {
+        await WriteAsync(ct, ("a", "a = 1\n"), ("b", "b = 1\n"), ("c", "c = 1\n"), ("d", "d = 1\n"));
+        var here = new FakeTransport("local").Forwarding(new LocalTransport());
+        var there = new FakeTransport("other").Forwarding(new LocalTransport());
+        await using var inventory = new Inventory().Add(Inventory.DefaultHost, here).Add("other", there);
+        var graph = new TargetGraph([
+            new Target("first", "", [], [Line("a", "a = 1"), Line("b", "b = 1")]),
+            new Target("elsewhere", "", ["first"], [Line("c", "c = 1")]).On("other"),
+            new Target("last", "", ["elsewhere"], [Line("d", "d = 1")]),
+        ]);
+
+        var summary = await new Runner(graph, inventory, new RunObserver()).RunAsync(new RunRequest(RunMode.Run, []), ct);
+
+        Assert.That(summary.Succeeded, Is.True);
+        // b's probe would read d ahead if the host's targets were one sequence; "elsewhere" runs between them, and
+        // whatever it waits for there, d is read when "last" starts.
+        Assert.That(FilesReadPerCommand(here.Ran, "a", "b", "d"), Is.EqualTo(new[] { "a", "b", "d" }), string.Join(" | ", here.Ran.Select(c => c.Render())));
     }
 }

@@ -74,9 +74,10 @@ public partial class StepCaseTests
         return transport;
     }
 
-    // A declared read the probe does not make is read ahead for nothing, and one that differs from the probe's in any
-    // part of the command (an argument, the environment, the timeout) is read twice. Each must be the very command the
-    // probe asks for; a case whose path skips one (an absent file's content) names it in notRead, which must be true too.
+    // A declared read the probe does not make is read ahead for nothing, and one that differs from the probe's as the
+    // fact cache tells commands apart (program, arguments, stdin, environment) is read twice. Each must be the very
+    // command the probe asks for; a case whose path skips one (an absent file's content) names it in notRead, which must
+    // be true too.
     [TestCaseSource(nameof(Cases))]
     public async Task Every_read_the_step_declares_is_one_its_probe_makes(StepCase c)
     {

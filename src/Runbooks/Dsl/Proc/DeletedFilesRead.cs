@@ -24,7 +24,7 @@ internal static class DeletedFilesRead
     private static readonly string Script = BuildScript();
 
     public static readonly CombinedRead Read = new(
-        Shell.Script(Script, [Boundary, .. Words(ProcReads.DeletedLinks), .. Words(ProcReads.Sizes([])), .. CatWords]).WithTimeout(ProcReads.DeletedLinks.Timeout * 3),
+        Shell.Script(Script, [Boundary, .. Words(ProcReads.DeletedLinks), .. Words(ProcReads.Sizes([])), .. CatWords]).WithTimeout(ProcReads.DeletedLinks.Timeout),
         [ProcReads.DeletedLinks],
         Split);
 
@@ -39,7 +39,8 @@ internal static class DeletedFilesRead
         var cat = CatWords.Count();
         string Params(int from, int count) => string.Join(' ', Enumerable.Range(from, count).Select(i => i < 10 ? $"\"${i}\"" : $"\"${{{i}}}\""));
         var script = new StringBuilder();
-        script.Append("b=$1; shift\n");
+        // No pathname expansion: the pids and fds come from link text a process could have chosen.
+        script.Append("set -f; b=$1; shift\n");
         script.Append(ReadFrames.Captured("find", "links", Params(1, find)));
         script.Append(CultureInfo.InvariantCulture, $"shift {find}\n");
         script.Append(CultureInfo.InvariantCulture, $"{string.Join(' ', Enumerable.Range(1, stat).Select(i => $"s{i}=\"${i}\""))}\n");
