@@ -245,4 +245,30 @@ public class IncidentReplayTests
         Assert.That(refusal.Refused, Does.Contain("on host app: the fact `sh -c").And.Contain("'show servers state pg'` changed since the plan"));
         Assert.That(refusal.JournalBeforeRun, Is.False, "nothing ran before the refusal");
     }
+
+    // The same pair's standby SIGKILLed: a minute or so on a quiet machine. A crashed standby on its primary's timeline is
+    // started again, not copied: no pg_basebackup, no pg_rewind, and every acknowledged write still on the primary.
+    [Test, CancelAfter(240_000)]
+    public async Task A_crashed_standby_is_started_again_by_the_failover_runbook_not_copied_afresh(CancellationToken cancellationToken)
+    {
+        foreach (var tool in new[] { "/usr/bin/pg_createcluster", "/usr/sbin/haproxy", "/usr/bin/socat", "/usr/bin/runsvdir" })
+        {
+            if (!File.Exists(tool))
+            {
+                Assert.Ignore($"STANDBY-CRASH REPLAY NOT RUN: {tool} is missing (postgresql-15, haproxy, socat, runit: `runbook harness prerequisites | sudo bash`)");
+            }
+        }
+
+        var report = await Replay("standby-crash", "failover.csx", cancellationToken, folder: "failover");
+
+        Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.Name), Is.EquivalentTo(new[] { "writes-flow", "synchronous-standby" }));
+        Assert.That(report.Specs.Where(s => s.BrokenByIncident).Select(s => s.HeldWhenBroken), Is.All.False, "writes wait for the synchronous standby");
+        Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
+        var commands = File.ReadAllText(Path.Combine(Repository, "artifacts", "harness", "standby-crash", "converge.jsonl"))
+            .Split('\n').Where(l => l.Contains("\"event\":\"command\"", StringComparison.Ordinal)).ToList();
+        Assert.That(commands.Where(l => l.Contains("/bin/pg_ctl\",\"start\"", StringComparison.Ordinal) && l.Contains("\"host\":\"db2\"", StringComparison.Ordinal)), Has.Exactly(1).Items, "db2 was started once");
+        Assert.That(commands.Where(l => l.Contains("/bin/pg_basebackup", StringComparison.Ordinal) || l.Contains("/bin/pg_rewind", StringComparison.Ordinal)), Is.Empty, "nothing was copied or rewound");
+        Assert.That(commands.Where(l => l.Contains("pg_promote", StringComparison.Ordinal)), Is.Empty, "the primary stayed the primary");
+    }
 }

@@ -103,10 +103,12 @@ public sealed class PostgresCluster
     }
 
     /// <summary>
-    /// This node is a standby streaming from <paramref name="primary"/>: a stopped (or crashed) node is rewound to the
-    /// primary's timeline with <c>pg_rewind</c> (after a <c>CHECKPOINT</c> on a primary promoted so recently that its
-    /// control file still names the old timeline), falling back to a fresh <c>pg_basebackup</c> when the rewind cannot
-    /// run or fails, then started. A node still running as a primary is refused: stop it (or fail over) first.
+    /// This node is a standby streaming from <paramref name="primary"/>: a standby that stopped on the primary's timeline
+    /// (crashed, killed) is started again and resumes streaming, copied afresh only when it does not stream within 30 s;
+    /// any other stopped (or crashed) node is rewound to the primary's timeline with <c>pg_rewind</c> (after a
+    /// <c>CHECKPOINT</c> on a primary promoted so recently that its control file still names the old timeline), falling
+    /// back to a fresh <c>pg_basebackup</c> when the rewind cannot run or fails, then started. A node still running as a
+    /// primary is refused: stop it (or fail over) first.
     /// </summary>
     /// <example><c>Postgres.Cluster("15/main").RebuiltAsStandbyOf("10.31.0.2")</c></example>
     public Step RebuiltAsStandbyOf(string primary, int port = 5432) =>
@@ -174,6 +176,19 @@ public sealed class PostgresCluster
 
     // pg_ctl says only "could not start server"; the server's reason is at the end of its log.
     internal Command LogTail => new Command("tail", ["-n", "20", "--", LogFile]).AsReadOnly().WithTimeout(TimeSpan.FromSeconds(10));
+
+    // A start that fails is answered by what comes after it (a standby's restart falls back to a base backup).
+    internal Command StartAttempt => Start.WithSuccessExitCodes(0, 1);
+
+    // pg_ctl status: 0 a server runs on the data directory, 3 none does, 4 there is no readable data directory.
+    internal Command ServerStatus =>
+        new Command("runuser", ["-u", "postgres", "--", Bin("pg_ctl"), "status", "-D", DataDirectory]).AsReadOnly().WithSuccessExitCodes(0, 3, 4).WithTimeout(TimeSpan.FromSeconds(10));
+
+    internal Check ServerRuns(bool runs) => new(runs ? $"a server runs on {DataDirectory}" : $"no server runs on {DataDirectory}", async (h, ct) =>
+    {
+        var running = (await h.TryReadAsync(ServerStatus, ct).ConfigureAwait(false)).ExitCode == 0;
+        return new CheckResult(running == runs, running ? "a server runs" : "no server runs");
+    });
 
     internal Command StopFast =>
         new Command("runuser", ["-u", "postgres", "--", Bin("pg_ctl"), "stop", "-w", "-t", "60", "-m", "fast", "-D", DataDirectory]).WithTimeout(TimeSpan.FromSeconds(90));

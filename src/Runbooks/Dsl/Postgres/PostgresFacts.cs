@@ -105,8 +105,19 @@ public sealed record PostgresStatus(
 }
 
 /// <summary>The cluster's control file as <c>pg_controldata</c> prints it: what a stopped server was when it stopped.</summary>
-public sealed record ControlData(string State, string TimelineId, bool WalLogHints, bool DataChecksums)
+public sealed record ControlData(string State, string TimelineId, bool WalLogHints, bool DataChecksums, string MinRecoveryTimeline = "0")
 {
+    /// <summary>
+    /// The server stopped as a standby (crashed, killed or shut down while in recovery) on <paramref name="timeline"/>,
+    /// its minimum recovery point on that timeline too: started again it resumes streaming where it stopped. A rewind
+    /// to the wrong fork leaves a minimum recovery point on an older timeline, which a start cannot reach.
+    /// </summary>
+    /// <example><c>control.StoppedAsStandbyOn(source.Timeline)</c></example>
+    public bool StoppedAsStandbyOn(int? timeline) =>
+        State is "in archive recovery" or "shut down in recovery"
+        && timeline is { } t && TimelineId == t.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        && (MinRecoveryTimeline == "0" || MinRecoveryTimeline == TimelineId);
+
     /// <summary>pg_rewind can run on this data directory: <see cref="WhyNotRewindable"/> is null.</summary>
     public bool Rewindable => WhyNotRewindable is null;
 
@@ -216,7 +227,8 @@ internal static class PostgresStatusParser
             Field("Database cluster state"),
             Field("Latest checkpoint's TimeLineID"),
             Field("wal_log_hints setting") == "on",
-            Field("Data page checksum version") != "0");
+            Field("Data page checksum version") != "0",
+            fields.TryGetValue("Min recovery ending loc's timeline", out var minimum) ? minimum : "0");
     }
 
     /// <summary>Standby names in <c>synchronous_standby_names</c>: <c>db2</c>, <c>"db2", db3</c>, <c>FIRST 1 (db2, db3)</c>, <c>ANY 1 (db2)</c>.</summary>

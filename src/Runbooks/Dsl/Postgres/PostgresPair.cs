@@ -31,8 +31,9 @@ public sealed class PostgresPairNode
                 : null);
 
     /// <summary>
-    /// When the peer is the primary and this node does not stream from it (it was the primary that died), it is rebuilt
-    /// as the peer's standby with <see cref="PostgresCluster.RebuiltAsStandbyOf"/>. Both nodes running as primaries is refused.
+    /// When the peer is the primary and this node does not stream from it (it was the primary that died, or it crashed as
+    /// the standby), it is rebuilt as the peer's standby with <see cref="PostgresCluster.RebuiltAsStandbyOf"/> — a crashed
+    /// standby is just started again. Both nodes running as primaries is refused.
     /// </summary>
     /// <example><c>Postgres.Cluster("15/main").PairedWith("db2", "10.31.0.12").RejoinsAsStandby()</c></example>
     public Step RejoinsAsStandby() =>

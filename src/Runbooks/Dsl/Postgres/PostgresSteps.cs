@@ -64,6 +64,7 @@ internal sealed class PromotedStep(PostgresCluster cluster, long maxLag, int max
 internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string primary, int port) : Step
 {
     private static readonly TimeSpan StreamTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ResumeTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
     public override string Description => $"{cluster} is a standby streaming from {primary}:{port}";
@@ -103,6 +104,26 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
         var copy = new StepAction[] { new RunCommand(cluster.MoveAside), new RunCommand(cluster.BaseBackup(primary, port)) };
         var notes = new List<string>();
         var data = control.ExitCode == 0 ? PostgresStatusParser.ParseControlData(control.StandardOutput) : null;
+        if (!status.Answers && data is not null && data.StoppedAsStandbyOn(source.Timeline)
+            && (await FileProbe.StatAsync(host, $"{cluster.DataDirectory}/standby.signal", cancellationToken).ConfigureAwait(false)).Exists)
+        {
+            // A standby that crashed has nothing of its own to discard, and a copy of a large cluster takes hours while
+            // a synchronous primary waits for it: start it and let it catch up; copy it only if it does not stream.
+            StepAction[] copyAfresh =
+            [
+                new Branch(cluster.ServerRuns(true), [new RunCommand(cluster.StopFast)], []),
+                new Guard(cluster.ServerRuns(false)),
+                .. copy,
+                new RunCommand(cluster.Start) { WhenItFailsRead = cluster.LogTail },
+            ];
+            return StepProbe.Act(status.ToString(),
+            [
+                new RunCommand(cluster.StartAttempt),
+                new Branch(ResumesStreaming(), [], copyAfresh),
+                new WaitUntil(cluster.Standby(primary), StreamTimeout, Interval) { WhenItFails = $"read {cluster.LogFile}" },
+            ]) with { Notes = [$"{data}: it stopped as a standby on timeline {data.TimelineId}, the one {primary} writes, so it is started again; a base backup only if it does not stream within {Poll.Seconds(ResumeTimeout)}"] };
+        }
+
         if (data is { WhyNotRewindable: null })
         {
             if (source.CheckpointBehindTimeline)
@@ -131,6 +152,18 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
         actions.Add(new WaitUntil(cluster.Standby(primary), StreamTimeout, Interval) { WhenItFails = $"read {cluster.LogFile}" });
         return StepProbe.Act(status.ToString(), actions) with { Notes = notes };
     }
+
+    // Polled up to ResumeTimeout after the start, and given up at once when no server runs (the start failed).
+    private Check ResumesStreaming() => new($"{cluster} streams from {primary} within {Poll.Seconds(ResumeTimeout)} of its start", async (h, ct) =>
+    {
+        var (_, last) = await Poll.UntilAsync(h, async c =>
+        {
+            var streams = await cluster.Standby(primary).EvaluateAsync(h, c).ConfigureAwait(false);
+            var runs = streams.Holds || (await cluster.ServerRuns(true).EvaluateAsync(h, c).ConfigureAwait(false)).Holds;
+            return (Streams: streams, Runs: runs);
+        }, r => r.Streams.Holds || !r.Runs, ResumeTimeout, Interval, ct).ConfigureAwait(false);
+        return last.Streams.Holds || last.Runs ? last.Streams : new CheckResult(false, $"no server runs: {last.Streams.Observed}");
+    });
 
     // pg_rewind -R leaves the cluster stopped in archive recovery with standby.signal; a refused rewind leaves it as it
     // was, which is never that state: the probe sends a cluster already in archive recovery to a base backup.

@@ -121,4 +121,20 @@ public sealed class PostgresFactsTests
     [Test]
     public void A_cluster_name_that_is_not_version_slash_name_is_refused_before_any_host_is_touched() =>
         Assert.That(() => Runbooks.Dsl.Postgres.Cluster("main"), Throws.ArgumentException.With.Message.Contains("\"15/main\""));
+
+    [Test]
+    public void A_standby_that_crashed_on_the_timeline_its_primary_writes_can_simply_be_started_again()
+    {
+        var crashed = PostgresStatusParser.ParseControlData(Fixture.Read("postgres/controldata-crashed-standby.txt"));
+
+        Assert.That((crashed.State, crashed.TimelineId, crashed.MinRecoveryTimeline), Is.EqualTo(("in archive recovery", "1", "1")));
+        Assert.That(crashed.StoppedAsStandbyOn(1), Is.True);
+        Assert.That(crashed.StoppedAsStandbyOn(2), Is.False, "the primary moved to a new timeline since: a start would not follow it");
+        Assert.That(crashed.StoppedAsStandbyOn(null), Is.False, "a source whose timeline is unknown");
+        Assert.That((crashed with { State = "shut down in recovery" }).StoppedAsStandbyOn(1), Is.True, "a standby shut down cleanly");
+        Assert.That(PostgresStatusParser.ParseControlData(Fixture.Read("postgres/controldata-crashed-primary.txt")).StoppedAsStandbyOn(1), Is.False, "a primary that crashed is rewound, never just started as a standby");
+        // A rewind to the wrong fork leaves the checkpoint on the source's timeline and a minimum recovery point on an
+        // older one, which no start reaches.
+        Assert.That((crashed with { TimelineId = "4", MinRecoveryTimeline = "1" }).StoppedAsStandbyOn(4), Is.False);
+    }
 }
