@@ -271,4 +271,43 @@ public class IncidentReplayTests
         Assert.That(commands.Where(l => l.Contains("/bin/pg_basebackup", StringComparison.Ordinal) || l.Contains("/bin/pg_rewind", StringComparison.Ordinal)), Is.Empty, "nothing was copied or rewound");
         Assert.That(commands.Where(l => l.Contains("pg_promote", StringComparison.Ordinal)), Is.Empty, "the primary stayed the primary");
     }
+
+    // The fallback, with the same pair: while stage 1's plan waits for review, db2's own settings get a value PostgreSQL
+    // refuses (no fact the plan rested on moves), so the start fails at once; the branch then copies db2 afresh, without
+    // waiting out the 30 s a running but silent standby would get, and the copy starts and streams.
+    [Test, CancelAfter(240_000)]
+    public async Task A_crashed_standby_that_cannot_start_is_copied_afresh_at_once(CancellationToken cancellationToken)
+    {
+        foreach (var tool in new[] { "/usr/bin/pg_createcluster", "/usr/sbin/haproxy", "/usr/bin/socat", "/usr/bin/runsvdir" })
+        {
+            if (!File.Exists(tool))
+            {
+                Assert.Ignore($"STANDBY-CRASH REPLAY NOT RUN: {tool} is missing (postgresql-15, haproxy, socat, runit: `runbook harness prerequisites | sudo bash`)");
+            }
+        }
+
+        var report = await Replay("standby-crash", "failover.csx", cancellationToken, folder: "failover", review: async (plan, ct) =>
+        {
+            if (plan.Stage == 1)
+            {
+                await plan.Environment.Inventory.Context("db2").Transport.RunCheckedAsync(
+                    Shell.Script("echo \"shared_buffers = 'not a size'\" >> \"$1/postgresql.auto.conf\"", "/var/lib/postgresql/15/main"), ct);
+            }
+        });
+
+        Assert.That(report.Passed, Is.True, string.Join("\n", report.Phases.Select(p => $"{p.Name}: {p.Detail}")));
+        Assert.That(report.Specs.Select(s => s.HeldAfter), Is.All.True);
+        var journal = File.ReadAllLines(Path.Combine(Repository, "artifacts", "harness", "standby-crash", "converge.jsonl"));
+        var ran = journal.Where(l => l.Contains("\"event\":\"command\"", StringComparison.Ordinal) && l.Contains("\"host\":\"db2\"", StringComparison.Ordinal)).ToList();
+        var starts = ran.Where(l => l.Contains("/bin/pg_ctl\",\"start\"", StringComparison.Ordinal)).ToList();
+        Assert.That(starts, Has.Count.EqualTo(2), "the restart, then the copy's start");
+        Assert.That(starts[0], Does.Contain("\"exit\":1"), "the restart failed");
+        Assert.That(ran.Where(l => l.Contains("/bin/pg_basebackup", StringComparison.Ordinal)), Has.Exactly(1).Items, "then db2 was copied afresh");
+        Assert.That(ran.Where(l => l.Contains("/bin/pg_ctl\",\"stop\"", StringComparison.Ordinal)), Is.Empty, "no server ran to stop");
+        // From the failed start's end to the copy's start: the branch saw no server and did not wait (a wait is ≥ 30 s).
+        static DateTimeOffset At(string line, string field) =>
+            DateTimeOffset.Parse(System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty(field).GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        var gap = At(ran.First(l => l.Contains("/bin/pg_basebackup", StringComparison.Ordinal)), "started") - At(starts[0], "ts");
+        Assert.That(gap, Is.LessThan(TimeSpan.FromSeconds(20)), "the failed start was seen at once, not after the 30 s a silent standby gets");
+    }
 }
