@@ -15,7 +15,6 @@ public sealed partial class HostContext
     // This round's reads. Each round is a dictionary of its own: ending the round swaps in an empty one, so a read that
     // completes after the round ended (another host's apply in a parallel run) files its answers where no look finds them.
     private ConcurrentDictionary<Command, Task<CommandResult>> _facts = new();
-    private long _round;
     private readonly Inventory _inventory;
     private readonly IRunObserver _observer;
 
@@ -314,11 +313,10 @@ public sealed partial class HostContext
     public void InvalidateFacts()
     {
         Volatile.Write(ref _facts, new());
-        Interlocked.Increment(ref _round);
     }
 
-    /// <summary>Which probe round the host is in: it moves each time its cached facts are forgotten.</summary>
-    internal long Round => Interlocked.Read(ref _round);
+    /// <summary>Which probe round the host is in: the same object until its cached facts are forgotten.</summary>
+    internal object Round => Facts;
 
     // Every command the engine runs goes through here, so the journal has each result, and each command a lost
     // connection took with it (the step's error says the same, but not which of its commands it was).

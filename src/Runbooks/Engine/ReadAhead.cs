@@ -17,7 +17,7 @@ internal sealed class ReadAhead
     private readonly HostContext _host;
     private readonly List<Group> _groups = [];
     private int _window;
-    private long _roundOfLastProbe = -1;
+    private object? _roundOfLastProbe;
 
     // Slot: -1 the target's requires, 0..n-1 its steps, n its ensures.
     private sealed record Group(Target Target, int Slot, IReadOnlyList<IFact> Reads)
@@ -43,13 +43,13 @@ internal sealed class ReadAhead
 
     /// <summary>A target starts: its requires and its first step, and as far ahead as the last probe read if nothing ended the round since.</summary>
     public Task TargetStartingAsync(Target target, CancellationToken cancellationToken) =>
-        ReadFromAsync(target, -1, _host.Round == _roundOfLastProbe ? Math.Max(1, _window) : 1, cancellationToken);
+        ReadFromAsync(target, -1, ReferenceEquals(_host.Round, _roundOfLastProbe) ? Math.Max(1, _window) : 1, cancellationToken);
 
     /// <summary>A step is probed: its own reads, and the next steps' while the host's round has lasted since the last probe.</summary>
     public Task ProbingAsync(Target target, int step, CancellationToken cancellationToken)
     {
         var round = _host.Round;
-        _window = round == _roundOfLastProbe ? Math.Min(Math.Max(1, _window * 2), MostStepsAhead) : 0;
+        _window = ReferenceEquals(round, _roundOfLastProbe) ? Math.Min(Math.Max(1, _window * 2), MostStepsAhead) : 0;
         _roundOfLastProbe = round;
         return ReadFromAsync(target, step, _window, cancellationToken);
     }

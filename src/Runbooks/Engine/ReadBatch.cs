@@ -33,13 +33,13 @@ internal static class ReadBatch
             foreach (var (name, value) in read.Environment.OrderBy(e => e.Key, StringComparer.Ordinal))
             {
                 values.Add(value);
-                words.Append(CultureInfo.InvariantCulture, $"{name}={Positional(values.Count)} ");
+                words.Append(CultureInfo.InvariantCulture, $"{name}={ReadFrames.Positional(values.Count)} ");
             }
 
             foreach (var word in (IEnumerable<Arg>)[read.Program, .. read.Arguments])
             {
                 values.Add(word);
-                words.Append(Positional(values.Count)).Append(' ');
+                words.Append(ReadFrames.Positional(values.Count)).Append(' ');
             }
 
             script.Append(ReadFrames.Around(i.ToString(CultureInfo.InvariantCulture), words.ToString().TrimEnd()));
@@ -61,6 +61,4 @@ internal static class ReadBatch
             && frames.Select((f, i) => f.Key == i.ToString(CultureInfo.InvariantCulture)).All(same => same)
             ? frames.Select((f, i) => (reads[i], f.Answer))
             : null;
-
-    private static string Positional(int index) => index < 10 ? $"\"${index}\"" : $"\"${{{index}}}\"";
 }

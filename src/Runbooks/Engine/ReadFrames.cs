@@ -36,6 +36,9 @@ internal static class ReadFrames
         $"printf '%s %s\\n' \"$b\" {key} >&2; {variable}=$({command} </dev/null; printf 'x%s' \"$?\"); code=${{{variable}##*x}}; {variable}=${{{variable}%x*}}\n"
         + $"printf '%s %s\\n' \"$b\" {key}; printf '%s' \"${variable}\"; printf '\\n%s %s %s\\n' \"$b\" {key} \"$code\"; printf '\\n' >&2\n";
 
+    /// <summary>The shell word for positional parameter <paramref name="index"/>, quoted: <c>"$3"</c>, <c>"${12}"</c>.</summary>
+    public static string Positional(int index) => index < 10 ? $"\"${index}\"" : $"\"${{{index}}}\"";
+
     /// <summary>The script's last line: the frames end here.</summary>
     public const string End = "printf '%s end\\n' \"$b\"; printf '%s end\\n' \"$b\" >&2\n";
 

@@ -43,16 +43,12 @@ public sealed class HaproxyBackend
 
     /// <summary>The servers of the backend now (a fact for a check).</summary>
     /// <example><c>var servers = await Haproxy.Backend("pg").ServersAsync(host, ct);</c></example>
-    public async Task<IReadOnlyList<HaproxyServer>> ServersAsync(HostContext host, CancellationToken cancellationToken)
-    {
-        var result = await host.ReadAsync(StateRead, cancellationToken).ConfigureAwait(false);
-        return HaproxyState.Parse(result.StandardOutput, Name);
-    }
+    public Task<IReadOnlyList<HaproxyServer>> ServersAsync(HostContext host, CancellationToken cancellationToken) => host.FactAsync(Servers, cancellationToken);
 
     internal Command StateRead => HaproxyState.Read(Socket, $"show servers state {Name}").WithFactView(HaproxyState.WithoutChecks);
 
-    /// <summary>The servers' state as a step declares it (<see cref="Step.Reads"/>); <see cref="ServersAsync"/> parses it.</summary>
-    internal IFact ServersRead => new Fact<CommandResult>(StateRead, r => r);
+    /// <summary>The servers of the backend as a fact: what <see cref="ServersAsync"/> reads and a step declares.</summary>
+    internal Fact<IReadOnlyList<HaproxyServer>> Servers => new(StateRead, r => HaproxyState.Parse(r.StandardOutput, Name));
 
     internal RunCommand Set(string server, string state) => new(HaproxyState.Change(Socket, $"set server {Name}/{server} state {state}"));
 
@@ -104,7 +100,7 @@ internal sealed class HaproxyServerStep(HaproxyServerRef server, bool wantActive
 
     public override string? Destroys => wantActive ? null : $"the sessions open through {server.Backend.Name}/{server.Name}";
 
-    public override IEnumerable<IFact> Reads => [server.Backend.ServersRead];
+    public override IEnumerable<IFact> Reads => [server.Backend.Servers];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
@@ -135,7 +131,7 @@ internal sealed class RoutesToPrimaryStep(HaproxyBackend backend) : Step
 
     public override string? Destroys => $"the sessions open through {backend.Name}'s servers that are not the primary";
 
-    public override IEnumerable<IFact> Reads => [backend.ServersRead];
+    public override IEnumerable<IFact> Reads => [backend.Servers];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

@@ -131,8 +131,7 @@ public sealed class PostgresCluster
 
     /// <summary>Reads this node's status (a fact for a check); a server that does not answer is <see cref="PostgresStatus.Answers"/> false.</summary>
     /// <example><c>var status = await Postgres.Cluster("15/main").StatusAsync(host, ct);</c></example>
-    public async Task<PostgresStatus> StatusAsync(HostContext host, CancellationToken cancellationToken) =>
-        Status(await host.TryReadAsync(StatusQuery, cancellationToken).ConfigureAwait(false));
+    public Task<PostgresStatus> StatusAsync(HostContext host, CancellationToken cancellationToken) => host.FactAsync(StatusFact, cancellationToken);
 
     /// <summary>Reads the status of the server at <paramref name="address"/>, asked from <paramref name="host"/> over the network.</summary>
     /// <example><c>var primary = await Postgres.Cluster("15/main").StatusAtAsync(host, "10.31.0.12", ct);</c></example>
@@ -146,8 +145,8 @@ public sealed class PostgresCluster
 
     internal static string? FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
 
-    /// <summary>The status read as a step declares it (<see cref="Step.Reads"/>); <see cref="StatusAsync"/> parses it.</summary>
-    internal IFact StatusRead => new Fact<CommandResult>(StatusQuery, r => r, mustSucceed: false);
+    /// <summary>This node's status as a fact: what <see cref="StatusAsync"/> reads and a step declares.</summary>
+    internal Fact<PostgresStatus> StatusFact => new(StatusQuery, Status, mustSucceed: false);
 
     // psql exits 2 when it cannot connect: a fact (the server is down), not a failed read.
     internal Command StatusQuery => Psql(["-c", PostgresStatusParser.Query]).AsReadOnly().WithSuccessExitCodes(0, 2).WithFactView(PostgresStatusParser.WithoutMovingPositions);

@@ -10,7 +10,7 @@ internal sealed class PromotedStep(PostgresCluster cluster, long maxLag, int max
 
     public override string Description => $"{cluster} is the primary (a standby at most {Bytes.Show(maxLag)} and {maxSecondsBehind} s behind is promoted)";
 
-    public override IEnumerable<IFact> Reads => [cluster.StatusRead];
+    public override IEnumerable<IFact> Reads => [cluster.StatusFact];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {
@@ -69,7 +69,7 @@ internal sealed class RebuiltAsStandbyStep(PostgresCluster cluster, string prima
 
     public override string Description => $"{cluster} is a standby streaming from {primary}:{port}";
 
-    public override IEnumerable<IFact> Reads => [cluster.StatusRead];
+    public override IEnumerable<IFact> Reads => [cluster.StatusFact];
 
     public override string? Destroys =>
         $"what {cluster} wrote after it stopped streaming from {primary} (pg_rewind discards it; a base backup replaces the data directory, the old one kept as {cluster.DataDirectory}.before-rebuild)";
@@ -184,7 +184,7 @@ internal sealed class SynchronousStandbyStep(PostgresCluster cluster, string sta
 
     public override string Description => $"{cluster} commits wait for standby {standby} (synchronous)";
 
-    public override IEnumerable<IFact> Reads => [cluster.StatusRead];
+    public override IEnumerable<IFact> Reads => [cluster.StatusFact];
 
     public override async Task<StepProbe> ProbeAsync(HostContext host, CancellationToken cancellationToken)
     {

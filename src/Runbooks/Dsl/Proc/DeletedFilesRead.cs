@@ -37,7 +37,7 @@ internal static class DeletedFilesRead
         var find = Words(ProcReads.DeletedLinks).Count();
         var stat = Words(ProcReads.Sizes([])).Count();
         var cat = CatWords.Count();
-        string Params(int from, int count) => string.Join(' ', Enumerable.Range(from, count).Select(i => i < 10 ? $"\"${i}\"" : $"\"${{{i}}}\""));
+        string Params(int from, int count) => string.Join(' ', Enumerable.Range(from, count).Select(ReadFrames.Positional));
         var script = new StringBuilder();
         // No pathname expansion: the pids and fds come from link text a process could have chosen.
         script.Append("set -f; b=$1; shift\n");
